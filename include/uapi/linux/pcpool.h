@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pcpool: per-CPU allocator test bed, userspace ABI.
+ *
+ * One header shared by the kernel module (kmod/) and the harness
+ * (userspace/), both reaching it with -I include/uapi. Plain C, only
+ * <linux/types.h> and <linux/ioctl.h>.
+ *
+ * Rules every command follows (see Documentation/abi.rst):
+ *  - each struct starts with "__u32 size" (in) set by the caller to
+ *    sizeof(struct) as it knows it.  The kernel reads it with
+ *    copy_struct_from_user(): a smaller, known size is zero-extended, a
+ *    larger one is accepted only when the unknown tail is zero (else
+ *    -E2BIG).  A size below the _SIZE_VER0 constant is -EINVAL.
+ *  - unknown flag bits, non-zero reserved fields: -EINVAL.
+ *  - unknown backend or workload id: -ENOENT.
+ *  - bad user pointer: -EFAULT.  Unknown command: -ENOTTY.
+ *  - out fields are written back even when a command fails part way,
+ *    as far as the struct says (e.g. pcpool_free.freed).
+ *  - allocations are named by opaque 64-bit handles, never by kernel
+ *    addresses.  Handle 0 is never valid.
+ */
+#ifndef _UAPI_LINUX_PCPOOL_H
+#define _UAPI_LINUX_PCPOOL_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define PCPOOL_ABI_VERSION	1
+#define PCPOOL_DEVICE_NAME	"pcpool"
+
+/*
+ * Backends.  Ids are stable; a module lists what it implements in
+ * pcpool_version.backends (bit 1 << id).
+ */
+enum pcpool_backend_id {
+	PCPOOL_BACKEND_KERNEL	= 0,	/* alloc_pages()/__free_pages() */
+	PCPOOL_BACKEND_NULL	= 1,	/* bookkeeping only: the harness floor */
+	PCPOOL_BACKEND_CLASSIC	= 2,	/* zone + model of the kernel's PCP */
+	PCPOOL_BACKEND_PCPBUDDY	= 3,	/* zone + owned-pageblock PCP */
+	PCPOOL_NR_BACKENDS_MAX	= 32,
+};
+
+/* In-kernel workloads for PCPOOL_IOC_RUN. */
+enum pcpool_workload_id {
+	PCPOOL_WL_REPEAT	= 0,	/* alloc one, free it; ops = pairs */
+	PCPOOL_WL_BULK		= 1,	/* alloc batch, free batch; ops = pairs */
+	PCPOOL_NR_WORKLOADS,
+};
+
+/* Hard limits; the module may report lower ones in pcpool_version. */
+#define PCPOOL_MAX_BATCH	65536U		/* handles per ALLOC/FREE/CHAN call */
+#define PCPOOL_MAX_RUN_OPS	(1ULL << 32)	/* ops per RUN call */
+#define PCPOOL_NR_CHANNELS	16U		/* channels per session */
+
+/*
+ * PCPOOL_IOC_VERSION: ABI handshake and limits.  Call first.
+ */
+struct pcpool_version {
+	__u32 size;		/* in: sizeof(struct pcpool_version) */
+	__u32 abi_version;	/* out: PCPOOL_ABI_VERSION */
+	__u64 backends;		/* out: bit (1 << id) per backend present */
+	__u32 max_order;	/* out: highest order accepted by page backends */
+	__u32 page_shift;	/* out: PAGE_SHIFT of the running kernel */
+	__u32 max_batch;	/* out: handles per ALLOC/FREE/CHAN call */
+	__u32 nr_channels;	/* out: channels per session */
+	__u64 session_max_pages;/* out: per-session cap, in pages */
+	__u32 pageblock_order;	/* out: pageblock_order of the kernel */
+	__u32 nr_cpu_ids;	/* out: nr_cpu_ids of the kernel */
+	__u64 resv[4];		/* out: zero */
+};
+#define PCPOOL_VERSION_SIZE_VER0	80
+
+/*
+ * PCPOOL_IOC_ALLOC: allocate @count blocks of 2^@order pages from
+ * @backend, write their handles to the __u64 array at @handles.
+ * All or nothing: on failure nothing stays allocated (-ENOMEM when the
+ * backend or the session cap says no).
+ */
+struct pcpool_alloc {
+	__u32 size;		/* in */
+	__u32 backend;		/* in: enum pcpool_backend_id */
+	__u32 order;		/* in: 0..max_order */
+	__u32 flags;		/* in: must be 0 */
+	__u64 count;		/* in: 1..max_batch */
+	__u64 handles;		/* in: user pointer to __u64[count] (out) */
+	__u64 ns;		/* out: in-kernel time of the allocation loop */
+	__u32 cpu;		/* out: CPU the call started on */
+	__u32 resv;		/* in: must be 0 */
+};
+#define PCPOOL_ALLOC_SIZE_VER0		48
+
+/*
+ * PCPOOL_IOC_FREE: free the handles in the __u64 array at @handles.
+ * Every handle is tried.  A bad, stale or repeated handle gets -ENOENT in
+ * its @status slot and changes nothing else.  The call returns 0 when all
+ * were freed, -ENOENT when any was not (@freed and @status say which).
+ */
+struct pcpool_free {
+	__u32 size;		/* in */
+	__u32 flags;		/* in: must be 0 */
+	__u64 count;		/* in: 1..max_batch */
+	__u64 handles;		/* in: user pointer to __u64[count] */
+	__u64 status;		/* in: user pointer to __s32[count] (out), or 0 */
+	__u64 freed;		/* out: handles freed */
+	__u64 ns;		/* out: in-kernel time of the free loop */
+	__u32 cpu;		/* out: CPU the call started on */
+	__u32 resv;		/* in: must be 0 */
+};
+#define PCPOOL_FREE_SIZE_VER0		56
+
+/*
+ * PCPOOL_IOC_RUN: run @workload for @ops operations on the calling CPU,
+ * the loop inside the kernel and timed there with ktime_get_ns(), so the
+ * syscall is not what is measured.  Nothing stays allocated afterwards.
+ * A fatal signal stops the loop (-EINTR), everything is freed.
+ */
+struct pcpool_run {
+	__u32 size;		/* in */
+	__u32 backend;		/* in: enum pcpool_backend_id */
+	__u32 workload;		/* in: enum pcpool_workload_id */
+	__u32 order;		/* in: 0..max_order */
+	__u64 ops;		/* in: 1..PCPOOL_MAX_RUN_OPS */
+	__u32 batch;		/* in: BULK batch, 1..max_batch; 0 for REPEAT */
+	__u32 flags;		/* in: must be 0 */
+	__u64 ns;		/* out: in-kernel time of the loop */
+	__u64 done;		/* out: ops completed */
+	__u32 cpu;		/* out: CPU the loop started on */
+	__u32 cpu_end;		/* out: CPU the loop ended on */
+	__u64 resv[2];		/* in: must be 0 */
+};
+#define PCPOOL_RUN_SIZE_VER0		72
+
+/*
+ * PCPOOL_IOC_CHAN: kernel-side channels for cross-CPU patterns.  A
+ * channel is a bounded FIFO of allocations owned by the session; one
+ * pinned thread fills it, another drains it, and no handle travels
+ * through userspace.  Allocations still in a channel are freed on close.
+ *
+ * PCPOOL_CHAN_ALLOC: allocate up to @count blocks and push them; stops
+ *   early when the channel is full.  @done = number pushed.
+ * PCPOOL_CHAN_FREE: pop up to @count blocks and free them on this CPU;
+ *   stops early when the channel is empty.  @done = number freed.
+ * Neither blocks: @done < @count with a 0 return means full / empty.
+ * @backend and @order apply to CHAN_ALLOC; CHAN_FREE frees each block
+ * with the backend and order it was allocated with, and requires both
+ * to be 0.
+ */
+enum pcpool_chan_op {
+	PCPOOL_CHAN_ALLOC	= 0,
+	PCPOOL_CHAN_FREE	= 1,
+};
+
+struct pcpool_chan {
+	__u32 size;		/* in */
+	__u32 op;		/* in: enum pcpool_chan_op */
+	__u32 chan;		/* in: 0..nr_channels-1 */
+	__u32 backend;		/* in: CHAN_ALLOC only */
+	__u32 order;		/* in: CHAN_ALLOC only */
+	__u32 flags;		/* in: must be 0 */
+	__u64 count;		/* in: 1..max_batch */
+	__u64 done;		/* out: blocks pushed or freed */
+	__u64 ns;		/* out: in-kernel time */
+	__u32 cpu;		/* out: CPU the call started on */
+	__u32 fill;		/* out: blocks in the channel afterwards */
+	__u64 resv[2];		/* in: must be 0 */
+};
+#define PCPOOL_CHAN_SIZE_VER0		72
+
+/*
+ * PCPOOL_IOC_STATS: this session's and the module's accounting.
+ */
+struct pcpool_stats {
+	__u32 size;		/* in */
+	__u32 backend;		/* in: enum pcpool_backend_id */
+	__u64 session_pages;	/* out: pages this session holds, all backends */
+	__u64 session_handles;	/* out: live handles in this session */
+	__u64 session_chan_blocks; /* out: blocks sitting in this session's channels */
+	__u64 allocs;		/* out: backend, all sessions, since load */
+	__u64 frees;		/* out: backend, all sessions, since load */
+	__u64 alloc_failures;	/* out: backend, all sessions, since load */
+	__u64 outstanding_pages;/* out: backend, all sessions, now */
+	__u64 resv[4];		/* out: zero */
+};
+#define PCPOOL_STATS_SIZE_VER0		96
+
+#define PCPOOL_IOC_MAGIC	0xBC	/* free in ioctl-number.rst as of 6.1 */
+
+#define PCPOOL_IOC_VERSION	_IOWR(PCPOOL_IOC_MAGIC, 0x00, struct pcpool_version)
+#define PCPOOL_IOC_ALLOC	_IOWR(PCPOOL_IOC_MAGIC, 0x01, struct pcpool_alloc)
+#define PCPOOL_IOC_FREE		_IOWR(PCPOOL_IOC_MAGIC, 0x02, struct pcpool_free)
+#define PCPOOL_IOC_RUN		_IOWR(PCPOOL_IOC_MAGIC, 0x03, struct pcpool_run)
+#define PCPOOL_IOC_CHAN		_IOWR(PCPOOL_IOC_MAGIC, 0x04, struct pcpool_chan)
+#define PCPOOL_IOC_STATS	_IOWR(PCPOOL_IOC_MAGIC, 0x05, struct pcpool_stats)
+
+#endif /* _UAPI_LINUX_PCPOOL_H */

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "device.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+
+namespace pcpool {
+
+Device::~Device() { Close(); }
+
+Device::Device(Device&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
+Device& Device::operator=(Device&& other) noexcept {
+  if (this != &other) {
+    Close();
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+Result<Device> Device::Open(const std::string& path) {
+  int fd = -1;
+  do {
+    fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    return {-errno, Device()};
+  }
+  return {0, Device(fd)};
+}
+
+void Device::Close() {
+  if (fd_ >= 0) {
+    // Not retried on EINTR: Linux has released the descriptor either way.
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+int Device::Ioctl(unsigned long request, void* arg) const {
+  int ret = 0;
+  // The one place EINTR is retried. The module only returns EINTR for a
+  // fatal signal, which ends the process before the retry matters.
+  do {
+    ret = ::ioctl(fd_, request, arg);
+  } while (ret < 0 && errno == EINTR);
+  return ret < 0 ? -errno : 0;
+}
+
+template <typename T>
+Result<T> Device::Call(unsigned long request, T arg) const {
+  arg.size = sizeof(arg);
+  const int err = Ioctl(request, &arg);
+  return {err, arg};
+}
+
+Result<pcpool_version> Device::Version() const {
+  return Call(PCPOOL_IOC_VERSION, pcpool_version{});
+}
+
+Result<pcpool_alloc> Device::Alloc(uint32_t backend, uint32_t order,
+                                   std::span<uint64_t> handles) const {
+  pcpool_alloc arg{};
+  arg.backend = backend;
+  arg.order = order;
+  arg.count = handles.size();
+  arg.handles = reinterpret_cast<uintptr_t>(handles.data());
+  return Call(PCPOOL_IOC_ALLOC, arg);
+}
+
+Result<pcpool_free> Device::Free(std::span<const uint64_t> handles,
+                                 std::span<int32_t> status) const {
+  if (!status.empty() && status.size() != handles.size()) {
+    return {-EINVAL, pcpool_free{}};
+  }
+  pcpool_free arg{};
+  arg.count = handles.size();
+  arg.handles = reinterpret_cast<uintptr_t>(handles.data());
+  arg.status = status.empty() ? 0 : reinterpret_cast<uintptr_t>(status.data());
+  return Call(PCPOOL_IOC_FREE, arg);
+}
+
+Result<pcpool_run> Device::Run(uint32_t backend, uint32_t workload, uint32_t order, uint64_t ops,
+                               uint32_t batch) const {
+  pcpool_run arg{};
+  arg.backend = backend;
+  arg.workload = workload;
+  arg.order = order;
+  arg.ops = ops;
+  arg.batch = batch;
+  return Call(PCPOOL_IOC_RUN, arg);
+}
+
+Result<pcpool_chan> Device::ChanAlloc(uint32_t chan, uint32_t backend, uint32_t order,
+                                      uint64_t count) const {
+  pcpool_chan arg{};
+  arg.op = PCPOOL_CHAN_ALLOC;
+  arg.chan = chan;
+  arg.backend = backend;
+  arg.order = order;
+  arg.count = count;
+  return Call(PCPOOL_IOC_CHAN, arg);
+}
+
+Result<pcpool_chan> Device::ChanFree(uint32_t chan, uint64_t count) const {
+  pcpool_chan arg{};
+  arg.op = PCPOOL_CHAN_FREE;
+  arg.chan = chan;
+  arg.count = count;
+  return Call(PCPOOL_IOC_CHAN, arg);
+}
+
+Result<pcpool_stats> Device::Stats(uint32_t backend) const {
+  pcpool_stats arg{};
+  arg.backend = backend;
+  return Call(PCPOOL_IOC_STATS, arg);
+}
+
+}  // namespace pcpool
