@@ -13,7 +13,8 @@ JOBS     ?= $(shell nproc)
 KDIR     ?= $(shell bash -c '. scripts/lib.sh && pcpool_kdir')
 CMAKE_FLAGS ?=
 RESULTS  ?= results
-BENCH_ARGS ?= --backend kernel,null --workload repeat,bulk,cross --order 0 --ops 200000
+BENCH_ARGS ?= --backend all --workload repeat,bulk,cross --order 0 --ops 200000
+VM_ARGS  ?=
 
 export KDIR
 
@@ -35,11 +36,7 @@ harness: $(BUILD)/CMakeCache.txt
 
 # The main job: one VM boot, the module loaded, the default benchmark.
 run: setup all
-	@mkdir -p $(RESULTS)
-	BUILD=$(abspath $(BUILD)) scripts/vm --out $(RESULTS)/vm -- \
-		'insmod /pcpool/pcpool.ko && pcpool-bench $(BENCH_ARGS) --json /out/run.json && rmmod pcpool'
-	@cp $(RESULTS)/vm/run.json $(RESULTS)/run-$$(date +%Y%m%d-%H%M%S).json
-	@echo "results: $$(ls -t $(RESULTS)/run-*.json | head -n 1)"
+	RESULTS=$(abspath $(RESULTS)) BUILD=$(abspath $(BUILD)) bench/run $(VM_ARGS) -- $(BENCH_ARGS)
 
 # Unit tests (plain, ASan/UBSan, TSan) and the VM integration tests, all
 # through one ctest run.
@@ -57,7 +54,7 @@ lint:
 	scripts/lint
 
 format:
-	clang-format -i $$(git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | grep -v '^include/uapi/')
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | grep -v -e '^include/uapi/' -e '^kmod/')
 
 clean:
 	$(MAKE) -C kmod KDIR=$(KDIR) clean

@@ -65,7 +65,7 @@ struct pcpool_version {
 	__u32 max_batch;	/* out: handles per ALLOC/FREE/CHAN call */
 	__u32 nr_channels;	/* out: channels per session */
 	__u64 session_max_pages;/* out: per-session cap, in pages */
-	__u32 pageblock_order;	/* out: pageblock_order of the kernel */
+	__u32 block_order;	/* out: the kernel's pageblock_order */
 	__u32 nr_cpu_ids;	/* out: nr_cpu_ids of the kernel */
 	__u64 resv[4];		/* out: zero */
 };

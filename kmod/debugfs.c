@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpool debugfs: /sys/kernel/debug/pcpool/
+ *
+ *   outstanding         "<backend> <pages>" per backend present
+ *   sessions            open sessions
+ *   <backend>/counters  "<key> <value>" per counter, summed over CPUs
+ *   <backend>/percpu    header line of keys, then "<cpu> <values...>"
+ *   fail_nth            failure injection: write N, the N-th allocation
+ *                       from now fails with -ENOMEM; write 0 to disarm
+ *
+ * Formats are described in Documentation/abi.rst; tools parse them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpumask.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/jump_label.h>
+#include <linux/limits.h>
+#include <linux/seq_file.h>
+
+#include "pcpool.h"
+
+static struct dentry *pcpool_debugfs_dir;
+
+static int pcpool_outstanding_show(struct seq_file *m, void *v)
+{
+	u32 id;
+
+	for (id = 0; id < PCPOOL_NR_BACKENDS_MAX; id++) {
+		struct pcpool_backend *b = pcpool_backend_get(id);
+
+		if (b)
+			seq_printf(m, "%s %lld\n", b->ops->name,
+				   pcpool_backend_outstanding(b));
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pcpool_outstanding);
+
+static int pcpool_sessions_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%d\n", atomic_read(&pcpool_nr_sessions));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pcpool_sessions);
+
+static int pcpool_counters_show(struct seq_file *m, void *v)
+{
+	struct pcpool_backend *b = m->private;
+	int i;
+
+	for (i = 0; i < PCPOOL_NR_CTR; i++)
+		seq_printf(m, "%s %llu\n", pcpool_ctr_names[i],
+			   pcpool_backend_sum(b, i));
+	if (b->ops->show_counters)
+		b->ops->show_counters(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pcpool_counters);
+
+static int pcpool_percpu_show(struct seq_file *m, void *v)
+{
+	struct pcpool_backend *b = m->private;
+	int cpu, i;
+
+	seq_puts(m, "cpu");
+	for (i = 0; i < PCPOOL_NR_CTR; i++)
+		seq_printf(m, " %s", pcpool_ctr_names[i]);
+	seq_putc(m, '\n');
+	for_each_possible_cpu(cpu) {
+		const struct pcpool_counters *c = per_cpu_ptr(b->ctr, cpu);
+
+		seq_printf(m, "%d", cpu);
+		for (i = 0; i < PCPOOL_NR_CTR; i++)
+			seq_printf(m, " %llu", c->c[i]);
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pcpool_percpu);
+
+static int pcpool_fail_nth_get(void *data, u64 *val)
+{
+	*val = atomic_read(&pcpool_fail_nth);
+	return 0;
+}
+
+static int pcpool_fail_nth_set(void *data, u64 val)
+{
+	if (val > INT_MAX)
+		return -EINVAL;
+	if (val) {
+		atomic_set(&pcpool_fail_nth, val);
+		static_branch_enable(&pcpool_fail_key);
+	} else {
+		static_branch_disable(&pcpool_fail_key);
+		atomic_set(&pcpool_fail_nth, 0);
+	}
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(pcpool_fail_nth_fops, pcpool_fail_nth_get,
+			 pcpool_fail_nth_set, "%llu\n");
+
+void pcpool_debugfs_init(void)
+{
+	struct dentry *dir;
+	u32 id;
+
+	pcpool_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("outstanding", 0400, pcpool_debugfs_dir, NULL,
+			    &pcpool_outstanding_fops);
+	debugfs_create_file("sessions", 0400, pcpool_debugfs_dir, NULL,
+			    &pcpool_sessions_fops);
+	debugfs_create_file_unsafe("fail_nth", 0600, pcpool_debugfs_dir, NULL,
+				   &pcpool_fail_nth_fops);
+	for (id = 0; id < PCPOOL_NR_BACKENDS_MAX; id++) {
+		struct pcpool_backend *b = pcpool_backend_get(id);
+
+		if (!b)
+			continue;
+		dir = debugfs_create_dir(b->ops->name, pcpool_debugfs_dir);
+		debugfs_create_file("counters", 0400, dir, b,
+				    &pcpool_counters_fops);
+		debugfs_create_file("percpu", 0400, dir, b,
+				    &pcpool_percpu_fops);
+	}
+}
+
+void pcpool_debugfs_exit(void)
+{
+	debugfs_remove_recursive(pcpool_debugfs_dir);
+	pcpool_debugfs_dir = NULL;
+}

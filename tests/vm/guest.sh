@@ -1,0 +1,207 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# pcpool integration tests, run INSIDE the guest (POSIX sh, busybox):
+#   scripts/vm -- /pcpool/tests/guest.sh
+#
+# Loads and unloads the module ROUNDS times (default 3), each time with
+# other module parameters, and each time runs pcpool-vmtest and two kill
+# tests (a process SIGKILLed while holding many handles and channel blocks,
+# and one SIGKILLed in the middle of a long in-kernel RUN), checking that
+# debugfs shows nothing outstanding and no session open, and that rmmod
+# succeeds.  Exits 0 only when every check passed; the last line is the
+# summary.
+#
+# Environment: PCPOOL_KO (module, default /pcpool/pcpool.ko), PCPOOL_ROUNDS,
+# PCPOOL_GTEST_ARGS (extra arguments for pcpool-vmtest, e.g. a filter).
+
+KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
+ROUNDS=${PCPOOL_ROUNDS:-3}
+GTEST_ARGS=${PCPOOL_GTEST_ARGS:-}
+DBG=/sys/kernel/debug/pcpool
+TMP=${TMPDIR:-/tmp}
+
+passed=0
+failed=0
+
+ok() {
+	echo "guest.sh: ok: $*"
+	passed=$((passed + 1))
+}
+
+fail() {
+	echo "guest.sh: FAIL: $*"
+	failed=$((failed + 1))
+}
+
+# Parameters for round $1: the default, then explicit values.
+round_params() {
+	case $1 in
+	1) echo "" ;;
+	2) echo "session_max_pages=300000" ;;
+	*) echo "chan_capacity=1000" ;;
+	esac
+}
+
+# Nothing outstanding in any backend and no session open.
+check_clean() {
+	left=$(awk '$2 != 0' "$DBG/outstanding")
+	sessions=$(cat "$DBG/sessions")
+	if [ -n "$left" ] || [ "$sessions" != 0 ]; then
+		fail "$1: outstanding [$left] sessions $sessions"
+		return 1
+	fi
+	ok "$1: nothing outstanding, no sessions"
+}
+
+counter() {
+	awk -v k="$2" '$1 == k { print $2 }' "$DBG/$1/counters"
+}
+
+# Wait up to $2 seconds for "ready" in file $1 while process $3 lives.
+wait_ready() {
+	n=0
+	while [ "$n" -lt $(($2 * 10)) ]; do
+		grep -q ready "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 1
+}
+
+# SIGKILL $1 and reap it; true when it died of SIGKILL (status 137).
+kill_and_reap() {
+	kill -9 "$1"
+	wait "$1"
+	[ $? -eq 137 ]
+}
+
+# Handles for the holder: 50000 pages, or 1/16 of RAM on a small guest
+# (the default session cap is 1/4 of RAM).
+hold_blocks() {
+	awk '/^MemTotal:/ { n = int($2 / 4 / 16); print (n < 50000 ? n : 50000) }' /proc/meminfo
+}
+
+kill_test_hold() {
+	out=$TMP/hold.out
+	want=$(hold_blocks)
+	pcpool-vmtest --hold "$want" >"$out" 2>&1 &
+	pid=$!
+	if ! wait_ready "$out" 120 "$pid"; then
+		fail "$1: holder did not get ready: $(cat "$out")"
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid"
+		return
+	fi
+	held=$(awk '$1 == "kernel" { print $2 }' "$DBG/outstanding")
+	if [ "${held:-0}" -ge "$want" ]; then
+		ok "$1: holder holds $held pages ($(cat "$out"))"
+	else
+		fail "$1: holder holds ${held:-?} pages, want >= $want"
+	fi
+	if kill_and_reap "$pid"; then
+		ok "$1: holder killed"
+	else
+		fail "$1: holder did not die of SIGKILL"
+	fi
+	check_clean "$1: after killing the holder"
+}
+
+kill_test_spin() {
+	out=$TMP/spin.out
+	pcpool-vmtest --spin >"$out" 2>&1 &
+	pid=$!
+	if ! wait_ready "$out" 60 "$pid"; then
+		fail "$1: spinner did not get ready: $(cat "$out")"
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid"
+		return
+	fi
+	# Proof that it is inside RUN: the kernel backend keeps allocating.
+	a0=$(counter kernel allocs)
+	sleep 1
+	a1=$(counter kernel allocs)
+	if [ "$a1" -gt "$a0" ]; then
+		ok "$1: RUN in progress ($((a1 - a0)) allocs in 1s)"
+	else
+		fail "$1: RUN not running (allocs $a0 -> $a1): $(cat "$out")"
+	fi
+	if kill_and_reap "$pid"; then
+		ok "$1: spinner killed mid-RUN"
+	else
+		fail "$1: spinner did not die of SIGKILL: $(cat "$out")"
+	fi
+	check_clean "$1: after killing the spinner"
+}
+
+round() {
+	r="round $1"
+	params=$(round_params "$1")
+	# shellcheck disable=SC2086 # params is a word list on purpose
+	if ! insmod "$KO" $params; then
+		fail "$r: insmod $KO $params"
+		return 1
+	fi
+	ok "$r: insmod ${params:-(defaults)}"
+	if [ -c /dev/pcpool ] && [ -d "$DBG" ]; then
+		ok "$r: /dev/pcpool and $DBG present"
+	else
+		fail "$r: /dev/pcpool or $DBG missing"
+	fi
+	check_clean "$r: after load"
+
+	# shellcheck disable=SC2086 # GTEST_ARGS is a word list on purpose
+	if pcpool-vmtest --gtest_color=no $GTEST_ARGS; then
+		ok "$r: pcpool-vmtest"
+	else
+		fail "$r: pcpool-vmtest"
+	fi
+	check_clean "$r: after pcpool-vmtest"
+
+	kill_test_hold "$r"
+	kill_test_spin "$r"
+
+	if rmmod pcpool; then
+		ok "$r: rmmod"
+	else
+		fail "$r: rmmod"
+		return 1
+	fi
+	if [ -e /dev/pcpool ] || [ -e "$DBG" ]; then
+		fail "$r: /dev/pcpool or $DBG still there after rmmod"
+	fi
+	return 0
+}
+
+if [ ! -r "$KO" ]; then
+	echo "guest.sh: no module at $KO"
+	exit 1
+fi
+if ! command -v pcpool-vmtest >/dev/null; then
+	echo "guest.sh: pcpool-vmtest not in PATH ($PATH)"
+	exit 1
+fi
+if grep -q '^pcpool ' /proc/modules; then
+	echo "guest.sh: pcpool already loaded; unloading it first"
+	rmmod pcpool || exit 1
+fi
+
+i=1
+while [ "$i" -le "$ROUNDS" ]; do
+	echo "guest.sh: === round $i of $ROUNDS"
+	round "$i" || break
+	i=$((i + 1))
+done
+
+# The module reports leaks at unload with pr_err rather than a WARNING.
+if dmesg | grep -q 'pcpool: .*outstanding at unload'; then
+	fail "module reported outstanding pages at unload: $(dmesg | grep 'outstanding at unload')"
+fi
+
+if [ "$failed" -eq 0 ]; then
+	echo "guest.sh: PASS: $ROUNDS load/unload rounds, $passed checks passed"
+	exit 0
+fi
+echo "guest.sh: FAIL: $failed of $((passed + failed)) checks failed"
+exit 1
