@@ -13,7 +13,7 @@ JOBS     ?= $(shell nproc)
 KDIR     ?= $(shell bash -c '. scripts/lib.sh && pcpool_kdir')
 CMAKE_FLAGS ?=
 RESULTS  ?= results
-BENCH_ARGS ?= --backend all --workload repeat,bulk,cross --order 0 --ops 200000
+BENCH_ARGS ?= --workload repeat,bulk,cross --order 0 --ops 200000
 VM_ARGS  ?=
 
 export KDIR

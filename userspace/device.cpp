@@ -44,7 +44,7 @@ void Device::Close() {
   }
 }
 
-int Device::Ioctl(unsigned long request, void* arg) const {
+int Device::Ioctl(unsigned long request, void* arg) const {  // NOLINT(google-runtime-int)
   int ret = 0;
   // The one place EINTR is retried. The module only returns EINTR for a
   // fatal signal, which ends the process before the retry matters.
@@ -55,7 +55,7 @@ int Device::Ioctl(unsigned long request, void* arg) const {
 }
 
 template <typename T>
-Result<T> Device::Call(unsigned long request, T arg) const {
+Result<T> Device::Call(unsigned long request, T arg) const {  // NOLINT(google-runtime-int)
   arg.size = sizeof(arg);
   const int err = Ioctl(request, &arg);
   return {err, arg};

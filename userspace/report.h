@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+// Reporters, after google/benchmark: one interface, console table, JSON and
+// CSV implementations. Documentation/harness.rst defines every field.
+#ifndef PCPOOL_USERSPACE_REPORT_H_
+#define PCPOOL_USERSPACE_REPORT_H_
+
+#include <memory>
+#include <ostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "context.h"
+#include "stats.h"
+
+namespace pcpool {
+
+class Reporter {
+ public:
+  virtual ~Reporter() = default;
+  // Once, before any run.
+  virtual void ReportContext(const Context& ctx) = 0;
+  // As runs finish; may be called many times.
+  virtual void ReportRuns(std::span<const RunResult> runs) = 0;
+  // Once, after the last run; flushes.
+  virtual void Finalize() = 0;
+};
+
+// Fixed-width table, one row per run; ***WARNING*** lines for the context.
+class ConsoleReporter : public Reporter {
+ public:
+  explicit ConsoleReporter(std::ostream& out) : out_(out) {}
+  void ReportContext(const Context& ctx) override;
+  void ReportRuns(std::span<const RunResult> runs) override;
+  void Finalize() override;
+
+ private:
+  std::ostream& out_;
+  bool header_done_ = false;
+};
+
+// {"context": {...}, "results": [...]} written at Finalize.
+class JsonReporter : public Reporter {
+ public:
+  explicit JsonReporter(std::ostream& out);
+  ~JsonReporter() override;
+  void ReportContext(const Context& ctx) override;
+  void ReportRuns(std::span<const RunResult> runs) override;
+  void Finalize() override;
+
+ private:
+  struct State;
+  std::ostream& out_;
+  std::unique_ptr<State> state_;
+};
+
+// RFC 4180 CSV, one header line then one line per run.
+class CsvReporter : public Reporter {
+ public:
+  explicit CsvReporter(std::ostream& out) : out_(out) {}
+  void ReportContext(const Context& ctx) override;
+  void ReportRuns(std::span<const RunResult> runs) override;
+  void Finalize() override;
+
+ private:
+  std::ostream& out_;
+};
+
+// Human figures for the table: "1.23M", "456k", "12".
+std::string HumanCount(double v);
+
+}  // namespace pcpool
+
+#endif  // PCPOOL_USERSPACE_REPORT_H_
