@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpool classic: Linux 6.1's per-CPU page lists, modelled on a pcpool
+ * zone.  The function names follow mm/page_alloc.c so the two can be read
+ * side by side.  See Documentation/core.rst.
+ */
+#include "pcpool_classic.h"
+
+/* As in pcpool_zone_alloc(): a grown block can be taken by others. */
+#define PCPOOL_CLASSIC_GROW_TRIES	4
+
+static inline struct pcpool_classic_pcp *cpu_pcp(struct pcpool_classic *classic,
+						 unsigned int cpu)
+{
+	if (WARN_ON_ONCE(cpu >= classic->nr_cpus))
+		cpu = 0;
+	return &classic->pcp[cpu];
+}
+
+/* A counter of the second group: bumped by the pinned CPU, no pcp lock. */
+#define cpu_stat_inc(classic, field) do {				\
+	struct pcpool_classic_pcp *__p = cpu_pcp(classic, get_cpu());	\
+	pcpool_stat_add(&__p->st.field, 1);				\
+	put_cpu();							\
+} while (0)
+
+int pcpool_classic_default_batch(unsigned long managed)
+{
+	unsigned long batch;
+
+	/* ~0.1% of the zone or 1 MiB, whichever is smaller, /4 ... */
+	batch = min_t(unsigned long, managed >> 10, (1UL << 20) >> PAGE_SHIFT);
+	batch /= 4;
+	if (batch < 1)
+		batch = 1;
+	/* ... clamped to 2^n - 1 for cache colouring; 6.1 then takes max(1, .) */
+	batch = rounddown_pow_of_two(batch + batch / 2) - 1;
+	return max_t(int, 1, (int)batch);
+}
+
+/* mult_frac() without overflow, as the kernel spells it. */
+static unsigned long frac(unsigned long x, unsigned long n, unsigned long d)
+{
+	return (x / d) * n + ((x % d) * n) / d;
+}
+
+int pcpool_classic_default_high(unsigned long managed, int batch,
+				unsigned int nr_split_cpus)
+{
+	unsigned long kbytes = managed << (PAGE_SHIFT - 10);
+	unsigned long min_kbytes, min_pages, low, high;
+
+	/*
+	 * 6.1 sizes high from the zone's low watermark.  Compute it as the
+	 * kernel would if this zone were all of lowmem:
+	 * calculate_min_free_kbytes() then __setup_per_zone_wmarks() with
+	 * watermark_scale_factor = 10.
+	 */
+	min_kbytes = clamp_t(unsigned long, int_sqrt(kbytes * 16), 128, 262144);
+	min_pages = min_kbytes >> (PAGE_SHIFT - 10);
+	low = min_pages + max_t(unsigned long, min_pages >> 2,
+				frac(managed, 10, 10000));
+	/* zone_highsize(): split over the CPUs, at least 4 batches */
+	high = low / max_t(unsigned int, nr_split_cpus, 1);
+	high = max_t(unsigned long, high, (unsigned long)batch << 2);
+	return min_t(unsigned long, high, INT_MAX);
+}
+
+size_t pcpool_classic_meta_size(const struct pcpool_zone *zone)
+{
+	return 2 * PCPOOL_CACHE_BYTES + sizeof(struct pcpool_classic) +
+	       zone->nr_cpus * sizeof(struct pcpool_classic_pcp);
+}
+
+int pcpool_classic_set_high_batch(struct pcpool_classic *classic, int high,
+				  int batch)
+{
+	unsigned long limit = classic->zone->limit << classic->zone->order;
+	unsigned int cpu;
+
+	if (batch < 1 || high < 0 || (unsigned long)batch > limit ||
+	    (unsigned long)high > limit)
+		return -EINVAL;
+	/* Like 6.1's pageset_update(): readers cope with either value. */
+	WRITE_ONCE(classic->high, high);
+	WRITE_ONCE(classic->batch, batch);
+	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
+		WRITE_ONCE(classic->pcp[cpu].batch, batch);
+		WRITE_ONCE(classic->pcp[cpu].high, high);
+	}
+	return 0;
+}
+
+int pcpool_classic_init(void *buf, size_t size, struct pcpool_zone *zone,
+			unsigned int nr_split_cpus,
+			struct pcpool_classic **classicp)
+{
+	struct pcpool_classic *classic;
+	unsigned long managed;
+	unsigned int cpu, i;
+	size_t need;
+	char *p;
+	int batch;
+
+	if (!zone || !buf)
+		return -EINVAL;
+	need = pcpool_classic_meta_size(zone);
+	if (size < need)
+		return -EINVAL;
+	memset(buf, 0, need);
+	p = (char *)ALIGN((uintptr_t)buf, PCPOOL_CACHE_BYTES);
+	classic = (struct pcpool_classic *)p;
+	p = (char *)ALIGN((uintptr_t)(p + sizeof(*classic)), PCPOOL_CACHE_BYTES);
+	classic->pcp = (struct pcpool_classic_pcp *)p;
+
+	classic->zone = zone;
+	classic->nr_cpus = zone->nr_cpus;
+	classic->max_order = min_t(unsigned int, PAGE_ALLOC_COSTLY_ORDER,
+				   zone->order);
+	classic->nr_split_cpus = nr_split_cpus ? nr_split_cpus : zone->nr_cpus;
+	spin_lock_init(&classic->drain_lock);
+	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
+		struct pcpool_classic_pcp *pcp = &classic->pcp[cpu];
+
+		spin_lock_init(&pcp->lock);
+		for (i = 0; i < PCPOOL_CLASSIC_NR_LISTS; i++)
+			INIT_LIST_HEAD(&pcp->lists[i]);
+	}
+
+	/* zone_set_pageset_high_and_batch(), "managed" being the limit */
+	managed = zone->limit << zone->order;
+	batch = pcpool_classic_default_batch(managed);
+	pcpool_classic_set_high_batch(classic,
+				      pcpool_classic_default_high(managed, batch,
+								  classic->nr_split_cpus),
+				      batch);
+	*classicp = classic;
+	return 0;
+}
+
+/*
+ * free_pcppages_bulk(): give @count pages back to the zone under one
+ * zone-lock acquisition, round-robin over the lists starting with @pindex,
+ * coldest (tail) pages first.  Returns pages freed.
+ */
+static int free_pcppages_bulk(struct pcpool_classic *classic, int count,
+			      struct pcpool_classic_pcp *pcp, int pindex)
+__must_hold(&pcp->lock)
+{
+	int min_pindex = 0, max_pindex = classic->max_order, freed = 0;
+	struct pcpool_zone *zone = classic->zone;
+
+	count = min(pcp->count, count);
+	pindex = pindex - 1;
+
+	pcpool_zone_lock(zone);
+	while (count > 0) {
+		struct list_head *list;
+		int nr_pages;
+
+		do {
+			if (++pindex > max_pindex)
+				pindex = min_pindex;
+			list = &pcp->lists[pindex];
+			if (!list_empty(list))
+				break;
+			if (pindex == max_pindex)
+				max_pindex--;
+			if (pindex == min_pindex)
+				min_pindex++;
+			/* count says pages, lists say none: don't spin */
+			if (WARN_ON_ONCE(min_pindex > max_pindex))
+				goto out;
+		} while (1);
+
+		nr_pages = 1 << pindex;
+		do {
+			struct page *page = list_last_entry(list, struct page, lru);
+
+			list_del(&page->lru);
+			count -= nr_pages;
+			WRITE_ONCE(pcp->count, pcp->count - nr_pages);
+			__pcpool_zone_free(zone, page, pindex);
+			freed += nr_pages;
+		} while (count > 0 && !list_empty(list));
+	}
+out:
+	pcpool_zone_unlock(zone);
+	return freed;
+}
+
+/* rmqueue_pcplist() + __rmqueue_pcplist(), pcp lock held. */
+static struct page *rmqueue_pcplist(struct pcpool_classic *classic,
+				    struct pcpool_classic_pcp *pcp,
+				    unsigned int order)
+__must_hold(&pcp->lock)
+{
+	struct list_head *list = &pcp->lists[order];
+	struct page *page;
+
+	/* An allocation shrinks the batch that consecutive frees drain. */
+	pcp->free_factor >>= 1;
+	if (list_empty(list)) {
+		int batch = READ_ONCE(pcp->batch);
+		unsigned int got;
+
+		/* Scale batch by order, but keep at least 2 (6.1). */
+		if (batch > 1)
+			batch = max(batch >> order, 2);
+		got = pcpool_zone_alloc_bulk(classic->zone, order, batch, list);
+		pcpool_stat_add(&pcp->st.refills, 1);
+		pcpool_stat_add(&pcp->st.refill_pages, (u64)got << order);
+		WRITE_ONCE(pcp->count, pcp->count + (int)(got << order));
+		if (!got)
+			return NULL;
+	}
+	page = list_first_entry(list, struct page, lru);
+	list_del(&page->lru);
+	WRITE_ONCE(pcp->count, pcp->count - (1 << order));
+	pcpool_stat_add(&pcp->st.allocs, 1);
+	return page;
+}
+
+struct page *pcpool_classic_alloc(struct pcpool_classic *classic,
+				  unsigned int order)
+{
+	int grows = 0;
+	bool drained = false;
+
+	if (order > classic->zone->order)
+		return NULL;
+	for (;;) {
+		struct pcpool_classic_pcp *pcp;
+		struct page *page = NULL;
+		bool listed = order <= classic->max_order;
+
+		pcp = cpu_pcp(classic, get_cpu());
+		if (listed && spin_trylock(&pcp->lock)) {
+			page = rmqueue_pcplist(classic, pcp, order);
+			spin_unlock(&pcp->lock);
+		} else {
+			/* rmqueue_buddy(): straight from the zone */
+			if (listed)
+				pcpool_stat_add(&pcp->st.pcp_busy, 1);
+			pcpool_zone_lock(classic->zone);
+			page = __pcpool_zone_rmqueue(classic->zone, order);
+			pcpool_zone_unlock(classic->zone);
+			if (page)
+				pcpool_stat_add(&pcp->st.direct_allocs, 1);
+		}
+		put_cpu();
+		if (page)
+			return page;
+
+		/* The zone is short: grow it (may sleep), no lock held. */
+		if (grows < PCPOOL_CLASSIC_GROW_TRIES &&
+		    !pcpool_zone_grow(classic->zone)) {
+			grows++;
+			cpu_stat_inc(classic, grows);
+			continue;
+		}
+		/* At the limit: as 6.1 does after reclaim fails, drain all. */
+		if (!drained) {
+			drained = true;
+			pcpool_classic_drain_all(classic, false);
+			continue;
+		}
+		cpu_stat_inc(classic, alloc_failures);
+		return NULL;
+	}
+}
+
+/* nr_pcp_free(): how many to drain, doubling on consecutive frees. */
+static int nr_pcp_free(struct pcpool_classic_pcp *pcp, int high, int batch,
+		       bool free_high)
+{
+	int min_nr_free, max_nr_free;
+
+	if (unlikely(free_high))
+		return pcp->count;
+	if (unlikely(high < batch))
+		return 1;
+	min_nr_free = batch;
+	max_nr_free = high - batch;
+	batch <<= pcp->free_factor;
+	if (batch < max_nr_free && pcp->free_factor < PCPOOL_PCP_BATCH_SCALE_MAX)
+		pcp->free_factor++;
+	return clamp(batch, min_nr_free, max_nr_free);
+}
+
+/* nr_pcp_high(), without reclaim: there is no kswapd here. */
+static int nr_pcp_high(struct pcpool_classic_pcp *pcp, bool free_high)
+{
+	int high = READ_ONCE(pcp->high);
+
+	if (unlikely(!high || free_high))
+		return 0;
+	return high;
+}
+
+/* free_unref_page_commit(). */
+static void free_unref_page_commit(struct pcpool_classic *classic,
+				   struct pcpool_classic_pcp *pcp,
+				   struct page *page, unsigned int order)
+__must_hold(&pcp->lock)
+{
+	bool free_high;
+	int high;
+
+	list_add(&page->lru, &pcp->lists[order]);
+	WRITE_ONCE(pcp->count, pcp->count + (1 << order));
+	pcpool_stat_add(&pcp->st.frees, 1);
+
+	/* High orders freed without allocations in between: drain them all. */
+	free_high = pcp->free_factor && order;
+	high = nr_pcp_high(pcp, free_high);
+	if (pcp->count >= high) {
+		int batch = READ_ONCE(pcp->batch);
+		int freed;
+
+		freed = free_pcppages_bulk(classic,
+					   nr_pcp_free(pcp, high, batch,
+						       free_high),
+					   pcp, order);
+		pcpool_stat_add(&pcp->st.drains, 1);
+		pcpool_stat_add(&pcp->st.drain_pages, freed);
+	}
+}
+
+void pcpool_classic_free(struct pcpool_classic *classic, struct page *page,
+			 unsigned int order)
+{
+	struct pcpool_classic_pcp *pcp;
+
+	if (order > classic->max_order) {
+		pcpool_zone_free(classic->zone, page, order);
+		cpu_stat_inc(classic, direct_frees);
+		return;
+	}
+	pcp = cpu_pcp(classic, get_cpu());
+	if (!spin_trylock(&pcp->lock)) {
+		/* 6.1: free_one_page() when the pcp is being drained */
+		pcpool_stat_add(&pcp->st.pcp_busy, 1);
+		pcpool_stat_add(&pcp->st.direct_frees, 1);
+		pcpool_zone_free(classic->zone, page, order);
+		put_cpu();
+		return;
+	}
+	free_unref_page_commit(classic, pcp, page, order);
+	spin_unlock(&pcp->lock);
+	put_cpu();
+}
+
+/* drain_pages_zone(): bounded chunks so one zone-lock hold stays short. */
+static void drain_pages_zone(struct pcpool_classic *classic, unsigned int cpu)
+{
+	struct pcpool_classic_pcp *pcp = &classic->pcp[cpu];
+	int count;
+
+	do {
+		spin_lock(&pcp->lock);
+		count = pcp->count;
+		if (count) {
+			int to_drain = min(count, READ_ONCE(pcp->batch) <<
+					   PCPOOL_PCP_BATCH_SCALE_MAX);
+			int freed = free_pcppages_bulk(classic, to_drain, pcp, 0);
+
+			pcpool_stat_add(&pcp->st.drained_by_all, freed);
+			/* stop if the lists disagree with count (warned) */
+			count = freed ? pcp->count : 0;
+		}
+		spin_unlock(&pcp->lock);
+	} while (count);
+}
+
+void pcpool_classic_drain_cpu(struct pcpool_classic *classic, unsigned int cpu)
+{
+	if (!WARN_ON_ONCE(cpu >= classic->nr_cpus))
+		drain_pages_zone(classic, cpu);
+}
+
+void pcpool_classic_drain_all(struct pcpool_classic *classic, bool force)
+{
+	unsigned int cpu, visited = 0, skipped = 0;
+	struct pcpool_classic_pcp *me;
+
+	cpu_stat_inc(classic, drain_all_calls);
+	if (!spin_trylock(&classic->drain_lock)) {
+		if (!force) {
+			cpu_stat_inc(classic, drain_all_busy);
+			return;
+		}
+		spin_lock(&classic->drain_lock);
+	}
+	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
+		/* Racy, as in 6.1; @force callers need every CPU. */
+		if (!force && !READ_ONCE(classic->pcp[cpu].count)) {
+			skipped++;
+			continue;
+		}
+		drain_pages_zone(classic, cpu);
+		visited++;
+	}
+	/* preemption is off under drain_lock: this CPU is stable */
+	me = cpu_pcp(classic, raw_smp_processor_id());
+	pcpool_stat_add(&me->st.drain_all_visited, visited);
+	pcpool_stat_add(&me->st.drain_all_skipped, skipped);
+	spin_unlock(&classic->drain_lock);
+}
+
+void pcpool_classic_destroy(struct pcpool_classic *classic)
+{
+	pcpool_classic_drain_all(classic, true);
+}
+
+unsigned long pcpool_classic_shrink(struct pcpool_classic *classic,
+				    unsigned long nr_pages)
+{
+	pcpool_classic_drain_all(classic, false);
+	return pcpool_zone_shrink(classic->zone, nr_pages);
+}
+
+unsigned long pcpool_classic_pcp_pages(struct pcpool_classic *classic)
+{
+	unsigned long sum = 0;
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < classic->nr_cpus; cpu++)
+		sum += max(READ_ONCE(classic->pcp[cpu].count), 0);
+	return sum;
+}
+
+unsigned long pcpool_classic_shrink_count(struct pcpool_classic *classic)
+{
+	return pcpool_zone_shrink_count(classic->zone) +
+	       pcpool_classic_pcp_pages(classic);
+}
+
+#define CLASSIC_STAT(name) { "classic_" #name, offsetof(struct pcpool_classic_stats, name) }
+static const struct {
+	const char *key;
+	size_t off;
+} classic_keys[] = {
+	CLASSIC_STAT(allocs),
+	CLASSIC_STAT(frees),
+	CLASSIC_STAT(refills),
+	CLASSIC_STAT(refill_pages),
+	CLASSIC_STAT(drains),
+	CLASSIC_STAT(drain_pages),
+	CLASSIC_STAT(drained_by_all),
+	CLASSIC_STAT(direct_allocs),
+	CLASSIC_STAT(direct_frees),
+	CLASSIC_STAT(pcp_busy),
+	CLASSIC_STAT(alloc_failures),
+	CLASSIC_STAT(grows),
+	CLASSIC_STAT(drain_all_calls),
+	CLASSIC_STAT(drain_all_busy),
+	CLASSIC_STAT(drain_all_visited),
+	CLASSIC_STAT(drain_all_skipped),
+};
+
+static inline u64 read_stat(struct pcpool_classic_pcp *pcp, size_t off)
+{
+	return READ_ONCE(*(u64 *)((char *)&pcp->st + off));
+}
+
+void pcpool_classic_counters(struct pcpool_classic *classic,
+			     void (*emit)(void *arg, const char *key, u64 val),
+			     void *arg)
+{
+	unsigned int i, cpu;
+
+	for (i = 0; i < ARRAY_SIZE(classic_keys); i++) {
+		u64 sum = 0;
+
+		for (cpu = 0; cpu < classic->nr_cpus; cpu++)
+			sum += read_stat(&classic->pcp[cpu], classic_keys[i].off);
+		emit(arg, classic_keys[i].key, sum);
+	}
+	emit(arg, "classic_pcp_pages", pcpool_classic_pcp_pages(classic));
+	emit(arg, "classic_high", READ_ONCE(classic->high));
+	emit(arg, "classic_batch", READ_ONCE(classic->batch));
+	pcpool_zone_counters(classic->zone, emit, arg);
+}
+
+void pcpool_classic_cpu_counters(struct pcpool_classic *classic,
+				 unsigned int cpu,
+				 void (*emit)(void *arg, const char *key,
+					      u64 val),
+				 void *arg)
+{
+	struct pcpool_classic_pcp *pcp;
+	unsigned int i;
+
+	if (cpu >= classic->nr_cpus)
+		return;
+	pcp = &classic->pcp[cpu];
+	for (i = 0; i < ARRAY_SIZE(classic_keys); i++)
+		emit(arg, classic_keys[i].key, read_stat(pcp, classic_keys[i].off));
+	emit(arg, "classic_pcp_pages", max(READ_ONCE(pcp->count), 0));
+	emit(arg, "classic_high", READ_ONCE(pcp->high));
+	emit(arg, "classic_batch", READ_ONCE(pcp->batch));
+}
+
+void pcpool_classic_reset_counters(struct pcpool_classic *classic)
+{
+	unsigned int i, cpu;
+
+	/* Lock-free bumps racing with this may survive it: harmless. */
+	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
+		struct pcpool_classic_pcp *pcp = &classic->pcp[cpu];
+
+		spin_lock(&pcp->lock);
+		for (i = 0; i < ARRAY_SIZE(classic_keys); i++)
+			WRITE_ONCE(*(u64 *)((char *)&pcp->st +
+					    classic_keys[i].off), 0);
+		spin_unlock(&pcp->lock);
+	}
+	pcpool_zone_reset_counters(classic->zone);
+}
+
+unsigned long pcpool_classic_check(struct pcpool_classic *classic)
+{
+	struct pcpool_zone *zone = classic->zone;
+	unsigned long bad = 0;
+	unsigned int cpu, o;
+
+	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
+		struct pcpool_classic_pcp *pcp = &classic->pcp[cpu];
+		long pages = 0;
+
+		spin_lock(&pcp->lock);
+		for (o = 0; o < PCPOOL_CLASSIC_NR_LISTS; o++) {
+			struct list_head *head = &pcp->lists[o], *pos;
+
+			for (pos = head->next; pos != head; pos = pos->next) {
+				unsigned long pfn = page_to_pfn(list_entry(pos,
+							struct page, lru));
+
+				if (o > classic->max_order ||
+				    !pcpool_zone_pfn_in_span(zone, pfn) ||
+				    (pfn & ((1UL << o) - 1)))
+					bad++;
+				pages += 1L << o;
+			}
+		}
+		bad += pages != pcp->count;
+		spin_unlock(&pcp->lock);
+	}
+	return bad + pcpool_zone_check(zone);
+}

@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpool zone: pageblocks from a page source, buddy free lists, one
+ * instrumented lock.  See Documentation/core.rst.
+ */
+#include "pcpool_zone.h"
+
+/* A grown block can be raced away by other CPUs; retry this often. */
+#define PCPOOL_GROW_TRIES	4
+
+static inline unsigned long *block_map(struct pcpool_zone *zone,
+				       unsigned long idx)
+{
+	return zone->map + idx * zone->map_words;
+}
+
+static inline unsigned long block_off(const struct pcpool_zone *zone,
+				      unsigned long pfn)
+{
+	return pfn & (zone->block_pages - 1);
+}
+
+/* Is @pfn the head of a free chunk of exactly @order in the zone lists? */
+static inline bool zone_free_head(struct pcpool_zone *zone, unsigned long pfn,
+				  unsigned int order)
+{
+	unsigned long idx = pcpool_zone_block_index(zone, pfn);
+
+	return test_bit(block_off(zone, pfn), block_map(zone, idx)) &&
+	       page_private(pfn_to_page(pfn)) == order;
+}
+
+static void add_free(struct pcpool_zone *zone, struct page *page,
+		     unsigned long pfn, unsigned int order)
+{
+	unsigned long idx = pcpool_zone_block_index(zone, pfn);
+
+	__set_bit(block_off(zone, pfn), block_map(zone, idx));
+	set_page_private(page, order);
+	list_add(&page->lru, &zone->area[order].list);
+	/* WRITE_ONCE: shrink_count() reads it without the lock */
+	WRITE_ONCE(zone->area[order].nr_free, zone->area[order].nr_free + 1);
+	zone->blocks[idx].zone_free += 1U << order;
+	zone->free_pages += 1UL << order;
+}
+
+static void del_free(struct pcpool_zone *zone, struct page *page,
+		     unsigned long pfn, unsigned int order)
+{
+	unsigned long idx = pcpool_zone_block_index(zone, pfn);
+
+	list_del(&page->lru);
+	__clear_bit(block_off(zone, pfn), block_map(zone, idx));
+	set_page_private(page, 0);
+	WRITE_ONCE(zone->area[order].nr_free, zone->area[order].nr_free - 1);
+	zone->blocks[idx].zone_free -= 1U << order;
+	zone->free_pages -= 1UL << order;
+}
+
+static inline struct pcpool_zone_stats *this_stats(struct pcpool_zone *zone)
+{
+	unsigned int cpu = raw_smp_processor_id();
+
+	if (WARN_ON_ONCE(cpu >= zone->nr_cpus))
+		cpu = 0;
+	return &zone->stats[cpu];
+}
+
+static unsigned int moved_bucket(unsigned long moved)
+{
+	if (!moved)
+		return 0;
+	return min_t(unsigned int, ilog2(moved) + 1, PCPOOL_MOVED_HIST - 1);
+}
+
+size_t pcpool_zone_meta_size(const struct pcpool_zone_config *cfg)
+{
+	unsigned long nr_span, words;
+
+	if (!cfg || cfg->block_order >= PCPOOL_NR_ORDERS || !cfg->nr_cpus ||
+	    !cfg->limit_blocks || cfg->start_pfn >= cfg->end_pfn ||
+	    !cfg->src.alloc_block || !cfg->src.free_block)
+		return 0;
+	nr_span = ((cfg->end_pfn - 1) >> cfg->block_order) -
+		  (cfg->start_pfn >> cfg->block_order) + 1;
+	words = BITS_TO_LONGS(1UL << cfg->block_order);
+	return PCPOOL_CACHE_BYTES + sizeof(struct pcpool_zone) +
+	       cfg->nr_cpus * sizeof(struct pcpool_zone_stats) +
+	       nr_span * sizeof(struct pcpool_block) +
+	       nr_span * words * sizeof(unsigned long);
+}
+
+int pcpool_zone_init(void *buf, size_t size,
+		     const struct pcpool_zone_config *cfg,
+		     struct pcpool_zone **zonep)
+{
+	size_t need = pcpool_zone_meta_size(cfg);
+	struct pcpool_zone *zone;
+	unsigned long i;
+	char *p;
+
+	if (!need || !buf || size < need)
+		return -EINVAL;
+	memset(buf, 0, need);
+	p = (char *)ALIGN((uintptr_t)buf, PCPOOL_CACHE_BYTES);
+	zone = (struct pcpool_zone *)p;
+	p += sizeof(*zone);
+
+	zone->order = cfg->block_order;
+	zone->nr_cpus = cfg->nr_cpus;
+	zone->block_pages = 1UL << cfg->block_order;
+	zone->base_block = cfg->start_pfn >> cfg->block_order;
+	zone->nr_span = ((cfg->end_pfn - 1) >> cfg->block_order) -
+			zone->base_block + 1;
+	zone->map_words = BITS_TO_LONGS(zone->block_pages);
+	zone->limit = cfg->limit_blocks;
+	zone->reserve = cfg->reserve_blocks;
+	zone->src = cfg->src;
+
+	/* Cache-line multiples first, then longs, then the 4-byte aligned. */
+	zone->stats = (struct pcpool_zone_stats *)p;
+	p += cfg->nr_cpus * sizeof(struct pcpool_zone_stats);
+	zone->map = (unsigned long *)p;
+	p += zone->nr_span * zone->map_words * sizeof(unsigned long);
+	zone->blocks = (struct pcpool_block *)p;
+
+	for (i = 0; i < zone->nr_span; i++)
+		zone->blocks[i].owner = PCPOOL_OWNER_NONE;
+	spin_lock_init(&zone->lock);
+	for (i = 0; i < PCPOOL_NR_ORDERS; i++)
+		INIT_LIST_HEAD(&zone->area[i].list);
+	INIT_LIST_HEAD(&zone->giveback);
+	*zonep = zone;
+	return 0;
+}
+
+void pcpool_zone_lock(struct pcpool_zone *zone) __acquires(&zone->lock)
+{
+	/* result kept in a variable: sparse follows the lock context then */
+	int got = spin_trylock(&zone->lock);
+
+	if (!got)
+		spin_lock(&zone->lock);
+	zone->held_contended = !got;
+	zone->held_moved = 0;
+	zone->held_merges = 0;
+	zone->held_splits = 0;
+	zone->held_since = local_clock();
+}
+
+static void release_blocks(struct pcpool_zone *zone, struct list_head *list)
+{
+	while (!list_empty(list)) {
+		struct page *page = list_first_entry(list, struct page, lru);
+
+		list_del_init(&page->lru);
+		zone->src.free_block(zone->src.ctx, page, zone->order);
+	}
+}
+
+void pcpool_zone_unlock(struct pcpool_zone *zone) __releases(&zone->lock)
+{
+	struct pcpool_zone_stats *st = this_stats(zone);
+	u64 held = local_clock() - zone->held_since;
+	unsigned long moved = zone->held_moved;
+	struct list_head giveback;
+
+	INIT_LIST_HEAD(&giveback);
+	pcpool_stat_add(&st->lock_acquisitions, 1);
+	if (zone->held_contended)
+		pcpool_stat_add(&st->lock_contended, 1);
+	pcpool_stat_add(&st->lock_hold_ns, held);
+	pcpool_stat_add(&st->pages_moved, moved);
+	pcpool_stat_add(&st->moved_hist[moved_bucket(moved)], 1);
+	if (zone->held_merges)
+		pcpool_stat_add(&st->merges, zone->held_merges);
+	if (zone->held_splits)
+		pcpool_stat_add(&st->splits, zone->held_splits);
+	list_splice_init(&zone->giveback, &giveback);
+	spin_unlock(&zone->lock);
+
+	if (!list_empty(&giveback))
+		release_blocks(zone, &giveback);
+}
+
+/* Take a whole free block off the lists; it leaves the zone after unlock. */
+static void detach_block(struct pcpool_zone *zone, struct page *page)
+__must_hold(&zone->lock)
+{
+	unsigned long pfn = page_to_pfn(page);
+	struct pcpool_block *blk = pcpool_zone_block(zone, pfn);
+
+	del_free(zone, page, pfn, zone->order);
+	blk->state = PCPOOL_BLOCK_ABSENT;
+	WRITE_ONCE(blk->owner, PCPOOL_OWNER_NONE);
+	zone->nr_held--;
+	zone->nr_reserved--;
+	pcpool_stat_add(&this_stats(zone)->blocks_returned, 1);
+	list_add_tail(&page->lru, &zone->giveback);
+}
+
+/* A block the source gave us: aligned, in the span, not held already. */
+static bool block_acceptable(struct pcpool_zone *zone, unsigned long pfn)
+{
+	if (block_off(zone, pfn) || !pcpool_zone_pfn_in_span(zone, pfn))
+		return false;
+	return !WARN_ON_ONCE(pcpool_zone_block(zone, pfn)->state !=
+			     PCPOOL_BLOCK_ABSENT);
+}
+
+int pcpool_zone_grow(struct pcpool_zone *zone)
+{
+	struct pcpool_block *blk;
+	struct page *page;
+	unsigned long pfn, w, *map;
+
+	pcpool_zone_lock(zone);
+	if (zone->nr_reserved >= zone->limit) {
+		pcpool_stat_add(&this_stats(zone)->grow_limited, 1);
+		pcpool_zone_unlock(zone);
+		return -ENOSPC;
+	}
+	zone->nr_reserved++;
+	pcpool_zone_unlock(zone);
+
+	page = zone->src.alloc_block(zone->src.ctx, zone->order);
+
+	pcpool_zone_lock(zone);
+	if (!page) {
+		zone->nr_reserved--;
+		pcpool_stat_add(&this_stats(zone)->grow_failed, 1);
+		pcpool_zone_unlock(zone);
+		return -ENOMEM;
+	}
+	pfn = page_to_pfn(page);
+	if (!block_acceptable(zone, pfn)) {
+		zone->nr_reserved--;
+		pcpool_stat_add(&this_stats(zone)->blocks_rejected, 1);
+		pcpool_zone_unlock(zone);
+		zone->src.free_block(zone->src.ctx, page, zone->order);
+		return -ENOMEM;
+	}
+	/* A block only leaves the zone whole, so its map is clear. */
+	map = block_map(zone, pcpool_zone_block_index(zone, pfn));
+	for (w = 0; w < zone->map_words; w++)
+		WARN_ON_ONCE(map[w]);
+	blk = pcpool_zone_block(zone, pfn);
+	blk->state = PCPOOL_BLOCK_HELD;
+	WRITE_ONCE(blk->owner, PCPOOL_OWNER_NONE);
+	blk->zone_free = 0;
+	add_free(zone, page, pfn, zone->order);
+	zone->nr_held++;
+	pcpool_stat_add(&this_stats(zone)->blocks_obtained, 1);
+	pcpool_zone_unlock(zone);
+	return 0;
+}
+
+/* Split the chunk at @pfn of order @high down to @low, freeing the halves. */
+static void expand(struct pcpool_zone *zone, unsigned long pfn,
+		   unsigned int low, unsigned int high)
+{
+	while (high > low) {
+		unsigned long half;
+
+		high--;
+		half = pfn + (1UL << high);
+		add_free(zone, pfn_to_page(half), half, high);
+		zone->held_splits++;
+	}
+}
+
+struct page *__pcpool_zone_rmqueue(struct pcpool_zone *zone,
+				   unsigned int order)
+__must_hold(&zone->lock)
+{
+	unsigned int o;
+
+	for (o = order; o <= zone->order; o++) {
+		struct pcpool_free_area *area = &zone->area[o];
+		struct page *page;
+		unsigned long pfn;
+
+		if (list_empty(&area->list))
+			continue;
+		page = list_first_entry(&area->list, struct page, lru);
+		pfn = page_to_pfn(page);
+		del_free(zone, page, pfn, o);
+		expand(zone, pfn, order, o);
+		zone->held_moved += 1UL << order;
+		return page;
+	}
+	return NULL;
+}
+
+struct page *__pcpool_zone_rmqueue_largest(struct pcpool_zone *zone,
+					   unsigned int min_order,
+					   unsigned int max_order,
+					   unsigned int *order)
+__must_hold(&zone->lock)
+{
+	unsigned int o;
+
+	if (max_order > zone->order)
+		max_order = zone->order;
+	for (o = max_order + 1; o-- > min_order;) {
+		struct pcpool_free_area *area = &zone->area[o];
+		struct page *page;
+
+		if (list_empty(&area->list))
+			continue;
+		page = list_first_entry(&area->list, struct page, lru);
+		del_free(zone, page, page_to_pfn(page), o);
+		zone->held_moved += 1UL << o;
+		*order = o;
+		return page;
+	}
+	return NULL;
+}
+
+/*
+ * Cheap sanity checks on a chunk coming back: inside a held block, aligned,
+ * not already a free head, not overfilling its block.  A page freed twice
+ * after merging into a bigger free chunk can slip past; callers (the
+ * module's handle table) must not free twice.
+ */
+static bool free_ok(struct pcpool_zone *zone, unsigned long pfn,
+		    unsigned int order)
+{
+	struct pcpool_block *blk;
+
+	if (order > zone->order || (pfn & ((1UL << order) - 1)) ||
+	    !pcpool_zone_pfn_in_span(zone, pfn))
+		return false;
+	blk = pcpool_zone_block(zone, pfn);
+	return blk->state == PCPOOL_BLOCK_HELD &&
+	       !test_bit(block_off(zone, pfn),
+			 block_map(zone, pcpool_zone_block_index(zone, pfn))) &&
+	       blk->zone_free + (1U << order) <= zone->block_pages;
+}
+
+void __pcpool_zone_free(struct pcpool_zone *zone, struct page *page,
+			unsigned int order)
+__must_hold(&zone->lock)
+{
+	unsigned long pfn = page_to_pfn(page);
+	struct pcpool_block *blk;
+
+	if (WARN_ON_ONCE(!free_ok(zone, pfn, order))) {
+		pcpool_stat_add(&this_stats(zone)->bad_frees, 1);
+		return;
+	}
+	zone->held_moved += 1UL << order;
+	while (order < zone->order) {
+		unsigned long buddy = pfn ^ (1UL << order);
+
+		if (!zone_free_head(zone, buddy, order))
+			break;
+		del_free(zone, pfn_to_page(buddy), buddy, order);
+		pfn &= ~(1UL << order);
+		order++;
+		zone->held_merges++;
+	}
+	page = pfn_to_page(pfn);
+	add_free(zone, page, pfn, order);
+	if (order < zone->order)
+		return;
+
+	/* Whole again: ownership ends; beyond the reserve it goes back. */
+	blk = pcpool_zone_block(zone, pfn);
+	WRITE_ONCE(blk->owner, PCPOOL_OWNER_NONE);
+	if (zone->area[order].nr_free > zone->reserve)
+		detach_block(zone, page);
+}
+
+struct page *pcpool_zone_alloc(struct pcpool_zone *zone, unsigned int order)
+{
+	struct page *page;
+	int tries;
+
+	if (order > zone->order)
+		return NULL;
+	for (tries = 0; ; tries++) {
+		pcpool_zone_lock(zone);
+		page = __pcpool_zone_rmqueue(zone, order);
+		pcpool_zone_unlock(zone);
+		if (page || tries == PCPOOL_GROW_TRIES ||
+		    pcpool_zone_grow(zone))
+			return page;
+	}
+}
+
+void pcpool_zone_free(struct pcpool_zone *zone, struct page *page,
+		      unsigned int order)
+{
+	pcpool_zone_lock(zone);
+	__pcpool_zone_free(zone, page, order);
+	pcpool_zone_unlock(zone);
+}
+
+unsigned int pcpool_zone_alloc_bulk(struct pcpool_zone *zone,
+				    unsigned int order, unsigned int count,
+				    struct list_head *list)
+{
+	unsigned int i;
+
+	if (order > zone->order)
+		return 0;
+	pcpool_zone_lock(zone);
+	for (i = 0; i < count; i++) {
+		struct page *page = __pcpool_zone_rmqueue(zone, order);
+
+		if (!page)
+			break;
+		list_add_tail(&page->lru, list);
+	}
+	pcpool_zone_unlock(zone);
+	return i;
+}
+
+void pcpool_zone_free_list(struct pcpool_zone *zone, struct list_head *list)
+{
+	pcpool_zone_lock(zone);
+	while (!list_empty(list)) {
+		struct page *page = list_first_entry(list, struct page, lru);
+		unsigned int order = page_private(page);
+
+		list_del(&page->lru);
+		set_page_private(page, 0);
+		__pcpool_zone_free(zone, page, order);
+	}
+	pcpool_zone_unlock(zone);
+}
+
+struct page *pcpool_zone_claim_block(struct pcpool_zone *zone, int owner)
+{
+	struct pcpool_free_area *area = &zone->area[zone->order];
+	struct page *page = NULL;
+
+	pcpool_zone_lock(zone);
+	if (!list_empty(&area->list)) {
+		unsigned long pfn;
+
+		page = list_first_entry(&area->list, struct page, lru);
+		pfn = page_to_pfn(page);
+		del_free(zone, page, pfn, zone->order);
+		WRITE_ONCE(pcpool_zone_block(zone, pfn)->owner, owner);
+		zone->held_moved += zone->block_pages;
+		pcpool_stat_add(&this_stats(zone)->blocks_claimed, 1);
+	}
+	pcpool_zone_unlock(zone);
+	return page;
+}
+
+void pcpool_zone_return_block(struct pcpool_zone *zone, struct page *page)
+{
+	pcpool_zone_free(zone, page, zone->order);
+}
+
+unsigned long pcpool_zone_take_fragments(struct pcpool_zone *zone,
+					 unsigned long pfn,
+					 struct list_head *list)
+{
+	unsigned long idx, base, off, *map, taken = 0;
+
+	if (!pcpool_zone_pfn_in_span(zone, pfn))
+		return 0;
+	idx = pcpool_zone_block_index(zone, pfn);
+	base = pfn & ~(zone->block_pages - 1);
+	map = block_map(zone, idx);
+
+	pcpool_zone_lock(zone);
+	for (off = find_next_bit(map, zone->block_pages, 0);
+	     off < zone->block_pages;
+	     off = find_next_bit(map, zone->block_pages, off + 1)) {
+		struct page *page = pfn_to_page(base + off);
+		unsigned int order = page_private(page);
+
+		del_free(zone, page, base + off, order);
+		set_page_private(page, order);
+		list_add_tail(&page->lru, list);
+		taken += 1UL << order;
+	}
+	zone->held_moved += taken;
+	pcpool_zone_unlock(zone);
+	return taken;
+}
+
+unsigned long pcpool_zone_shrink(struct pcpool_zone *zone,
+				 unsigned long nr_pages)
+{
+	struct pcpool_free_area *area = &zone->area[zone->order];
+	unsigned long freed = 0;
+
+	pcpool_zone_lock(zone);
+	while (freed < nr_pages && !list_empty(&area->list)) {
+		detach_block(zone, list_first_entry(&area->list, struct page,
+						    lru));
+		freed += zone->block_pages;
+	}
+	pcpool_zone_unlock(zone);
+	return freed;
+}
+
+unsigned long pcpool_zone_shrink_count(struct pcpool_zone *zone)
+{
+	return READ_ONCE(zone->area[zone->order].nr_free) * zone->block_pages;
+}
+
+unsigned long pcpool_zone_destroy(struct pcpool_zone *zone)
+{
+	unsigned long idx, leaked = 0;
+
+	pcpool_zone_lock(zone);
+	for (idx = 0; idx < zone->nr_span; idx++) {
+		struct pcpool_block *blk = &zone->blocks[idx];
+		unsigned long pfn = (zone->base_block + idx) << zone->order;
+
+		if (blk->state != PCPOOL_BLOCK_HELD)
+			continue;
+		if (blk->zone_free == zone->block_pages &&
+		    zone_free_head(zone, pfn, zone->order))
+			detach_block(zone, pfn_to_page(pfn));
+		else
+			leaked++;
+	}
+	WARN_ON_ONCE(leaked || zone->nr_reserved != zone->nr_held);
+	pcpool_zone_unlock(zone);
+	return leaked;
+}
+
+void pcpool_zone_get_totals(struct pcpool_zone *zone,
+			    struct pcpool_zone_totals *t)
+{
+	unsigned int o;
+
+	/* Plain spin_lock: a reader must not show up in the lock stats. */
+	spin_lock(&zone->lock);
+	t->blocks_held = zone->nr_held;
+	t->free_pages = zone->free_pages;
+	for (o = 0; o < PCPOOL_NR_ORDERS; o++)
+		t->nr_free[o] = zone->area[o].nr_free;
+	spin_unlock(&zone->lock);
+}
+
+/* One statistic, at byte offset @off in struct pcpool_zone_stats, summed. */
+static u64 sum_stat(struct pcpool_zone *zone, size_t off)
+{
+	unsigned int cpu;
+	u64 sum = 0;
+
+	for (cpu = 0; cpu < zone->nr_cpus; cpu++)
+		sum += READ_ONCE(*(u64 *)((char *)&zone->stats[cpu] + off));
+	return sum;
+}
+
+#define SUM_STAT(zone, field) \
+	sum_stat(zone, offsetof(struct pcpool_zone_stats, field))
+
+void pcpool_zone_counters(struct pcpool_zone *zone,
+			  void (*emit)(void *arg, const char *key, u64 val),
+			  void *arg)
+{
+	static const char * const hist_keys[PCPOOL_MOVED_HIST] = {
+		"zone_moved_hist_0", "zone_moved_hist_1", "zone_moved_hist_2",
+		"zone_moved_hist_4", "zone_moved_hist_8", "zone_moved_hist_16",
+		"zone_moved_hist_32", "zone_moved_hist_64",
+		"zone_moved_hist_128", "zone_moved_hist_256",
+		"zone_moved_hist_512", "zone_moved_hist_1024",
+	};
+	static const char * const free_keys[] = {
+		"zone_free_order_0", "zone_free_order_1", "zone_free_order_2",
+		"zone_free_order_3", "zone_free_order_4", "zone_free_order_5",
+		"zone_free_order_6", "zone_free_order_7", "zone_free_order_8",
+		"zone_free_order_9", "zone_free_order_10", "zone_free_order_11",
+		"zone_free_order_12", "zone_free_order_13", "zone_free_order_14",
+		"zone_free_order_15",
+	};
+	struct pcpool_zone_totals t;
+	unsigned int i;
+
+	emit(arg, "zone_lock_acquisitions", SUM_STAT(zone, lock_acquisitions));
+	emit(arg, "zone_lock_contended", SUM_STAT(zone, lock_contended));
+	emit(arg, "zone_lock_hold_ns", SUM_STAT(zone, lock_hold_ns));
+	emit(arg, "zone_pages_moved", SUM_STAT(zone, pages_moved));
+	emit(arg, "zone_merges", SUM_STAT(zone, merges));
+	emit(arg, "zone_splits", SUM_STAT(zone, splits));
+	for (i = 0; i < PCPOOL_MOVED_HIST; i++)
+		emit(arg, hist_keys[i], SUM_STAT(zone, moved_hist[i]));
+	emit(arg, "zone_blocks_obtained", SUM_STAT(zone, blocks_obtained));
+	emit(arg, "zone_blocks_returned", SUM_STAT(zone, blocks_returned));
+	emit(arg, "zone_blocks_rejected", SUM_STAT(zone, blocks_rejected));
+	emit(arg, "zone_grow_failed", SUM_STAT(zone, grow_failed));
+	emit(arg, "zone_grow_limited", SUM_STAT(zone, grow_limited));
+	emit(arg, "zone_blocks_claimed", SUM_STAT(zone, blocks_claimed));
+	emit(arg, "zone_bad_frees", SUM_STAT(zone, bad_frees));
+
+	pcpool_zone_get_totals(zone, &t);
+	emit(arg, "zone_blocks_held", t.blocks_held);
+	emit(arg, "zone_free_pages", t.free_pages);
+	for (i = 0; i <= zone->order && i < ARRAY_SIZE(free_keys); i++)
+		emit(arg, free_keys[i], t.nr_free[i]);
+}
+
+void pcpool_zone_reset_counters(struct pcpool_zone *zone)
+{
+	unsigned int cpu;
+
+	/* Writers hold the lock, so under it the reset loses nothing. */
+	spin_lock(&zone->lock);
+	for (cpu = 0; cpu < zone->nr_cpus; cpu++) {
+		u64 *f = (u64 *)&zone->stats[cpu];
+		size_t i;
+
+		for (i = 0; i < sizeof(zone->stats[cpu]) / sizeof(u64); i++)
+			WRITE_ONCE(f[i], 0);
+	}
+	spin_unlock(&zone->lock);
+}
+
+/* Walk one block's free heads in address order; returns problems found. */
+static unsigned long check_block(struct pcpool_zone *zone, unsigned long idx)
+{
+	struct pcpool_block *blk = &zone->blocks[idx];
+	unsigned long *map = block_map(zone, idx);
+	unsigned long base = (zone->base_block + idx) << zone->order;
+	unsigned long off, end = 0, sum = 0, bad = 0;
+
+	if (blk->state != PCPOOL_BLOCK_HELD) {
+		for (off = 0; off < zone->map_words; off++)
+			bad += map[off] != 0;
+		return bad + (blk->zone_free != 0);
+	}
+	for (off = find_next_bit(map, zone->block_pages, 0);
+	     off < zone->block_pages;
+	     off = find_next_bit(map, zone->block_pages, off + 1)) {
+		unsigned long order = page_private(pfn_to_page(base + off));
+
+		if (order > zone->order || (off & ((1UL << order) - 1)) ||
+		    off < end) {
+			bad++;
+			continue;
+		}
+		/* an unmerged free buddy of the same order is a missed merge */
+		if (order < zone->order &&
+		    zone_free_head(zone, base + (off ^ (1UL << order)), order))
+			bad++;
+		end = off + (1UL << order);
+		sum += 1UL << order;
+	}
+	bad += sum != blk->zone_free;
+	if (sum == zone->block_pages && blk->owner != PCPOOL_OWNER_NONE)
+		bad++;
+	return bad;
+}
+
+unsigned long pcpool_zone_check(struct pcpool_zone *zone)
+{
+	unsigned long idx, heads = 0, chunks = 0, pages = 0, held = 0, bad = 0;
+	unsigned int o;
+
+	spin_lock(&zone->lock);
+	for (idx = 0; idx < zone->nr_span; idx++) {
+		unsigned long w;
+
+		bad += check_block(zone, idx);
+		held += zone->blocks[idx].state == PCPOOL_BLOCK_HELD;
+		for (w = 0; w < zone->map_words; w++)
+			heads += hweight_long(block_map(zone, idx)[w]);
+	}
+	for (o = 0; o < PCPOOL_NR_ORDERS; o++) {
+		struct pcpool_free_area *area = &zone->area[o];
+		unsigned long n = 0;
+		struct list_head *pos;
+
+		for (pos = area->list.next; pos != &area->list; pos = pos->next) {
+			unsigned long pfn = page_to_pfn(list_entry(pos, struct page,
+								   lru));
+
+			if (o > zone->order || !pcpool_zone_pfn_in_span(zone, pfn) ||
+			    !zone_free_head(zone, pfn, o))
+				bad++;
+			n++;
+		}
+		bad += n != area->nr_free;
+		chunks += n;
+		pages += n << o;
+	}
+	/* every set bit is a listed head and every listed head has its bit */
+	bad += heads != chunks;
+	bad += pages != zone->free_pages;
+	bad += held != zone->nr_held;
+	bad += zone->nr_held > zone->nr_reserved ||
+	       zone->nr_reserved > zone->limit;
+	spin_unlock(&zone->lock);
+	return bad;
+}

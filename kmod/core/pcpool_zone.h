@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcpool zone: memory taken from a page source in whole pageblocks, kept in
+ * buddy free lists for orders 0..block_order under one spin lock, the zone
+ * lock, which is instrumented with per-CPU counters.
+ *
+ * Portable core: builds in the kernel (kmod/platform/kernel) and in
+ * userspace (kmod/platform/user).  It never allocates memory: the caller
+ * sizes the metadata with pcpool_zone_meta_size() and hands it in.
+ * Design and invariants: Documentation/core.rst.
+ */
+#ifndef _PCPOOL_ZONE_H
+#define _PCPOOL_ZONE_H
+
+#include "pcpool_platform.h"
+
+#define PCPOOL_OWNER_NONE	(-1)
+
+/*
+ * Pages moved per zone-lock acquisition, log2 buckets: [0], [1], [2,3],
+ * [4,7], ... and the last one [2^(N-2), inf).  A bucket is named by its
+ * lower bound: zone_moved_hist_0, _1, _2, _4, ... _1024.
+ */
+#define PCPOOL_MOVED_HIST	12
+
+/*
+ * Where pageblocks come from.  alloc_block() returns the first page of
+ * 2^order naturally aligned pages, or NULL; it is only called with no
+ * pcpool lock held, from pcpool_zone_grow(), and may sleep if the callers
+ * of the allocation entry points may.  free_block() takes back what
+ * alloc_block() gave; it is called with no zone lock held but possibly
+ * with a per-CPU lock held, so it must not sleep.
+ */
+struct pcpool_page_source {
+	struct page *(*alloc_block)(void *ctx, unsigned int order);
+	void (*free_block)(void *ctx, struct page *page, unsigned int order);
+	void *ctx;
+};
+
+struct pcpool_zone_config {
+	/* pfns [start_pfn, end_pfn) the zone may ever hold; others go back */
+	unsigned long start_pfn;
+	unsigned long end_pfn;
+	unsigned int block_order;	/* pageblock order, < PCPOOL_NR_ORDERS */
+	unsigned int nr_cpus;		/* CPU ids are 0..nr_cpus-1 */
+	unsigned long limit_blocks;	/* most blocks held at once, >= 1 */
+	/* whole free blocks kept when more become free; shrink ignores it */
+	unsigned long reserve_blocks;
+	struct pcpool_page_source src;
+};
+
+enum pcpool_block_state {
+	PCPOOL_BLOCK_ABSENT = 0,	/* not held by the zone */
+	PCPOOL_BLOCK_HELD,		/* obtained from the page source */
+};
+
+/* Per-pageblock data, indexed by (pfn >> block_order) - (start_pfn >> block_order). */
+struct pcpool_block {
+	int owner;		/* CPU owning it (per-CPU layer), or OWNER_NONE */
+	u16 state;		/* enum pcpool_block_state, zone lock */
+	u16 pad;
+	u32 zone_free;		/* pages of it in the zone free lists, zone lock */
+};
+
+struct pcpool_free_area {
+	struct list_head list;	/* chunk heads, linked through page->lru */
+	unsigned long nr_free;	/* chunks on the list */
+};
+
+/*
+ * One per CPU.  Written only while holding the zone lock, by the CPU that
+ * holds it, into its own slot: no atomics, no shared line on the hot path.
+ * Readers use READ_ONCE().
+ */
+struct pcpool_zone_stats {
+	u64 lock_acquisitions;
+	u64 lock_contended;	/* first trylock failed */
+	u64 lock_hold_ns;
+	u64 pages_moved;	/* pages allocated out of + freed into the lists */
+	u64 merges;		/* buddy merges */
+	u64 splits;		/* halves split off by allocations */
+	u64 moved_hist[PCPOOL_MOVED_HIST];
+	u64 blocks_obtained;	/* from the page source */
+	u64 blocks_returned;	/* to the page source */
+	u64 blocks_rejected;	/* source gave a block outside the span */
+	u64 grow_failed;	/* source said no */
+	u64 grow_limited;	/* at limit_blocks */
+	u64 blocks_claimed;	/* whole blocks taken by an owner */
+	u64 bad_frees;		/* frees refused as invalid */
+} ____cacheline_aligned_in_smp;
+
+struct pcpool_zone {
+	/* Read-mostly after init. */
+	unsigned int order;		/* block order */
+	unsigned int nr_cpus;
+	unsigned long block_pages;
+	unsigned long base_block;	/* start_pfn >> order */
+	unsigned long nr_span;		/* entries in blocks[] */
+	unsigned long map_words;	/* bitmap words per block */
+	unsigned long limit;
+	unsigned long reserve;
+	struct pcpool_block *blocks;
+	/* bit set: page is the head of a free chunk in the zone free lists */
+	unsigned long *map;
+	struct pcpool_zone_stats *stats;	/* [nr_cpus] */
+	struct pcpool_page_source src;
+
+	/* The zone lock and what it protects. */
+	spinlock_t lock ____cacheline_aligned_in_smp;
+	struct pcpool_free_area area[PCPOOL_NR_ORDERS];
+	unsigned long free_pages;	/* pages in the free lists */
+	unsigned long nr_held;		/* blocks held */
+	unsigned long nr_reserved;	/* held + being obtained, <= limit */
+	struct list_head giveback;	/* detached blocks, freed after unlock */
+	/* The current acquisition, folded into stats at unlock. */
+	u64 held_since;
+	unsigned long held_moved;
+	unsigned long held_merges;
+	unsigned long held_splits;
+	bool held_contended;
+};
+
+/* Metadata bytes for @cfg (0 if @cfg is invalid). */
+size_t pcpool_zone_meta_size(const struct pcpool_zone_config *cfg);
+/*
+ * Lay the zone out in @buf (@size bytes, from pcpool_zone_meta_size(),
+ * any alignment).  Returns 0 or -EINVAL.  Holds no memory until used.
+ */
+int pcpool_zone_init(void *buf, size_t size,
+		     const struct pcpool_zone_config *cfg,
+		     struct pcpool_zone **zonep);
+/*
+ * Give every block back.  Nothing may be allocated, cached per CPU or
+ * being obtained.  Returns the number of blocks that could not be given
+ * back because some of their pages were not free (a caller bug, warned
+ * once); those are leaked rather than freed under a user.
+ */
+unsigned long pcpool_zone_destroy(struct pcpool_zone *zone);
+
+/*
+ * Obtain one block from the page source.  0, -ENOSPC at the limit, -ENOMEM
+ * when the source fails or gives a block outside the span.  No lock held.
+ */
+int pcpool_zone_grow(struct pcpool_zone *zone);
+
+/* One chunk of 2^order pages; grows the zone if it must.  NULL: no memory. */
+struct page *pcpool_zone_alloc(struct pcpool_zone *zone, unsigned int order);
+void pcpool_zone_free(struct pcpool_zone *zone, struct page *page,
+		      unsigned int order);
+/*
+ * Up to @count chunks of @order appended to @list (page->lru) under one
+ * zone-lock acquisition, without growing.  Returns the number taken.
+ */
+unsigned int pcpool_zone_alloc_bulk(struct pcpool_zone *zone,
+				    unsigned int order, unsigned int count,
+				    struct list_head *list);
+/*
+ * Free every page on @list (page->lru, order in page_private()) under one
+ * acquisition.  @list ends empty.
+ */
+void pcpool_zone_free_list(struct pcpool_zone *zone, struct list_head *list);
+
+/*
+ * Whole free blocks, for an owner (the per-CPU layer).  claim returns the
+ * first page of a whole free block with its owner set, or NULL; it does
+ * not grow.  return_block gives back a whole block: its owner is cleared
+ * (a block whole and free in the zone is never owned).
+ */
+struct page *pcpool_zone_claim_block(struct pcpool_zone *zone, int owner);
+void pcpool_zone_return_block(struct pcpool_zone *zone, struct page *page);
+/*
+ * Take every free chunk of the block holding @pfn out of the free lists
+ * onto @list (order in page_private()).  Returns pages taken.
+ */
+unsigned long pcpool_zone_take_fragments(struct pcpool_zone *zone,
+					 unsigned long pfn,
+					 struct list_head *list);
+
+/* Give back up to @nr_pages in whole free blocks, reserve included. */
+unsigned long pcpool_zone_shrink(struct pcpool_zone *zone,
+				 unsigned long nr_pages);
+/* Pages shrink could give back now (racy read, for a shrinker count). */
+unsigned long pcpool_zone_shrink_count(struct pcpool_zone *zone);
+
+/*
+ * The zone lock, instrumented.  Between lock and unlock the __ functions
+ * below may be called; unlock folds the acquisition into this CPU's stats
+ * and gives back blocks detached while it was held.
+ */
+void pcpool_zone_lock(struct pcpool_zone *zone) __acquires(&zone->lock);
+void pcpool_zone_unlock(struct pcpool_zone *zone) __releases(&zone->lock);
+struct page *__pcpool_zone_rmqueue(struct pcpool_zone *zone,
+				   unsigned int order);
+/* The largest free chunk of order in [@min_order, @max_order], unsplit. */
+struct page *__pcpool_zone_rmqueue_largest(struct pcpool_zone *zone,
+					   unsigned int min_order,
+					   unsigned int max_order,
+					   unsigned int *order);
+void __pcpool_zone_free(struct pcpool_zone *zone, struct page *page,
+			unsigned int order);
+
+/* Per-pageblock data. */
+static inline bool pcpool_zone_pfn_in_span(const struct pcpool_zone *zone,
+					   unsigned long pfn)
+{
+	return (pfn >> zone->order) - zone->base_block < zone->nr_span;
+}
+
+static inline unsigned long pcpool_zone_block_index(const struct pcpool_zone *zone,
+						    unsigned long pfn)
+{
+	return (pfn >> zone->order) - zone->base_block;
+}
+
+static inline struct pcpool_block *pcpool_zone_block(struct pcpool_zone *zone,
+						     unsigned long pfn)
+{
+	return &zone->blocks[pcpool_zone_block_index(zone, pfn)];
+}
+
+/* Owner of the block holding @pfn; racy unless the caller serializes. */
+static inline int pcpool_zone_owner(struct pcpool_zone *zone, unsigned long pfn)
+{
+	return READ_ONCE(pcpool_zone_block(zone, pfn)->owner);
+}
+
+static inline void pcpool_zone_set_owner(struct pcpool_zone *zone,
+					 unsigned long pfn, int owner)
+{
+	WRITE_ONCE(pcpool_zone_block(zone, pfn)->owner, owner);
+}
+
+/* Reporting.  @emit gets every counter as a "key value" pair. */
+struct pcpool_zone_totals {
+	unsigned long blocks_held;
+	unsigned long free_pages;
+	unsigned long nr_free[PCPOOL_NR_ORDERS];	/* chunks per order */
+};
+
+void pcpool_zone_get_totals(struct pcpool_zone *zone,
+			    struct pcpool_zone_totals *t);
+void pcpool_zone_counters(struct pcpool_zone *zone,
+			  void (*emit)(void *arg, const char *key, u64 val),
+			  void *arg);
+void pcpool_zone_reset_counters(struct pcpool_zone *zone);
+/*
+ * Walk every list, bitmap and count and cross-check them.  Returns the
+ * number of inconsistencies found (0 = consistent).  O(blocks held).
+ */
+unsigned long pcpool_zone_check(struct pcpool_zone *zone);
+
+/*
+ * Bump a statistic that has one writer at a time (the lock holder, or the
+ * pinned CPU that owns it) and only readers racing with it.
+ */
+static inline void pcpool_stat_add(u64 *stat, u64 val)
+{
+	WRITE_ONCE(*stat, READ_ONCE(*stat) + val);
+}
+
+#endif /* _PCPOOL_ZONE_H */

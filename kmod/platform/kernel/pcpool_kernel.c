@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpool core, kernel glue: the page source, the pfn span and debugfs
+ * rendering for the portable core.
+ */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/nodemask.h>
+#include <linux/seq_file.h>
+
+#include "pcpool_kernel.h"
+
+/*
+ * Not __GFP_COMP: the core splits the block and hands out its pages, so it
+ * must stay a plain high-order allocation (head page refcount 1, tails 0),
+ * freed the same way.  __GFP_NORETRY + __GFP_NOWARN: failing to find a free
+ * pageblock is an expected -ENOMEM, not an OOM kill or a log splat.
+ */
+#define PCPOOL_BLOCK_GFP	(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
+
+static struct page *pcpool_kernel_alloc_block(void *ctx, unsigned int order)
+{
+	return alloc_pages(PCPOOL_BLOCK_GFP, order);
+}
+
+static void pcpool_kernel_free_block(void *ctx, struct page *page,
+				     unsigned int order)
+{
+	__free_pages(page, order);
+}
+
+void pcpool_kernel_pfn_span(unsigned long *start, unsigned long *end)
+{
+	unsigned long lo = ULONG_MAX, hi = 0;
+	int nid;
+
+	for_each_online_node(nid) {
+		lo = min(lo, node_start_pfn(nid));
+		hi = max(hi, node_end_pfn(nid));
+	}
+	if (lo >= hi) {
+		lo = 0;
+		hi = 0;
+	}
+	*start = lo;
+	*end = hi;
+}
+
+unsigned long pcpool_kernel_default_limit(void)
+{
+	return max(totalram_pages() / 4 >> pageblock_order, 1UL);
+}
+
+void pcpool_kernel_zone_config(struct pcpool_zone_config *cfg,
+			       unsigned long limit_blocks,
+			       unsigned long reserve_blocks)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	pcpool_kernel_pfn_span(&cfg->start_pfn, &cfg->end_pfn);
+	cfg->block_order = pageblock_order;
+	cfg->nr_cpus = nr_cpu_ids;
+	cfg->limit_blocks = limit_blocks ? limit_blocks :
+			    pcpool_kernel_default_limit();
+	cfg->reserve_blocks = reserve_blocks;
+	cfg->src.alloc_block = pcpool_kernel_alloc_block;
+	cfg->src.free_block = pcpool_kernel_free_block;
+	cfg->src.ctx = NULL;
+}
+
+bool pcpool_kernel_pcp_high_batch(int *high, int *batch)
+{
+	struct zone *best = NULL;
+	int nid, i;
+
+	/* for_each_populated_zone() needs symbols modules do not get */
+	for_each_online_node(nid) {
+		for (i = 0; i < MAX_NR_ZONES; i++) {
+			struct zone *zone = &NODE_DATA(nid)->node_zones[i];
+
+			if (populated_zone(zone) &&
+			    (!best || zone_managed_pages(zone) >
+				      zone_managed_pages(best)))
+				best = zone;
+		}
+	}
+	if (!best)
+		return false;
+	/*
+	 * Written with WRITE_ONCE() by zone_set_pageset_high_and_batch().
+	 * 6.7 replaced pageset_high with a tuned [high_min, high_max] range:
+	 * porting there means choosing one.
+	 */
+	*high = READ_ONCE(best->pageset_high);
+	*batch = READ_ONCE(best->pageset_batch);
+	return true;
+}
+
+void pcpool_kernel_seq_emit(void *arg, const char *key, u64 val)
+{
+	seq_printf(arg, "%s %llu\n", key, val);
+}

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpool userspace shim: memmap, CPU id, WARN counter, page source.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pcpool_user.h"
+
+struct page *pcpool_user_memmap;
+unsigned long pcpool_user_memmap_base;
+__thread unsigned int pcpool_user_cpu;
+
+static unsigned long warnings;
+static bool warnings_quiet;
+
+void pcpool_user_warn(const char *file, int line, const char *cond)
+{
+	__atomic_add_fetch(&warnings, 1, __ATOMIC_RELAXED);
+	if (!__atomic_load_n(&warnings_quiet, __ATOMIC_RELAXED))
+		fprintf(stderr, "WARNING: %s:%d: %s\n", file, line, cond);
+}
+
+unsigned long pcpool_user_warnings(void)
+{
+	return __atomic_load_n(&warnings, __ATOMIC_RELAXED);
+}
+
+void pcpool_user_quiet_warnings(bool quiet)
+{
+	__atomic_store_n(&warnings_quiet, quiet, __ATOMIC_RELAXED);
+}
+
+void pcpool_user_set_cpu(unsigned int cpu)
+{
+	pcpool_user_cpu = cpu;
+}
+
+int pcpool_user_mem_init(struct pcpool_user_mem *mem, unsigned long base_pfn,
+			 unsigned long nr_blocks, unsigned int order)
+{
+	unsigned long i;
+
+	memset(mem, 0, sizeof(*mem));
+	if (pcpool_user_memmap || !nr_blocks || order >= PCPOOL_NR_ORDERS ||
+	    (base_pfn & ((1UL << order) - 1)))
+		return -EINVAL;
+	mem->nr_pages = nr_blocks << order;
+	mem->pages = calloc(mem->nr_pages, sizeof(struct page));
+	mem->taken = calloc(nr_blocks, 1);
+	if (!mem->pages || !mem->taken) {
+		free(mem->pages);
+		free(mem->taken);
+		return -ENOMEM;
+	}
+	for (i = 0; i < mem->nr_pages; i++) {
+		mem->pages[i].lru.next = LIST_POISON1;
+		mem->pages[i].lru.prev = LIST_POISON2;
+	}
+	mem->base_pfn = base_pfn;
+	mem->nr_blocks = nr_blocks;
+	mem->order = order;
+	mem->fail_after = -1;
+	pthread_mutex_init(&mem->lock, NULL);
+	pcpool_user_memmap = mem->pages;
+	pcpool_user_memmap_base = base_pfn;
+	return 0;
+}
+
+void pcpool_user_mem_destroy(struct pcpool_user_mem *mem)
+{
+	if (pcpool_user_memmap == mem->pages) {
+		pcpool_user_memmap = NULL;
+		pcpool_user_memmap_base = 0;
+	}
+	pthread_mutex_destroy(&mem->lock);
+	free(mem->pages);
+	free(mem->taken);
+	mem->pages = NULL;
+	mem->taken = NULL;
+}
+
+static bool should_fail(struct pcpool_user_mem *mem)
+{
+	mem->attempts++;
+	if (mem->fail_every && mem->attempts % mem->fail_every == 0)
+		return true;
+	if (mem->fail_after < 0)
+		return false;
+	if (mem->fail_after == 0)
+		return true;
+	mem->fail_after--;
+	return false;
+}
+
+static struct page *user_alloc_block(void *ctx, unsigned int order)
+{
+	struct pcpool_user_mem *mem = ctx;
+	struct page *page = NULL;
+	unsigned long n, i;
+
+	pthread_mutex_lock(&mem->lock);
+	if (order != mem->order || should_fail(mem)) {
+		mem->failures++;
+		goto out;
+	}
+	for (n = 0; n < mem->nr_blocks; n++) {
+		unsigned long b = (mem->cursor + n) % mem->nr_blocks;
+
+		if (mem->taken[b])
+			continue;
+		mem->taken[b] = 1;
+		mem->cursor = b + 1;
+		mem->allocs++;
+		page = &mem->pages[b << order];
+		/* like alloc_pages(): private 0, lru anything */
+		for (i = 0; i < (1UL << order); i++) {
+			page[i].pg_private = 0;
+			page[i].flags |= PCPOOL_USER_PAGE_HELD;
+			page[i].lru.next = LIST_POISON1;
+			page[i].lru.prev = LIST_POISON2;
+		}
+		goto out;
+	}
+	mem->failures++;
+out:
+	pthread_mutex_unlock(&mem->lock);
+	return page;
+}
+
+static void user_free_block(void *ctx, struct page *page, unsigned int order)
+{
+	struct pcpool_user_mem *mem = ctx;
+	unsigned long idx = (unsigned long)(page - mem->pages), i;
+	unsigned long b = idx >> mem->order;
+
+	pthread_mutex_lock(&mem->lock);
+	if (order != mem->order || idx >= mem->nr_pages ||
+	    (idx & ((1UL << order) - 1)) || !mem->taken[b]) {
+		mem->bad_frees++;
+		goto out;
+	}
+	for (i = 0; i < (1UL << order); i++) {
+		if (page[i].pg_private)
+			mem->dirty_frees++;
+		page[i].flags &= ~PCPOOL_USER_PAGE_HELD;
+		page[i].lru.next = LIST_POISON1;
+		page[i].lru.prev = LIST_POISON2;
+	}
+	mem->taken[b] = 0;
+	mem->frees++;
+out:
+	pthread_mutex_unlock(&mem->lock);
+}
+
+struct pcpool_page_source pcpool_user_mem_source(struct pcpool_user_mem *mem)
+{
+	struct pcpool_page_source src = {
+		.alloc_block = user_alloc_block,
+		.free_block = user_free_block,
+		.ctx = mem,
+	};
+
+	return src;
+}
+
+void pcpool_user_mem_fail_after(struct pcpool_user_mem *mem, long n)
+{
+	pthread_mutex_lock(&mem->lock);
+	mem->fail_after = n;
+	pthread_mutex_unlock(&mem->lock);
+}
+
+void pcpool_user_mem_fail_every(struct pcpool_user_mem *mem, unsigned long n)
+{
+	pthread_mutex_lock(&mem->lock);
+	mem->fail_every = n;
+	pthread_mutex_unlock(&mem->lock);
+}
+
+unsigned long pcpool_user_mem_outstanding(struct pcpool_user_mem *mem)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&mem->lock);
+	n = mem->allocs - mem->frees;
+	pthread_mutex_unlock(&mem->lock);
+	return n;
+}
