@@ -1,0 +1,927 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpool pcpbuddy: per-CPU pools that own whole pageblocks of a pcpool
+ * zone and run a buddy allocator inside them.  See
+ * Documentation/pcpbuddy.rst.
+ */
+#include "pcpool_pcpbuddy.h"
+
+/* page_private() of a chunk on a pool list: its order, and this flag if
+ * the chunk is cached without ownership (never merged, drained as is).
+ */
+#define PCPBUDDY_LOOSE		0x10000UL
+#define PCPBUDDY_ORDER_MASK	0xffffUL
+
+/* As in pcpool_zone_alloc(): a grown block can be claimed by others. */
+#define PCPBUDDY_GROW_TRIES	4
+
+#define cpu_stat_add(pb, field, n) do {					\
+	unsigned int __c = get_cpu();					\
+	pcpool_stat_add(&(pb)->stats[__c].field, (n));			\
+	put_cpu();							\
+} while (0)
+
+static inline unsigned long *pb_map(struct pcpool_pcpbuddy *pb,
+				    unsigned long idx)
+{
+	return pb->map + idx * pb->zone->map_words;
+}
+
+static inline unsigned long pb_off(struct pcpool_pcpbuddy *pb,
+				   unsigned long pfn)
+{
+	return pfn & (pb->zone->block_pages - 1);
+}
+
+static inline unsigned int this_cpu_id(struct pcpool_pcpbuddy *pb)
+{
+	unsigned int cpu = raw_smp_processor_id();
+
+	if (WARN_ON_ONCE(cpu >= pb->nr_cpus))
+		cpu = 0;
+	return cpu;
+}
+
+static void pool_add(struct pcpool_pcpbuddy *pb,
+		     struct pcpool_pcpbuddy_pool *pool, unsigned long pfn,
+		     unsigned int order, bool loose)
+{
+	struct page *page = pfn_to_page(pfn);
+
+	set_page_private(page, order | (loose ? PCPBUDDY_LOOSE : 0));
+	list_add(&page->lru, &pool->area[order]);
+	pool->nr_free[order]++;
+	WRITE_ONCE(pool->free_pages, pool->free_pages + (1UL << order));
+	if (!loose) {
+		unsigned long idx = pcpool_zone_block_index(pb->zone, pfn);
+
+		__set_bit(pb_off(pb, pfn), pb_map(pb, idx));
+		pb->pool_free[idx] += 1U << order;
+		if (pb->pool_free[idx] == pb->zone->block_pages)
+			pool->nr_whole++;
+	}
+}
+
+/* Take a chunk off its list; returns true if it was loose. */
+static bool pool_del(struct pcpool_pcpbuddy *pb,
+		     struct pcpool_pcpbuddy_pool *pool, struct page *page,
+		     unsigned long pfn, unsigned int order)
+{
+	bool loose = page_private(page) & PCPBUDDY_LOOSE;
+
+	list_del(&page->lru);
+	set_page_private(page, 0);
+	pool->nr_free[order]--;
+	WRITE_ONCE(pool->free_pages, pool->free_pages - (1UL << order));
+	if (!loose) {
+		unsigned long idx = pcpool_zone_block_index(pb->zone, pfn);
+
+		__clear_bit(pb_off(pb, pfn), pb_map(pb, idx));
+		if (pb->pool_free[idx] == pb->zone->block_pages)
+			pool->nr_whole--;
+		pb->pool_free[idx] -= 1U << order;
+	}
+	return loose;
+}
+
+/* An owned free chunk of exactly @order at @pfn, in the owner's pool. */
+static inline bool pool_free_head(struct pcpool_pcpbuddy *pb,
+				  unsigned long pfn, unsigned int order)
+{
+	unsigned long idx = pcpool_zone_block_index(pb->zone, pfn);
+
+	return test_bit(pb_off(pb, pfn), pb_map(pb, idx)) &&
+	       page_private(pfn_to_page(pfn)) == order;
+}
+
+/*
+ * Take every chunk of block @idx off the pool's lists: the block is
+ * entirely free here.  Returns the chunks taken.
+ */
+static unsigned long collect_block(struct pcpool_pcpbuddy *pb,
+				   struct pcpool_pcpbuddy_pool *pool,
+				   unsigned long idx)
+__must_hold(&pool->lock)
+{
+	struct pcpool_zone *zone = pb->zone;
+	unsigned long base = (zone->base_block + idx) << zone->order;
+	unsigned long *map = pb_map(pb, idx), off, n = 0;
+
+	for (off = find_next_bit(map, zone->block_pages, 0);
+	     off < zone->block_pages;
+	     off = find_next_bit(map, zone->block_pages, off + 1)) {
+		struct page *page = pfn_to_page(base + off);
+
+		pool_del(pb, pool, page, base + off, page_private(page));
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Put a chunk of a block this pool owns back.  Merging is lazy: a free
+ * only links the chunk, and buddies merge when a drain merges bottom-up,
+ * when a larger order is asked for, or when a block entirely free here
+ * goes back to the zone (its chunks are collected at once).  So a CPU
+ * that allocates and frees one page does not split and re-merge a
+ * pageblock every time.  Up to reserve entirely free blocks stay, in
+ * whatever pieces they are; beyond that the block goes back to the zone
+ * whole and its ownership ends.
+ */
+static void insert_owned(struct pcpool_pcpbuddy *pb,
+			 struct pcpool_pcpbuddy_pool *pool,
+			 struct pcpool_pcpbuddy_stats *st, unsigned long pfn,
+			 unsigned int order)
+__must_hold(&pool->lock)
+{
+	struct pcpool_zone *zone = pb->zone;
+	unsigned long idx = pcpool_zone_block_index(zone, pfn);
+	unsigned long base = pfn & ~(zone->block_pages - 1);
+
+	pool_add(pb, pool, pfn, order, false);
+	if (pb->pool_free[idx] != zone->block_pages ||
+	    pool->nr_whole <= pb->reserve)
+		return;
+	pcpool_stat_add(&st->pool_merges, collect_block(pb, pool, idx) - 1);
+	pcpool_stat_add(&st->blocks_returned, 1);
+	pcpool_zone_return_block(zone, pfn_to_page(base));
+}
+
+/* Merge every owned chunk with its free buddy, bottom-up. */
+static void merge_pool(struct pcpool_pcpbuddy *pb,
+		       struct pcpool_pcpbuddy_pool *pool,
+		       struct pcpool_pcpbuddy_stats *st)
+__must_hold(&pool->lock)
+{
+	unsigned int o, top = pb->zone->order;
+	unsigned long merges = 0;
+
+	for (o = 0; o < top; o++) {
+		struct list_head todo;
+
+		if (pool->nr_free[o] < 2)
+			continue;
+		/* Walk a detached copy; list_del works wherever a chunk is. */
+		INIT_LIST_HEAD(&todo);
+		list_splice_init(&pool->area[o], &todo);
+		while (!list_empty(&todo)) {
+			struct page *page = list_first_entry(&todo, struct page,
+							     lru);
+			unsigned long pfn = page_to_pfn(page), buddy;
+
+			list_del(&page->lru);
+			list_add_tail(&page->lru, &pool->area[o]);
+			if (page_private(page) & PCPBUDDY_LOOSE)
+				continue;
+			buddy = pfn ^ (1UL << o);
+			if (!pool_free_head(pb, buddy, o))
+				continue;
+			pool_del(pb, pool, pfn_to_page(buddy), buddy, o);
+			pool_del(pb, pool, page, pfn, o);
+			pool_add(pb, pool, pfn & ~(1UL << o), o + 1, false);
+			merges++;
+		}
+	}
+	if (merges)
+		pcpool_stat_add(&st->pool_merges, merges);
+}
+
+/* Smallest chunk of at least @order, split down; halves stay in @pool. */
+static struct page *pool_rmqueue(struct pcpool_pcpbuddy *pb,
+				 struct pcpool_pcpbuddy_pool *pool,
+				 struct pcpool_pcpbuddy_stats *st,
+				 unsigned int order)
+__must_hold(&pool->lock)
+{
+	unsigned int o;
+
+	for (o = order; o <= pb->zone->order; o++) {
+		struct page *page;
+		unsigned long pfn;
+		bool loose;
+
+		if (!pool->nr_free[o])
+			continue;
+		page = list_first_entry(&pool->area[o], struct page, lru);
+		pfn = page_to_pfn(page);
+		loose = pool_del(pb, pool, page, pfn, o);
+		while (o > order) {
+			o--;
+			pool_add(pb, pool, pfn + (1UL << o), o, loose);
+			pcpool_stat_add(&st->pool_splits, 1);
+		}
+		return page;
+	}
+	return NULL;
+}
+
+/* pool_rmqueue(), merging first if the pages are there but in pieces. */
+static struct page *pool_get(struct pcpool_pcpbuddy *pb,
+			     struct pcpool_pcpbuddy_pool *pool,
+			     struct pcpool_pcpbuddy_stats *st, unsigned int order)
+__must_hold(&pool->lock)
+{
+	struct page *page = pool_rmqueue(pb, pool, st, order);
+
+	if (page || !order || pool->free_pages < (1UL << order))
+		return page;
+	merge_pool(pb, pool, st);
+	return pool_rmqueue(pb, pool, st, order);
+}
+
+static void frag_note(struct pcpool_pcpbuddy_pool *pool, unsigned long idx)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCPOOL_PCPBUDDY_FRAG_RING; i++)
+		if (pool->frag[i] == idx + 1)
+			return;
+	pool->frag[pool->frag_head] = idx + 1;
+	pool->frag_head = (pool->frag_head + 1) % PCPOOL_PCPBUDDY_FRAG_RING;
+}
+
+/*
+ * Hand chunks to the zone, coarsest first, until at most @target pages
+ * stay, under one zone-lock acquisition.  Owned chunks are merged
+ * already (frees merge eagerly).  Returns pages handed over.
+ */
+static unsigned long drain_pool(struct pcpool_pcpbuddy *pb,
+				struct pcpool_pcpbuddy_pool *pool,
+				struct pcpool_pcpbuddy_stats *st,
+				unsigned long target)
+__must_hold(&pool->lock)
+{
+	struct pcpool_zone *zone = pb->zone;
+	unsigned long drained = 0;
+	unsigned int o = zone->order;
+
+	if (pool->free_pages <= target)
+		return 0;
+	merge_pool(pb, pool, st);
+	pcpool_zone_lock(zone);
+	while (pool->free_pages > target) {
+		struct page *page;
+		unsigned long pfn;
+
+		while (!pool->nr_free[o] && o)
+			o--;
+		if (WARN_ON_ONCE(!pool->nr_free[o]))
+			break;
+		page = list_last_entry(&pool->area[o], struct page, lru);
+		pfn = page_to_pfn(page);
+		if (!pool_del(pb, pool, page, pfn, o)) {
+			unsigned long idx = pcpool_zone_block_index(zone, pfn);
+
+			if (o < zone->order) {
+				frag_note(pool, idx);
+				WRITE_ONCE(pb->zone_frags[idx],
+					   READ_ONCE(pb->zone_frags[idx]) +
+					   (1U << o));
+			} else {
+				pcpool_stat_add(&st->blocks_returned, 1);
+			}
+		}
+		__pcpool_zone_free(zone, page, o);
+		drained += 1UL << o;
+	}
+	pcpool_zone_unlock(zone);
+	return drained;
+}
+
+/*
+ * Take every fragment of block @idx (ours) back from the zone, merging.
+ * Returns pages taken.
+ */
+static unsigned long take_back(struct pcpool_pcpbuddy *pb,
+			       struct pcpool_pcpbuddy_pool *pool,
+			       struct pcpool_pcpbuddy_stats *st,
+			       unsigned int cpu, unsigned long idx)
+__must_hold(&pool->lock)
+{
+	struct pcpool_zone *zone = pb->zone;
+	unsigned long pfn = (zone->base_block + idx) << zone->order, got;
+	struct list_head list;
+
+	if (pcpool_zone_owner(zone, pfn) != (int)cpu)
+		return 0;
+	INIT_LIST_HEAD(&list);
+	got = pcpool_zone_take_fragments(zone, pfn, &list);
+	/* a hint (see struct pcpool_pcpbuddy): races only make it stale */
+	if (pcpool_zone_owner(zone, pfn) == (int)cpu)
+		WRITE_ONCE(pb->zone_frags[idx], 0);
+	while (!list_empty(&list)) {
+		struct page *page = list_first_entry(&list, struct page, lru);
+		unsigned int o = page_private(page);
+		unsigned long cpfn = page_to_pfn(page);
+
+		list_del(&page->lru);
+		set_page_private(page, 0);
+		/*
+		 * Ownership of a block we own ends under our lock or once it
+		 * is whole in the zone; in the latter case someone may have
+		 * claimed it since: then cache the chunk without ownership.
+		 */
+		if (pcpool_zone_owner(zone, cpfn) == (int)cpu)
+			insert_owned(pb, pool, st, cpfn, o);
+		else
+			pool_add(pb, pool, cpfn, o, true);
+	}
+	return got;
+}
+
+/* Phase 0: take back fragments of owned blocks that drains left in the zone. */
+static struct page *refill_fragments(struct pcpool_pcpbuddy *pb,
+				     struct pcpool_pcpbuddy_pool *pool,
+				     struct pcpool_pcpbuddy_stats *st,
+				     unsigned int cpu, unsigned int order)
+__must_hold(&pool->lock)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCPOOL_PCPBUDDY_FRAG_RING; i++) {
+		unsigned int slot = (pool->frag_head + PCPOOL_PCPBUDDY_FRAG_RING
+				     - 1 - i) % PCPOOL_PCPBUDDY_FRAG_RING;
+		unsigned long idx, got;
+		struct page *page;
+
+		if (!pool->frag[slot])
+			continue;
+		idx = pool->frag[slot] - 1;
+		pool->frag[slot] = 0;
+		got = take_back(pb, pool, st, cpu, idx);
+		if (!got)
+			continue;
+		pcpool_stat_add(&st->refill_phase0, 1);
+		pcpool_stat_add(&st->refill_phase0_pages, got);
+		page = pool_get(pb, pool, st, order);
+		if (page)
+			return page;
+	}
+	return NULL;
+}
+
+/* Phase 1: a whole free block, split here. */
+static struct page *refill_claim(struct pcpool_pcpbuddy *pb,
+				 struct pcpool_pcpbuddy_pool *pool,
+				 struct pcpool_pcpbuddy_stats *st,
+				 unsigned int cpu, unsigned int order)
+__must_hold(&pool->lock)
+{
+	struct page *page = pcpool_zone_claim_block(pb->zone, cpu);
+
+	if (!page)
+		return NULL;
+	pcpool_stat_add(&st->refill_phase1, 1);
+	pcpool_stat_add(&st->blocks_claimed, 1);
+	WRITE_ONCE(pb->zone_frags[pcpool_zone_block_index(pb->zone,
+							  page_to_pfn(page))], 0);
+	pool_add(pb, pool, page_to_pfn(page), pb->zone->order, false);
+	return pool_rmqueue(pb, pool, st, order);
+}
+
+/* Phase 2: sub-block chunks of the zone, cached without ownership. */
+static struct page *refill_loose(struct pcpool_pcpbuddy *pb,
+				 struct pcpool_pcpbuddy_pool *pool,
+				 struct pcpool_pcpbuddy_stats *st,
+				 unsigned int order)
+__must_hold(&pool->lock)
+{
+	struct pcpool_zone *zone = pb->zone;
+	unsigned long got = 0;
+
+	if (order >= zone->order)
+		return NULL;
+	pcpool_zone_lock(zone);
+	do {
+		unsigned int o;
+		struct page *page;
+
+		page = __pcpool_zone_rmqueue_largest(zone, order,
+						     zone->order - 1, &o);
+		if (!page)
+			break;
+		pool_add(pb, pool, page_to_pfn(page), o, true);
+		got += 1UL << o;
+	} while (got < pb->batch);
+	pcpool_zone_unlock(zone);
+	if (!got)
+		return NULL;
+	pcpool_stat_add(&st->refill_phase2, 1);
+	pcpool_stat_add(&st->refill_phase2_pages, got);
+	return pool_get(pb, pool, st, order);
+}
+
+/*
+ * Phase 3: one chunk from another CPU's pool, same node first, then by
+ * CPU distance; never more than the request.  Holds one pool lock at a
+ * time, never our own.
+ */
+static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order)
+{
+	unsigned int cpu = get_cpu();
+	struct pcpool_pcpbuddy_stats *st = &pb->stats[cpu];
+	int node = pb->node[cpu], pass;
+	struct page *page = NULL;
+
+	for (pass = 0; pass < 2 && !page; pass++) {
+		unsigned int d;
+
+		for (d = 1; d < pb->nr_cpus && !page; d++) {
+			unsigned int v = (cpu + d) % pb->nr_cpus;
+			struct pcpool_pcpbuddy_pool *victim = &pb->pool[v];
+			bool near = pb->node[v] == node;
+
+			if (near != !pass)
+				continue;
+			if (READ_ONCE(victim->free_pages) < (1UL << order))
+				continue;
+			spin_lock(&victim->lock);
+			if (!victim->dead)
+				page = pool_get(pb, victim, st, order);
+			if (page)
+				WRITE_ONCE(victim->stolen_pages,
+					   victim->stolen_pages + (1UL << order));
+			spin_unlock(&victim->lock);
+		}
+	}
+	if (page) {
+		pcpool_stat_add(&st->refill_phase3, 1);
+		pcpool_stat_add(&st->steal_pages, 1UL << order);
+	}
+	put_cpu();
+	return page;
+}
+
+struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
+				   unsigned int order)
+{
+	bool at_limit = false;
+	int grows = 0;
+
+	if (order > pb->zone->order)
+		return NULL;
+	for (;;) {
+		unsigned int cpu = get_cpu();
+		struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
+		struct pcpool_pcpbuddy_stats *st = &pb->stats[cpu];
+		struct page *page;
+
+		spin_lock(&pool->lock);
+		page = pool_get(pb, pool, st, order);
+		if (!page)
+			page = refill_fragments(pb, pool, st, cpu, order);
+		if (!page)
+			page = refill_claim(pb, pool, st, cpu, order);
+		if (!page && at_limit)
+			page = refill_loose(pb, pool, st, order);
+		spin_unlock(&pool->lock);
+		if (page) {
+			pcpool_stat_add(&st->allocs, 1);
+			put_cpu();
+			return page;
+		}
+		put_cpu();
+
+		if (!at_limit) {
+			/* may sleep: no lock held, preemption on */
+			if (grows < PCPBUDDY_GROW_TRIES &&
+			    !pcpool_zone_grow(pb->zone)) {
+				grows++;
+				cpu_stat_add(pb, grows, 1);
+			} else {
+				at_limit = true;
+			}
+			continue;
+		}
+		page = steal(pb, order);
+		if (page) {
+			cpu_stat_add(pb, allocs, 1);
+			return page;
+		}
+		cpu_stat_add(pb, alloc_failures, 1);
+		return NULL;
+	}
+}
+
+/*
+ * After a free into the owner's pool: if the pages the owner drained are
+ * all that is missing from the block, take them back so it can be whole.
+ */
+static void maybe_take_back(struct pcpool_pcpbuddy *pb,
+			    struct pcpool_pcpbuddy_pool *pool,
+			    struct pcpool_pcpbuddy_stats *st, int owner,
+			    unsigned long pfn)
+__must_hold(&pool->lock)
+{
+	struct pcpool_zone *zone = pb->zone;
+	unsigned long idx = pcpool_zone_block_index(zone, pfn);
+	u32 frags = READ_ONCE(pb->zone_frags[idx]);
+	unsigned long got;
+
+	if (likely(!frags) || pcpool_zone_owner(zone, pfn) != owner ||
+	    pb->pool_free[idx] + frags < zone->block_pages)
+		return;
+	got = take_back(pb, pool, st, owner, idx);
+	pcpool_stat_add(&st->recovers, 1);
+	pcpool_stat_add(&st->recover_pages, got);
+}
+
+void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
+			  unsigned int order)
+{
+	struct pcpool_zone *zone = pb->zone;
+	unsigned long pfn = page_to_pfn(page);
+	struct pcpool_pcpbuddy_stats *st;
+	struct pcpool_pcpbuddy_pool *pool;
+	unsigned int cpu;
+	int owner;
+
+	if (WARN_ON_ONCE(order > zone->order ||
+			 !pcpool_zone_pfn_in_span(zone, pfn) ||
+			 (pfn & ((1UL << order) - 1))))
+		return;
+	cpu = get_cpu();
+	st = &pb->stats[cpu];
+	pcpool_stat_add(&st->frees, 1);
+	/* Stable while we hold a page of the block: it cannot be whole. */
+	owner = pcpool_zone_owner(zone, pfn);
+	if (owner < 0 || owner >= (int)pb->nr_cpus) {
+		pool = &pb->pool[cpu];
+		spin_lock(&pool->lock);
+		pool_add(pb, pool, pfn, order, true);
+		pcpool_stat_add(&st->loose_frees, 1);
+	} else {
+		pool = &pb->pool[owner];
+		spin_lock(&pool->lock);
+		if (unlikely(pool->dead)) {
+			spin_unlock(&pool->lock);
+			pcpool_zone_free(zone, page, order);
+			pcpool_stat_add(&st->dead_frees, 1);
+			put_cpu();
+			return;
+		}
+		insert_owned(pb, pool, st, pfn, order);
+		maybe_take_back(pb, pool, st, owner, pfn);
+		if (owner == (int)cpu)
+			pcpool_stat_add(&st->local_frees, 1);
+		else
+			pcpool_stat_add(&st->remote_frees, 1);
+	}
+	if (pool->free_pages > pb->high) {
+		pcpool_stat_add(&st->drains, 1);
+		pcpool_stat_add(&st->drain_pages,
+				drain_pool(pb, pool, st, pb->high - pb->batch));
+	}
+	spin_unlock(&pool->lock);
+	put_cpu();
+}
+
+size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone)
+{
+	if (!zone)
+		return 0;
+	return 2 * PCPOOL_CACHE_BYTES + sizeof(struct pcpool_pcpbuddy) +
+	       zone->nr_cpus * (sizeof(struct pcpool_pcpbuddy_pool) +
+				sizeof(struct pcpool_pcpbuddy_stats) +
+				sizeof(int)) +
+	       zone->nr_span * (zone->map_words * sizeof(unsigned long) +
+				2 * sizeof(u32));
+}
+
+int pcpool_pcpbuddy_set_high_batch(struct pcpool_pcpbuddy *pb,
+				   unsigned long high, unsigned long batch)
+{
+	if (!batch || batch > high ||
+	    high > (pb->zone->limit << pb->zone->order))
+		return -EINVAL;
+	/* Readers cope with either value, as with 6.1's pageset_update(). */
+	WRITE_ONCE(pb->high, high);
+	WRITE_ONCE(pb->batch, batch);
+	return 0;
+}
+
+int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
+			 unsigned long reserve_blocks,
+			 struct pcpool_pcpbuddy **pbp)
+{
+	size_t need = pcpool_pcpbuddy_meta_size(zone);
+	struct pcpool_pcpbuddy *pb;
+	unsigned int cpu, o;
+	char *p;
+
+	if (!need || !buf || size < need)
+		return -EINVAL;
+	memset(buf, 0, need);
+	p = (char *)ALIGN((uintptr_t)buf, PCPOOL_CACHE_BYTES);
+	pb = (struct pcpool_pcpbuddy *)p;
+	p = (char *)ALIGN((uintptr_t)(p + sizeof(*pb)), PCPOOL_CACHE_BYTES);
+	pb->pool = (struct pcpool_pcpbuddy_pool *)p;
+	p += zone->nr_cpus * sizeof(struct pcpool_pcpbuddy_pool);
+	pb->stats = (struct pcpool_pcpbuddy_stats *)p;
+	p += zone->nr_cpus * sizeof(struct pcpool_pcpbuddy_stats);
+	pb->map = (unsigned long *)p;
+	p += zone->nr_span * zone->map_words * sizeof(unsigned long);
+	pb->pool_free = (u32 *)p;
+	p += zone->nr_span * sizeof(u32);
+	pb->zone_frags = (u32 *)p;
+	p += zone->nr_span * sizeof(u32);
+	pb->node = (int *)p;
+
+	pb->zone = zone;
+	pb->nr_cpus = zone->nr_cpus;
+	pb->reserve = reserve_blocks;
+	pb->high = 2 * zone->block_pages;
+	pb->batch = zone->block_pages;
+	for (cpu = 0; cpu < pb->nr_cpus; cpu++) {
+		struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
+
+		spin_lock_init(&pool->lock);
+		for (o = 0; o < PCPOOL_NR_ORDERS; o++)
+			INIT_LIST_HEAD(&pool->area[o]);
+	}
+	*pbp = pb;
+	return 0;
+}
+
+void pcpool_pcpbuddy_set_node(struct pcpool_pcpbuddy *pb, unsigned int cpu,
+			      int node)
+{
+	if (cpu < pb->nr_cpus)
+		WRITE_ONCE(pb->node[cpu], node);
+}
+
+unsigned long pcpool_pcpbuddy_drain_all(struct pcpool_pcpbuddy *pb)
+{
+	unsigned long visited = 0, skipped = 0, pages = 0;
+	struct pcpool_pcpbuddy_stats *st;
+	unsigned int cpu, me;
+
+	me = get_cpu();
+	st = &pb->stats[me];
+	for (cpu = 0; cpu < pb->nr_cpus; cpu++) {
+		struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
+
+		/* Racy: a pool that fills right after is drained next time. */
+		if (!READ_ONCE(pool->free_pages)) {
+			skipped++;
+			continue;
+		}
+		spin_lock(&pool->lock);
+		pages += drain_pool(pb, pool, st, 0);
+		spin_unlock(&pool->lock);
+		visited++;
+	}
+	pcpool_stat_add(&st->drain_all_calls, 1);
+	pcpool_stat_add(&st->drain_all_visited, visited);
+	pcpool_stat_add(&st->drain_all_skipped, skipped);
+	pcpool_stat_add(&st->drain_all_pages, pages);
+	put_cpu();
+	return pages;
+}
+
+void pcpool_pcpbuddy_cpu_dead(struct pcpool_pcpbuddy *pb, unsigned int cpu)
+{
+	struct pcpool_pcpbuddy_pool *pool;
+	unsigned int me;
+
+	if (WARN_ON_ONCE(cpu >= pb->nr_cpus))
+		return;
+	pool = &pb->pool[cpu];
+	me = get_cpu();
+	spin_lock(&pool->lock);
+	pool->dead = true;
+	pcpool_stat_add(&pb->stats[me].drain_pages,
+			drain_pool(pb, pool, &pb->stats[me], 0));
+	spin_unlock(&pool->lock);
+	put_cpu();
+}
+
+void pcpool_pcpbuddy_cpu_online(struct pcpool_pcpbuddy *pb, unsigned int cpu)
+{
+	struct pcpool_pcpbuddy_pool *pool;
+
+	if (WARN_ON_ONCE(cpu >= pb->nr_cpus))
+		return;
+	pool = &pb->pool[cpu];
+	spin_lock(&pool->lock);
+	pool->dead = false;
+	spin_unlock(&pool->lock);
+}
+
+void pcpool_pcpbuddy_destroy(struct pcpool_pcpbuddy *pb)
+{
+	pcpool_pcpbuddy_drain_all(pb);
+}
+
+unsigned long pcpool_pcpbuddy_pool_pages(struct pcpool_pcpbuddy *pb)
+{
+	unsigned long sum = 0;
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < pb->nr_cpus; cpu++)
+		sum += READ_ONCE(pb->pool[cpu].free_pages);
+	return sum;
+}
+
+unsigned long pcpool_pcpbuddy_shrink(struct pcpool_pcpbuddy *pb,
+				     unsigned long nr_pages)
+{
+	pcpool_pcpbuddy_drain_all(pb);
+	return pcpool_zone_shrink(pb->zone, nr_pages);
+}
+
+unsigned long pcpool_pcpbuddy_shrink_count(struct pcpool_pcpbuddy *pb)
+{
+	return pcpool_zone_shrink_count(pb->zone) +
+	       pcpool_pcpbuddy_pool_pages(pb);
+}
+
+int pcpool_pcpbuddy_owner(struct pcpool_pcpbuddy *pb, struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	if (!pcpool_zone_pfn_in_span(pb->zone, pfn))
+		return PCPOOL_OWNER_NONE;
+	return pcpool_zone_owner(pb->zone, pfn);
+}
+
+#define PB_STAT(name) { "pcpbuddy_" #name, offsetof(struct pcpool_pcpbuddy_stats, name) }
+static const struct {
+	const char *key;
+	size_t off;
+} pb_keys[] = {
+	PB_STAT(allocs),
+	PB_STAT(frees),
+	PB_STAT(local_frees),
+	PB_STAT(remote_frees),
+	PB_STAT(loose_frees),
+	PB_STAT(dead_frees),
+	PB_STAT(pool_merges),
+	PB_STAT(pool_splits),
+	PB_STAT(blocks_claimed),
+	PB_STAT(blocks_returned),
+	PB_STAT(refill_phase0),
+	PB_STAT(refill_phase0_pages),
+	PB_STAT(recovers),
+	PB_STAT(recover_pages),
+	PB_STAT(refill_phase1),
+	PB_STAT(refill_phase2),
+	PB_STAT(refill_phase2_pages),
+	PB_STAT(refill_phase3),
+	PB_STAT(steal_pages),
+	PB_STAT(grows),
+	PB_STAT(alloc_failures),
+	PB_STAT(drains),
+	PB_STAT(drain_pages),
+	PB_STAT(drain_all_calls),
+	PB_STAT(drain_all_visited),
+	PB_STAT(drain_all_skipped),
+	PB_STAT(drain_all_pages),
+};
+
+static inline u64 read_stat(struct pcpool_pcpbuddy_stats *st, size_t off)
+{
+	return READ_ONCE(*(u64 *)((char *)st + off));
+}
+
+void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
+			      void (*emit)(void *arg, const char *key, u64 val),
+			      void *arg)
+{
+	unsigned long owned = 0, idx;
+	unsigned int i, cpu;
+	u64 stolen = 0;
+
+	for (i = 0; i < ARRAY_SIZE(pb_keys); i++) {
+		u64 sum = 0;
+
+		for (cpu = 0; cpu < pb->nr_cpus; cpu++)
+			sum += read_stat(&pb->stats[cpu], pb_keys[i].off);
+		emit(arg, pb_keys[i].key, sum);
+	}
+	for (cpu = 0; cpu < pb->nr_cpus; cpu++)
+		stolen += READ_ONCE(pb->pool[cpu].stolen_pages);
+	for (idx = 0; idx < pb->zone->nr_span; idx++)
+		owned += READ_ONCE(pb->zone->blocks[idx].owner) !=
+			 PCPOOL_OWNER_NONE;
+	emit(arg, "pcpbuddy_stolen_pages", stolen);
+	emit(arg, "pcpbuddy_pool_pages", pcpool_pcpbuddy_pool_pages(pb));
+	emit(arg, "pcpbuddy_blocks_owned", owned);
+	emit(arg, "pcpbuddy_high", READ_ONCE(pb->high));
+	emit(arg, "pcpbuddy_batch", READ_ONCE(pb->batch));
+	emit(arg, "pcpbuddy_reserve", pb->reserve);
+	pcpool_zone_counters(pb->zone, emit, arg);
+}
+
+void pcpool_pcpbuddy_cpu_counters(struct pcpool_pcpbuddy *pb, unsigned int cpu,
+				  void (*emit)(void *arg, const char *key,
+					       u64 val),
+				  void *arg)
+{
+	unsigned int i;
+
+	if (cpu >= pb->nr_cpus)
+		return;
+	for (i = 0; i < ARRAY_SIZE(pb_keys); i++)
+		emit(arg, pb_keys[i].key, read_stat(&pb->stats[cpu],
+						    pb_keys[i].off));
+	emit(arg, "pcpbuddy_stolen_pages", READ_ONCE(pb->pool[cpu].stolen_pages));
+	emit(arg, "pcpbuddy_pool_pages", READ_ONCE(pb->pool[cpu].free_pages));
+}
+
+void pcpool_pcpbuddy_reset_counters(struct pcpool_pcpbuddy *pb)
+{
+	unsigned int i, cpu;
+
+	/* Unlocked bumps racing with this may survive it: harmless. */
+	for (cpu = 0; cpu < pb->nr_cpus; cpu++) {
+		for (i = 0; i < ARRAY_SIZE(pb_keys); i++)
+			WRITE_ONCE(*(u64 *)((char *)&pb->stats[cpu] +
+					    pb_keys[i].off), 0);
+		spin_lock(&pb->pool[cpu].lock);
+		WRITE_ONCE(pb->pool[cpu].stolen_pages, 0);
+		spin_unlock(&pb->pool[cpu].lock);
+	}
+	pcpool_zone_reset_counters(pb->zone);
+}
+
+/* One pool's lists against its counts, maps and owned blocks. */
+static unsigned long check_pool(struct pcpool_pcpbuddy *pb, unsigned int cpu)
+{
+	struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
+	struct pcpool_zone *zone = pb->zone;
+	unsigned long bad = 0, pages = 0, owned_chunks = 0, bits = 0, idx;
+	unsigned long whole = 0;
+	unsigned int o;
+
+	spin_lock(&pool->lock);
+	for (o = 0; o < PCPOOL_NR_ORDERS; o++) {
+		struct list_head *head = &pool->area[o], *pos;
+		unsigned long n = 0;
+
+		for (pos = head->next; pos != head; pos = pos->next) {
+			struct page *page = list_entry(pos, struct page, lru);
+			unsigned long pfn = page_to_pfn(page);
+			unsigned long priv = page_private(page);
+
+			n++;
+			pages += 1UL << o;
+			if (o > zone->order || (pfn & ((1UL << o) - 1)) ||
+			    !pcpool_zone_pfn_in_span(zone, pfn) ||
+			    (priv & PCPBUDDY_ORDER_MASK) != o) {
+				bad++;
+				continue;
+			}
+			if (priv & PCPBUDDY_LOOSE)
+				continue;
+			owned_chunks++;
+			if (pcpool_zone_owner(zone, pfn) != (int)cpu ||
+			    !pool_free_head(pb, pfn, o))
+				bad++;
+		}
+		bad += n != pool->nr_free[o];
+	}
+	bad += pages != pool->free_pages;
+	for (idx = 0; idx < zone->nr_span; idx++) {
+		unsigned long base = (zone->base_block + idx) << zone->order;
+		unsigned long *map = pb_map(pb, idx), off, sum = 0;
+
+		if (pcpool_zone_owner(zone, base) != (int)cpu)
+			continue;
+		for (off = find_next_bit(map, zone->block_pages, 0);
+		     off < zone->block_pages;
+		     off = find_next_bit(map, zone->block_pages, off + 1)) {
+			bits++;
+			sum += 1UL << (page_private(pfn_to_page(base + off)) &
+				       PCPBUDDY_ORDER_MASK);
+		}
+		bad += sum != pb->pool_free[idx];
+		whole += sum == zone->block_pages;
+	}
+	bad += bits != owned_chunks;
+	bad += whole != pool->nr_whole;
+	spin_unlock(&pool->lock);
+	return bad;
+}
+
+unsigned long pcpool_pcpbuddy_check(struct pcpool_pcpbuddy *pb)
+{
+	struct pcpool_zone *zone = pb->zone;
+	unsigned long bad = 0, idx;
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < pb->nr_cpus; cpu++)
+		bad += check_pool(pb, cpu);
+	/* unowned blocks have nothing in any pool's map */
+	for (idx = 0; idx < zone->nr_span; idx++) {
+		unsigned long base = (zone->base_block + idx) << zone->order;
+		unsigned long w;
+
+		if (pcpool_zone_owner(zone, base) != PCPOOL_OWNER_NONE)
+			continue;
+		for (w = 0; w < zone->map_words; w++)
+			bad += pb_map(pb, idx)[w] != 0;
+		bad += pb->pool_free[idx] != 0;
+	}
+	return bad + pcpool_zone_check(zone);
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcpool pcpbuddy: a per-CPU pageblock buddy pool on a pcpool zone.  Each
+ * CPU's pool claims whole pageblocks from the zone and splits them under
+ * its own pool lock, a spin lock other CPUs may take.  Each block records
+ * its owner; a free from any CPU goes to the owner's pool and merges with
+ * its buddy there; a block that becomes whole again goes back to the zone
+ * (beyond a small reserve) and its ownership ends.
+ *
+ * Lock order: a pool lock, then the zone lock.  Never two pool locks.
+ * Design and invariants: Documentation/pcpbuddy.rst.
+ */
+#ifndef _PCPOOL_PCPBUDDY_H
+#define _PCPOOL_PCPBUDDY_H
+
+#include "pcpool_zone.h"
+
+/* Blocks whose drained fragments phase 0 may recover, per CPU. */
+#define PCPOOL_PCPBUDDY_FRAG_RING	8
+
+/*
+ * Per CPU, written only by that CPU (pinned, or holding a lock that
+ * pins it), so plain increments; readers use READ_ONCE().
+ */
+struct pcpool_pcpbuddy_stats {
+	u64 allocs;
+	u64 frees;
+	u64 local_frees;	/* freed into this CPU's own pool */
+	u64 remote_frees;	/* routed to another CPU's pool */
+	u64 loose_frees;	/* block unowned: cached here without merging */
+	u64 dead_frees;		/* owner offline: straight to the zone */
+	u64 pool_merges;	/* buddy merges under a pool lock */
+	u64 pool_splits;
+	u64 blocks_claimed;	/* whole blocks taken from the zone */
+	u64 blocks_returned;	/* whole blocks given back, ownership ended */
+	u64 refill_phase0;	/* owned fragments recovered from the zone */
+	u64 refill_phase0_pages;
+	u64 recovers;		/* a free completed a block with drained parts */
+	u64 recover_pages;
+	u64 refill_phase1;	/* whole block claimed */
+	u64 refill_phase2;	/* sub-block chunks, unowned */
+	u64 refill_phase2_pages;
+	u64 refill_phase3;	/* taken from another CPU's pool */
+	u64 steal_pages;	/* pages this CPU took from others */
+	u64 grows;		/* zone grown for this CPU */
+	u64 alloc_failures;
+	u64 drains;		/* above high */
+	u64 drain_pages;
+	u64 drain_all_calls;
+	u64 drain_all_visited;
+	u64 drain_all_skipped;
+	u64 drain_all_pages;
+} ____cacheline_aligned_in_smp;
+
+/* One CPU's pool. */
+struct pcpool_pcpbuddy_pool {
+	spinlock_t lock;	/* all below; any CPU may take it */
+	bool dead;			/* CPU offline: frees go to the zone */
+	unsigned long free_pages;	/* pages on the lists below */
+	unsigned long nr_whole;		/* owned blocks entirely free here */
+	unsigned long nr_free[PCPOOL_NR_ORDERS];
+	struct list_head area[PCPOOL_NR_ORDERS];
+	u64 stolen_pages;		/* taken from here by other CPUs */
+	unsigned int frag_head;		/* next slot of @frag */
+	unsigned long frag[PCPOOL_PCPBUDDY_FRAG_RING];	/* block index + 1 */
+} ____cacheline_aligned_in_smp;
+
+struct pcpool_pcpbuddy {
+	struct pcpool_zone *zone;
+	unsigned int nr_cpus;
+	unsigned long high;		/* drain when a pool holds more */
+	unsigned long batch;		/* ... down to high - batch */
+	unsigned long reserve;		/* whole blocks a pool keeps */
+	struct pcpool_pcpbuddy_pool *pool;	/* [nr_cpus] */
+	struct pcpool_pcpbuddy_stats *stats;	/* [nr_cpus] */
+	int *node;			/* [nr_cpus], for the steal order */
+	/*
+	 * Per block, changed only under its owner's pool lock: free-chunk
+	 * heads in the owner's pool, and the pages they cover.
+	 */
+	unsigned long *map;
+	u32 *pool_free;
+	/*
+	 * Per block, a hint: pages the owner drained to the zone and has not
+	 * taken back.  Never below the truth while the owner is online, so a
+	 * free that may complete the block knows to take its fragments back.
+	 */
+	u32 *zone_frags;
+};
+
+size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone);
+/*
+ * Lay out in @buf on @zone.  Defaults: high two blocks, batch one block,
+ * @reserve_blocks whole blocks kept per pool, every CPU on node 0.
+ */
+int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
+			 unsigned long reserve_blocks,
+			 struct pcpool_pcpbuddy **pbp);
+/* Drain every pool into the zone.  The zone is the caller's to destroy. */
+void pcpool_pcpbuddy_destroy(struct pcpool_pcpbuddy *pb);
+
+int pcpool_pcpbuddy_set_high_batch(struct pcpool_pcpbuddy *pb,
+				   unsigned long high, unsigned long batch);
+/* The steal order visits CPUs of the stealer's node first. */
+void pcpool_pcpbuddy_set_node(struct pcpool_pcpbuddy *pb, unsigned int cpu,
+			      int node);
+
+/* 2^order pages, 0 <= order <= block order.  alloc may grow the zone. */
+struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
+				   unsigned int order);
+void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
+			  unsigned int order);
+
+/*
+ * Empty every pool holding pages into the zone; empty pools are skipped
+ * without taking their lock.  Never allocates.  Returns pages drained.
+ */
+unsigned long pcpool_pcpbuddy_drain_all(struct pcpool_pcpbuddy *pb);
+/* CPU hotplug: a dead CPU's pool is emptied and later frees bypass it. */
+void pcpool_pcpbuddy_cpu_dead(struct pcpool_pcpbuddy *pb, unsigned int cpu);
+void pcpool_pcpbuddy_cpu_online(struct pcpool_pcpbuddy *pb, unsigned int cpu);
+/* Shrinker: drain all, then give back up to @nr_pages in whole blocks. */
+unsigned long pcpool_pcpbuddy_shrink(struct pcpool_pcpbuddy *pb,
+				     unsigned long nr_pages);
+unsigned long pcpool_pcpbuddy_shrink_count(struct pcpool_pcpbuddy *pb);
+
+/* Pages free in all pools, summed over per-CPU counts (racy). */
+unsigned long pcpool_pcpbuddy_pool_pages(struct pcpool_pcpbuddy *pb);
+/* Owner of the block holding @page (racy; for tests and debugging). */
+int pcpool_pcpbuddy_owner(struct pcpool_pcpbuddy *pb, struct page *page);
+
+/* pcpbuddy_* keys summed over CPUs, then the zone's keys. */
+void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
+			      void (*emit)(void *arg, const char *key, u64 val),
+			      void *arg);
+/* One CPU's pcpbuddy_* keys plus its pool's free and stolen pages. */
+void pcpool_pcpbuddy_cpu_counters(struct pcpool_pcpbuddy *pb, unsigned int cpu,
+				  void (*emit)(void *arg, const char *key,
+					       u64 val),
+				  void *arg);
+void pcpool_pcpbuddy_reset_counters(struct pcpool_pcpbuddy *pb);
+/* Cross-check every pool list, map and count, then the zone.  0 = ok. */
+unsigned long pcpool_pcpbuddy_check(struct pcpool_pcpbuddy *pb);
+
+#endif /* _PCPOOL_PCPBUDDY_H */

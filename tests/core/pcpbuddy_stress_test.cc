@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+// pcpbuddy under concurrency: one thread per "CPU", more CPUs than host
+// cores, local, remote (routed to the owner) and cross frees, drain-all,
+// shrink, hotplug and counter reads racing the allocations.  TSan is the
+// point: pool locks taken by other CPUs, unlocked counters, racy reads.
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "pcpbuddy_test.h"
+
+namespace pcpool_test {
+namespace {
+
+#if defined(PCPOOL_SANITIZER_tsan)
+constexpr int kOps = 8000;
+#else
+constexpr int kOps = 30000;
+#endif
+
+struct Chunk {
+  struct page* page;
+  unsigned order;
+};
+
+struct Mailbox {
+  std::mutex lock;
+  std::vector<Chunk> chunks;
+};
+
+struct PbStressCase {
+  unsigned nr_cpus;
+  unsigned order;
+  uint64_t limit;
+  uint64_t high;
+  uint64_t batch;
+};
+
+class PcpbuddyStress : public CoreTest, public ::testing::WithParamInterface<PbStressCase> {};
+
+TEST_P(PcpbuddyStress, LocalRemoteAndCrossFrees) {
+  const PbStressCase sc = GetParam();
+  ZoneParams p;
+  p.order = sc.order;
+  p.mem_blocks = sc.limit + 2;
+  p.limit = sc.limit;
+  p.reserve = 1;
+  p.nr_cpus = sc.nr_cpus + 1;  // the last "CPU" observes
+  PbWorld b(p, 1);
+  ASSERT_EQ(pcpool_pcpbuddy_set_high_batch(b.pb, sc.high, sc.batch), 0);
+  for (unsigned cpu = 0; cpu < p.nr_cpus; cpu++) {
+    pcpool_pcpbuddy_set_node(b.pb, cpu, static_cast<int>(cpu % 2));
+  }
+  std::vector<std::atomic<uint8_t>> owned(b.w.mem.nr_pages);
+  std::atomic<uint64_t> errors{0};
+  std::atomic<uint64_t> allocs{0};
+  std::atomic<uint64_t> frees{0};
+  std::atomic<uint64_t> failures{0};
+  std::vector<Mailbox> mail(sc.nr_cpus);
+  std::atomic<bool> stop{false};
+
+  auto take = [&](const Chunk& c, uint8_t from, uint8_t to) {
+    uint64_t idx = c.page - b.w.mem.pages;
+    for (uint64_t i = idx; i < idx + (1UL << c.order); i++) {
+      if (owned[i].exchange(to) != from) {
+        errors++;
+      }
+    }
+  };
+  auto free_chunk = [&](const Chunk& ch) {
+    take(ch, 1, 0);
+    pcpool_pcpbuddy_free(b.pb, ch.page, ch.order);
+    frees++;
+  };
+
+  auto worker = [&](unsigned cpu) {
+    pcpool_user_set_cpu(cpu);
+    std::mt19937 rng(77 + cpu);
+    std::vector<Chunk> mine;
+    for (int op = 0; op < kOps; op++) {
+      unsigned r = rng() % 100;
+      if (r < 50 || mine.empty()) {
+        unsigned o = (rng() % 8) != 0u ? 0 : rng() % (sc.order + 1);
+        struct page* pg = pcpool_pcpbuddy_alloc(b.pb, o);
+        if (pg == nullptr) {
+          failures++;
+          continue;
+        }
+        Chunk ch{pg, o};
+        take(ch, 0, 1);
+        allocs++;
+        mine.push_back(ch);
+      } else if (r < 72) {
+        size_t i = rng() % mine.size();
+        Chunk ch = mine[i];
+        mine[i] = mine.back();
+        mine.pop_back();
+        free_chunk(ch);
+      } else if (r < 90) {
+        size_t i = rng() % mine.size();
+        Chunk ch = mine[i];
+        mine[i] = mine.back();
+        mine.pop_back();
+        unsigned to = (cpu + 1 + rng() % (sc.nr_cpus - 1)) % sc.nr_cpus;
+        std::lock_guard<std::mutex> g(mail[to].lock);
+        mail[to].chunks.push_back(ch);
+      } else {
+        std::vector<Chunk> got;
+        {
+          std::lock_guard<std::mutex> g(mail[cpu].lock);
+          got.swap(mail[cpu].chunks);
+        }
+        for (const Chunk& ch : got) {
+          free_chunk(ch);
+        }
+      }
+    }
+    for (const Chunk& ch : mine) {
+      free_chunk(ch);
+    }
+  };
+
+  // Drain-all, shrink, a hotplug cycle of the observer's own "CPU" and
+  // counter reads, racing the workers.
+  std::thread observer([&] {
+    unsigned me = sc.nr_cpus;
+    pcpool_user_set_cpu(me);
+    unsigned n = 0;
+    while (!stop.load()) {
+      Counters k = PbCounters(b.pb);
+      EXPECT_LE(k["pcpbuddy_pool_pages"], (sc.limit + 1) << sc.order);
+      EXPECT_LE(b.w.Totals().blocks_held, sc.limit);
+      switch (n++ % 4) {
+        case 0:
+          pcpool_pcpbuddy_drain_all(b.pb);
+          break;
+        case 1:
+          pcpool_pcpbuddy_shrink(b.pb, 1UL << sc.order);
+          break;
+        case 2: {
+          struct page* pg = pcpool_pcpbuddy_alloc(b.pb, 0);
+          pcpool_pcpbuddy_cpu_dead(b.pb, me);
+          if (pg != nullptr) {
+            pcpool_pcpbuddy_free(b.pb, pg, 0);  // lands in the zone
+          }
+          pcpool_pcpbuddy_cpu_online(b.pb, me);
+          break;
+        }
+        default:
+          EXPECT_GE(pcpool_pcpbuddy_shrink_count(b.pb), 0u);
+          break;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+  });
+
+  std::vector<std::thread> threads;
+  for (unsigned cpu = 0; cpu < sc.nr_cpus; cpu++) {
+    threads.emplace_back(worker, cpu);
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  stop = true;
+  observer.join();
+  for (unsigned cpu = 0; cpu < sc.nr_cpus; cpu++) {
+    pcpool_user_set_cpu(cpu);
+    for (const Chunk& ch : mail[cpu].chunks) {
+      free_chunk(ch);
+    }
+  }
+  pcpool_user_set_cpu(0);
+
+  EXPECT_EQ(errors.load(), 0u);
+  b.ExpectExact(0);
+  Counters k = PbCounters(b.pb);
+  // the observer's allocations are counted too; it frees what it took
+  EXPECT_GE(k["pcpbuddy_allocs"], allocs.load());
+  EXPECT_EQ(k["pcpbuddy_allocs"], k["pcpbuddy_frees"]);
+  EXPECT_EQ(k["pcpbuddy_frees"], k["pcpbuddy_local_frees"] + k["pcpbuddy_remote_frees"] +
+                                     k["pcpbuddy_loose_frees"] + k["pcpbuddy_dead_frees"]);
+  EXPECT_GT(k["pcpbuddy_remote_frees"], 0u);
+  EXPECT_GE(k["pcpbuddy_alloc_failures"], failures.load());
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, PcpbuddyStress,
+                         ::testing::Values(PbStressCase{8, 4, 24, 32, 16},   // roomy
+                                           PbStressCase{12, 3, 6, 16, 8},    // at the limit
+                                           PbStressCase{6, 5, 40, 96, 48}),  // bigger blocks
+                         [](const auto& info) {
+                           return "cpus" + std::to_string(info.param.nr_cpus) + "_order" +
+                                  std::to_string(info.param.order) + "_limit" +
+                                  std::to_string(info.param.limit);
+                         });
+
+}  // namespace
+}  // namespace pcpool_test

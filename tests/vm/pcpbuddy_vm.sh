@@ -1,0 +1,141 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# pcpbuddy in the guest (POSIX sh, busybox), run by guest.sh or alone:
+#   scripts/vm --smp 2 -- /pcpool/tests/pcpbuddy_vm.sh
+#
+# Loads the module, runs a cross-CPU pcpbuddy workload and takes CPU 1
+# offline and back online in the middle of it, then checks: nothing
+# outstanding, allocations = frees, held blocks = zone free + pool free
+# pages exactly, the CPU's pool was emptied (dead_frees or an empty pool),
+# a shrinker pass (drop_caches) empties every pool, and unload gives every
+# block back (no leak report).  Needs 2+ CPUs; skips (exit 0) with one.
+
+KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
+DBG=/sys/kernel/debug/pcpool
+CPU1=/sys/devices/system/cpu/cpu1/online
+OPS=${PCPOOL_PB_OPS:-400000}
+TMP=${TMPDIR:-/tmp}
+failed=0
+
+ok() { echo "pcpbuddy_vm.sh: ok: $*"; }
+fail() { echo "pcpbuddy_vm.sh: FAIL: $*"; failed=$((failed + 1)); }
+ctr() { awk -v k="$1" '$1 == k { print $2 }' "$DBG/pcpbuddy/counters"; }
+
+if [ ! -w "$CPU1" ]; then
+	echo "pcpbuddy_vm.sh: SKIP: no hot-pluggable CPU 1"
+	exit 0
+fi
+if grep -q '^pcpool ' /proc/modules; then
+	rmmod pcpool || exit 1
+fi
+insmod "$KO" || { echo "pcpbuddy_vm.sh: FAIL: insmod"; exit 1; }
+if [ ! -r "$DBG/pcpbuddy/counters" ]; then
+	fail "no $DBG/pcpbuddy/counters"
+	rmmod pcpool
+	exit 1
+fi
+
+# A cross-CPU run (allocate on CPU 0, free on CPU 1) in the background.
+pcpool-bench --backend pcpbuddy --workload cross --order 0 --ops "$OPS" \
+	>"$TMP/pb_cross.out" 2>&1 &
+pid=$!
+# Wait until it is allocating, then unplug CPU 1 under it.
+n=0
+while [ "$(ctr pcpbuddy_allocs)" -lt 1000 ] && [ $n -lt 600 ]; do
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.1
+	n=$((n + 1))
+done
+before=$(ctr pcpbuddy_allocs)
+if echo 0 >"$CPU1"; then
+	ok "CPU 1 offline after $before allocations"
+else
+	fail "could not offline CPU 1"
+fi
+sleep 1
+if [ "$(cat "$CPU1")" = 0 ] && [ "$(awk '$1 == "pcpbuddy_pool_pages"' "$DBG/pcpbuddy/counters")" != "" ]; then
+	ok "pcpbuddy counters readable with CPU 1 offline"
+fi
+echo 1 >"$CPU1" || fail "could not online CPU 1"
+wait $pid
+rc=$?
+# The run may fail to pin to the offlined CPU; the kernel side must not.
+echo "pcpbuddy_vm.sh: cross run exit $rc: $(tail -n 3 "$TMP/pb_cross.out" | tr '\n' ' ')"
+if [ "$(cat "$CPU1")" = 1 ]; then
+	ok "CPU 1 back online"
+else
+	fail "CPU 1 not online"
+fi
+
+# A second cross run with both CPUs, to use the re-onlined CPU's pool.
+if pcpool-bench --backend pcpbuddy --workload cross --order 0 --ops 50000 \
+	>"$TMP/pb_cross2.out" 2>&1; then
+	ok "cross run after online"
+else
+	fail "cross run after online: $(tail -n 5 "$TMP/pb_cross2.out")"
+fi
+
+left=$(awk '$1 == "pcpbuddy" { print $2 }' "$DBG/outstanding")
+# verdict STATUS OK-TEXT FAIL-TEXT
+verdict() {
+	if [ "$1" -eq 0 ]; then ok "$2"; else fail "$3"; fi
+}
+[ "${left:-x}" = 0 ]
+verdict $? "nothing outstanding" "outstanding: ${left:-?}"
+a=$(ctr pcpbuddy_allocs)
+f=$(ctr pcpbuddy_frees)
+[ "$a" = "$f" ] && [ "$a" -gt 0 ]
+verdict $? "allocs = frees = $a" "allocs $a frees $f"
+lf=$(ctr pcpbuddy_local_frees)
+rf=$(ctr pcpbuddy_remote_frees)
+xf=$(ctr pcpbuddy_loose_frees)
+df=$(ctr pcpbuddy_dead_frees)
+if [ $((lf + rf + xf + df)) = "$f" ]; then
+	ok "frees: local $lf remote $rf loose $xf dead $df"
+else
+	fail "local $lf + remote $rf + loose $xf + dead $df != frees $f"
+fi
+[ "$rf" -gt 0 ]
+verdict $? "remote frees routed: $rf" "no remote frees"
+
+exact() {
+	held=$(ctr zone_blocks_held)
+	zfree=$(ctr zone_free_pages)
+	pfree=$(ctr pcpbuddy_pool_pages)
+	# the highest zone_free_order_N key is the block order
+	bp=$((1 << $(awk '/^zone_free_order_/ { sub("zone_free_order_", "", $1); o = $1 }
+		END { print o }' "$DBG/pcpbuddy/counters")))
+	if [ $((held * bp)) = $((zfree + pfree)) ]; then
+		ok "$1: held $held blocks = zone $zfree + pools $pfree pages"
+	else
+		fail "$1: held $held blocks x $bp != zone $zfree + pools $pfree"
+	fi
+}
+exact "after the runs"
+
+# The shrinker drains every pool and gives whole blocks back.
+echo 2 >/proc/sys/vm/drop_caches
+pfree=$(ctr pcpbuddy_pool_pages)
+[ "$pfree" = 0 ]
+verdict $? "shrinker emptied the pools" "pools hold $pfree pages after drop_caches"
+exact "after the shrinker"
+echo "pcpbuddy_vm.sh: $(grep -E '^(pcpbuddy_(blocks|refill|steal|drain_all|recover)|zone_lock_acq)' "$DBG/pcpbuddy/counters" | tr '\n' ' ')"
+
+if rmmod pcpool; then
+	ok "rmmod"
+else
+	fail "rmmod"
+fi
+if dmesg | grep -qE 'pcpool: pcpbuddy: .*(leaked|left)'; then
+	fail "unload: $(dmesg | grep -E 'pcpool: pcpbuddy:')"
+else
+	ok "unload returned every block"
+fi
+
+if [ "$failed" -eq 0 ]; then
+	echo "pcpbuddy_vm.sh: PASS"
+	exit 0
+fi
+echo "pcpbuddy_vm.sh: FAIL: $failed checks failed"
+exit 1
