@@ -18,7 +18,7 @@ VM_ARGS  ?=
 
 export KDIR
 
-.PHONY: all setup kmod harness run check unit vmtest lint format clean
+.PHONY: all setup kmod harness run check unit vmtest lint format clean plots
 
 all: kmod harness
 
@@ -48,6 +48,11 @@ unit: harness
 
 vmtest: all
 	ctest --test-dir $(BUILD) --output-on-failure -L vm
+
+# Charts (gnuplot) from one VM run of the plot sweep: scripts/plot.
+PLOTS ?= $(RESULTS)/plots
+plots: all
+	BUILD=$(abspath $(BUILD)) scripts/plot --run --out $(abspath $(PLOTS))
 
 lint:
 	scripts/setup --lint

@@ -87,6 +87,13 @@ static const struct pcpool_backend_ops *const
 pcpool_backend_table[PCPOOL_NR_BACKENDS_MAX] = {
 	[PCPOOL_BACKEND_KERNEL]	= &pcpool_kernel_ops,
 	[PCPOOL_BACKEND_NULL]	= &pcpool_null_ops,
+	[PCPOOL_BACKEND_CLASSIC]	= &pcpool_classic_ops,
+	[PCPOOL_BACKEND_PCPBUDDY]	= &pcpool_pcpbuddy_ops,
+	[PCPOOL_BACKEND_VMALLOC]	= &pcpool_vmalloc_ops,
+	[PCPOOL_BACKEND_PCPU_KERNEL]		= &pcpool_pcpu_kernel_ops,
+	[PCPOOL_BACKEND_PCPU_RAW]		= &pcpool_pcpu_raw_ops,
+	[PCPOOL_BACKEND_PCPU_ZEROED]		= &pcpool_pcpu_zeroed_ops,
+	[PCPOOL_BACKEND_PCPU_CONSTRUCTED]	= &pcpool_pcpu_constructed_ops,
 };
 
 static struct pcpool_backend pcpool_backends[PCPOOL_NR_BACKENDS_MAX];
@@ -114,8 +121,9 @@ unsigned int pcpool_backends_max_order(void)
 	unsigned int hi = 0;
 	u32 id;
 
+	/* page orders only: per-CPU backends' orders are object sizes */
 	for (id = 0; id < PCPOOL_NR_BACKENDS_MAX; id++)
-		if (pcpool_backends[id].ops)
+		if (pcpool_backends[id].ops && !pcpool_backends[id].ops->pcpu)
 			hi = max(hi, pcpool_backends[id].ops->max_order);
 	return hi;
 }

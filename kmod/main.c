@@ -91,6 +91,8 @@ static int pcpool_cmd_stats(struct pcpool_session *s, void *arg)
 	st->frees = pcpool_backend_sum(b, PCPOOL_CTR_FREES);
 	st->alloc_failures = pcpool_backend_sum(b, PCPOOL_CTR_ALLOC_FAILURES);
 	st->outstanding_pages = max_t(s64, 0, pcpool_backend_outstanding(b));
+	st->max_order = b->ops->max_order;
+	st->kind = b->ops->pcpu ? PCPOOL_KIND_PCPU : PCPOOL_KIND_PAGES;
 	memset(st->resv, 0, sizeof(st->resv));
 	return 0;
 }
@@ -143,20 +145,17 @@ int pcpool_cmd(struct pcpool_session *s, unsigned int nr, void *arg)
 	return pcpool_cmds[nr].fn(s, arg);
 }
 
-static long pcpool_ioctl(struct file *file, unsigned int cmd,
-			 unsigned long arg)
+long pcpool_cmd_user(struct pcpool_session *s,
+		     const struct pcpool_cmd_desc *d, unsigned int cmd,
+		     void __user *uarg, u32 want_size)
 {
-	const struct pcpool_cmd_desc *d = pcpool_cmd_lookup(cmd);
-	void __user *uarg = (void __user *)arg;
 	union pcpool_cmd_arg karg;
 	u32 usize;
 	int ret;
 
-	if (!d)
-		return -ENOTTY;
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < d->size_ver0)
+	if (usize < d->size_ver0 || (want_size && usize != want_size))
 		return -EINVAL;
 	if (usize > PAGE_SIZE)
 		return -E2BIG;
@@ -164,12 +163,23 @@ static long pcpool_ioctl(struct file *file, unsigned int cmd,
 	if (ret)
 		return ret;
 
-	ret = pcpool_cmd(file->private_data, _IOC_NR(cmd), &karg);
+	ret = pcpool_cmd(s, _IOC_NR(cmd), &karg);
 
 	/* Out fields go back even on failure; a tail we do not know stays. */
 	if (copy_to_user(uarg, &karg, min_t(u32, usize, d->size)) && !ret)
 		ret = -EFAULT;
 	return ret;
+}
+
+static long pcpool_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	const struct pcpool_cmd_desc *d = pcpool_cmd_lookup(cmd);
+
+	if (!d)
+		return -ENOTTY;
+	return pcpool_cmd_user(file->private_data, d, cmd,
+			       (void __user *)arg, 0);
 }
 
 static int pcpool_open(struct inode *inode, struct file *file)
@@ -197,6 +207,7 @@ static const struct file_operations pcpool_fops = {
 	.release	= pcpool_release,
 	.unlocked_ioctl	= pcpool_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.uring_cmd	= pcpool_uring_cmd,
 };
 
 static struct miscdevice pcpool_misc = {
@@ -213,7 +224,9 @@ static int __init pcpool_init(void)
 	BUILD_BUG_ON(sizeof(struct pcpool_version) != PCPOOL_VERSION_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pcpool_alloc) != PCPOOL_ALLOC_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pcpool_free) != PCPOOL_FREE_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct pcpool_run) != PCPOOL_RUN_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pcpool_run) != PCPOOL_RUN_SIZE_VER1);
+	BUILD_BUG_ON(sizeof(struct pcpool_hist) != PCPOOL_HIST_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pcpool_uring_cmd) != PCPOOL_URING_CMD_SIZE);
 	BUILD_BUG_ON(sizeof(struct pcpool_chan) != PCPOOL_CHAN_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pcpool_stats) != PCPOOL_STATS_SIZE_VER0);
 	/* Slots and channel entries keep backend id and order in a u8. */
@@ -225,16 +238,21 @@ static int __init pcpool_init(void)
 	if (ret)
 		return ret;
 	pcpool_debugfs_init();
+	ret = pcpool_pcpu_register();
+	if (ret)
+		goto err_debugfs;
 	ret = misc_register(&pcpool_misc);
 	if (ret) {
 		pr_err("misc_register failed: %d\n", ret);
-		goto err_debugfs;
+		goto err_pcpu;
 	}
 	pr_info("abi %d, backends %#llx, session cap %lu pages\n",
 		PCPOOL_ABI_VERSION, pcpool_backends_mask(),
 		pcpool_session_cap());
 	return 0;
 
+err_pcpu:
+	pcpool_pcpu_unregister();
 err_debugfs:
 	pcpool_debugfs_exit();
 	pcpool_backends_exit();
@@ -244,6 +262,7 @@ err_debugfs:
 static void __exit pcpool_exit(void)
 {
 	misc_deregister(&pcpool_misc);
+	pcpool_pcpu_unregister();
 	pcpool_debugfs_exit();
 	pcpool_backends_exit();
 }

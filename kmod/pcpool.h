@@ -19,6 +19,7 @@
 #include <linux/cache.h>
 #include <linux/compiler.h>
 #include <linux/jump_label.h>
+#include <linux/math.h>
 #include <linux/mmzone.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -49,6 +50,7 @@ union pcpool_obj {
 	struct page *page;	/* page backends */
 	void *cookie;		/* null backend */
 	void __percpu *pcpu;	/* per-CPU object backends */
+	void *vmem;		/* vmalloc backend */
 };
 
 /**
@@ -62,6 +64,8 @@ union pcpool_obj {
  * @free: free a block @alloc returned, with the same @order.  Any CPU,
  *	process context.  Must not allocate memory.
  * @show_counters: optional, extra "key value" lines for <name>/counters
+ * @pcpu: blocks are per-CPU objects of 2^@order bytes, not pages
+ *	(pcpu_backend.c); see pcpool_obj_pages()
  *
  * Accounting (counters, charging) is done by the callers, so a backend
  * only allocates and frees.
@@ -69,6 +73,7 @@ union pcpool_obj {
 struct pcpool_backend_ops {
 	const char *name;
 	unsigned int max_order;
+	bool pcpu;
 	int (*init)(void);
 	void (*exit)(void);
 	int (*alloc)(unsigned int order, union pcpool_obj *obj);
@@ -112,6 +117,22 @@ static inline unsigned long pcpool_block_pages(unsigned int order)
 	return 1UL << order;
 }
 
+/* Possible CPUs, set when the per-CPU backends load. */
+extern unsigned int pcpool_nr_possible_cpus;
+
+/*
+ * Pages a block of @b costs: 2^@order for page backends; for per-CPU
+ * backends, the 2^@order-byte object on every possible CPU, rounded up.
+ */
+static inline unsigned long pcpool_obj_pages(const struct pcpool_backend *b,
+					     unsigned int order)
+{
+	if (b->ops->pcpu)
+		return DIV_ROUND_UP((1UL << order) * pcpool_nr_possible_cpus,
+				    PAGE_SIZE);
+	return pcpool_block_pages(order);
+}
+
 /*
  * Failure injection for tests (debugfs fail_nth): while armed, the N-th
  * allocation from now, by any backend, fails with -ENOMEM.  A static key,
@@ -135,7 +156,7 @@ static __always_inline int pcpool_obj_alloc(struct pcpool_backend *b,
 	if (likely(!ret)) {
 		this_cpu_inc(b->ctr->c[PCPOOL_CTR_ALLOCS]);
 		this_cpu_add(b->ctr->c[PCPOOL_CTR_PAGES_ALLOCATED],
-			     pcpool_block_pages(order));
+			     pcpool_obj_pages(b, order));
 	} else {
 		this_cpu_inc(b->ctr->c[PCPOOL_CTR_ALLOC_FAILURES]);
 	}
@@ -149,7 +170,7 @@ static __always_inline void pcpool_obj_free(struct pcpool_backend *b,
 	b->ops->free(obj, order);
 	this_cpu_inc(b->ctr->c[PCPOOL_CTR_FREES]);
 	this_cpu_add(b->ctr->c[PCPOOL_CTR_PAGES_FREED],
-		     pcpool_block_pages(order));
+		     pcpool_obj_pages(b, order));
 }
 
 /* One handle-table slot; a handle is (gen << 32) | (index + 1). */
@@ -246,5 +267,86 @@ int pcpool_cmd_chan(struct pcpool_session *s, void *arg);
 
 void pcpool_debugfs_init(void);
 void pcpool_debugfs_exit(void);
+
+/* The zone + classic PCP model (backend_classic.c, core/). */
+extern const struct pcpool_backend_ops pcpool_classic_ops;
+extern const struct pcpool_backend_ops pcpool_pcpbuddy_ops;
+
+/* Per-CPU memory backends and their workloads (pcpu_backend.c). */
+extern const struct pcpool_backend_ops pcpool_pcpu_kernel_ops;
+extern const struct pcpool_backend_ops pcpool_pcpu_raw_ops;
+extern const struct pcpool_backend_ops pcpool_pcpu_zeroed_ops;
+extern const struct pcpool_backend_ops pcpool_pcpu_constructed_ops;
+bool pcpool_pcpu_workload(u32 workload);
+int pcpool_pcpu_cmd_run(struct pcpool_session *s, struct pcpool_backend *b,
+			struct pcpool_run *r);
+int pcpool_pcpu_register(void);
+void pcpool_pcpu_unregister(void);
+
+/*
+ * Copy a command's struct in from @uarg, run it, copy it back: the one
+ * body behind ioctl() and io_uring (main.c).  @want_size, when not 0, is
+ * what the struct's size field must be (io_uring passes it alongside).
+ */
+long pcpool_cmd_user(struct pcpool_session *s,
+		     const struct pcpool_cmd_desc *d, unsigned int cmd,
+		     void __user *uarg, u32 want_size);
+
+/* io_uring commands on /dev/pcpool (uring.c). */
+struct io_uring_cmd;
+int pcpool_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+
+/*
+ * RUN beyond plain REPEAT and BULK (workload.c): latency histograms,
+ * BUSY, CHURN and the vmalloc workloads.  session.c hands a RUN over once
+ * backend and workload ids are known to exist.
+ */
+static inline bool pcpool_wl_ext(const struct pcpool_run *r)
+{
+	return r->flags || r->hist || r->seed ||
+	       (r->workload >= PCPOOL_WL_BUSY &&
+		r->workload <= PCPOOL_WL_VM_LONG_BUSY);
+}
+
+int pcpool_wl_cmd_run(struct pcpool_session *s, struct pcpool_backend *b,
+		      struct pcpool_run *r);
+
+/* Per-operation timing of one RUN, when PCPOOL_RUN_HIST asks for it. */
+struct pcpool_lat {
+	struct pcpool_hist *h;	/* kernel copy, written out at the end */
+	u32 mask;		/* time an event when (count & mask) == 0 */
+	u32 nalloc;
+	u32 nfree;
+};
+
+void pcpool_lat_record(u64 *buckets, u64 *sum, u64 *max, u64 ns);
+
+/* Time this allocation?  Always false without a histogram. */
+static __always_inline bool pcpool_lat_alloc_due(struct pcpool_lat *lat)
+{
+	return lat && !(lat->nalloc++ & lat->mask);
+}
+
+static __always_inline bool pcpool_lat_free_due(struct pcpool_lat *lat)
+{
+	return lat && !(lat->nfree++ & lat->mask);
+}
+
+static inline void pcpool_lat_alloc(struct pcpool_lat *lat, u64 ns)
+{
+	pcpool_lat_record(lat->h->alloc, &lat->h->alloc_sum_ns,
+			  &lat->h->alloc_max_ns, ns);
+}
+
+static inline void pcpool_lat_free(struct pcpool_lat *lat, u64 ns)
+{
+	pcpool_lat_record(lat->h->free, &lat->h->free_sum_ns,
+			  &lat->h->free_max_ns, ns);
+}
+
+/* The vmalloc reference backend and its workloads (vmalloc_backend.c). */
+extern const struct pcpool_backend_ops pcpool_vmalloc_ops;
+int pcpool_vmalloc_cmd_run(struct pcpool_session *s, struct pcpool_backend *b,
+			   struct pcpool_run *r, struct pcpool_lat *lat);
 
 #endif /* PCPOOL_INTERNAL_H */

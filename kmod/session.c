@@ -87,9 +87,11 @@ void pcpool_session_destroy(struct pcpool_session *s)
 		struct pcpool_slot *slot = &s->slots[idx];
 
 		if (slot->used) {
-			pcpool_obj_free(pcpool_backend_get(slot->backend),
-					slot->obj, slot->order);
-			pages += pcpool_block_pages(slot->order);
+			struct pcpool_backend *b =
+				pcpool_backend_get(slot->backend);
+
+			pcpool_obj_free(b, slot->obj, slot->order);
+			pages += pcpool_obj_pages(b, slot->order);
 		}
 		if ((idx & PCPOOL_YIELD_MASK) == PCPOOL_YIELD_MASK)
 			cond_resched();
@@ -182,15 +184,17 @@ static int pcpool_slots_reserve(struct pcpool_session *s, unsigned long count)
 static unsigned long pcpool_handle_release(struct pcpool_session *s, u64 h)
 {
 	struct pcpool_slot *slot = pcpool_handle_slot(s, h);
+	struct pcpool_backend *b;
 	unsigned int order;
 
 	if (!slot)
 		return 0;
 	order = slot->order;
-	pcpool_obj_free(pcpool_backend_get(slot->backend), slot->obj, order);
+	b = pcpool_backend_get(slot->backend);
+	pcpool_obj_free(b, slot->obj, order);
 	pcpool_slot_put(s, slot - s->slots);
 	WRITE_ONCE(s->nr_handles, s->nr_handles - 1);
-	return pcpool_block_pages(order);
+	return pcpool_obj_pages(b, order);
 }
 
 int pcpool_cmd_alloc(struct pcpool_session *s, void *arg)
@@ -213,7 +217,7 @@ int pcpool_cmd_alloc(struct pcpool_session *s, void *arg)
 	if (!a->count || a->count > PCPOOL_MAX_BATCH)
 		return -EINVAL;
 
-	pages = a->count * pcpool_block_pages(a->order);
+	pages = a->count * pcpool_obj_pages(b, a->order);
 	ret = pcpool_charge(s, pages);
 	if (ret)
 		return ret;
@@ -364,15 +368,17 @@ static int pcpool_run_repeat(struct pcpool_backend *b, unsigned int order,
 /* BULK: allocate up to @batch, free them in allocation order, repeat. */
 static int pcpool_run_bulk(struct pcpool_backend *b, unsigned int order,
 			   u64 ops, u32 batch, union pcpool_obj *objs,
-			   u64 *done)
+			   struct pcpool_run *r)
 {
 	unsigned int since = 0;
-	u64 sofar = 0;
+	u64 sofar = 0, t0, t1;
 	u32 i, j, n;
 	int ret = 0;
 
 	while (sofar < ops) {
 		n = min_t(u64, batch, ops - sofar);
+		/* Two clock reads per batch time the halves apart. */
+		t0 = ktime_get_ns();
 		for (i = 0; i < n; i++) {
 			ret = pcpool_obj_alloc(b, order, &objs[i]);
 			if (ret)
@@ -386,13 +392,16 @@ static int pcpool_run_bulk(struct pcpool_backend *b, unsigned int order,
 				}
 			}
 		}
+		t1 = ktime_get_ns();
 		for (j = 0; j < i; j++)
 			pcpool_obj_free(b, objs[j], order);
+		r->alloc_ns += t1 - t0;
+		r->free_ns += ktime_get_ns() - t1;
 		sofar += i;
 		if (ret)
 			break;
 	}
-	*done = sofar;
+	r->done = sofar;
 	return ret;
 }
 
@@ -409,13 +418,21 @@ int pcpool_cmd_run(struct pcpool_session *s, void *arg)
 	r->cpu_end = r->cpu;
 	r->ns = 0;
 	r->done = 0;
-	if (r->flags || r->resv[0] || r->resv[1])
+	r->alloc_ns = 0;
+	r->free_ns = 0;
+	r->backoffs = 0;
+	if ((r->flags & ~PCPOOL_RUN_FLAGS) || r->resv[0] || r->resv[1] ||
+	    r->resv1)
 		return -EINVAL;
 	b = pcpool_backend_get(r->backend);
 	if (!b)
 		return -ENOENT;
 	if (r->workload >= PCPOOL_NR_WORKLOADS)
 		return -ENOENT;
+	if (pcpool_wl_ext(r))
+		return pcpool_wl_cmd_run(s, b, r);
+	if (pcpool_pcpu_workload(r->workload))
+		return pcpool_pcpu_cmd_run(s, b, r);
 	if (r->order > b->ops->max_order)
 		return -EINVAL;
 	if (!r->ops || r->ops > PCPOOL_MAX_RUN_OPS)
@@ -426,7 +443,7 @@ int pcpool_cmd_run(struct pcpool_session *s, void *arg)
 
 	/* The most blocks alive at once is what the cap must allow. */
 	live = r->workload == PCPOOL_WL_REPEAT ? 1 : min_t(u64, r->batch, r->ops);
-	pages = live * pcpool_block_pages(r->order);
+	pages = live * pcpool_obj_pages(b, r->order);
 	ret = pcpool_charge(s, pages);
 	if (ret)
 		return ret;
@@ -439,12 +456,13 @@ int pcpool_cmd_run(struct pcpool_session *s, void *arg)
 	}
 
 	t0 = ktime_get_ns();
-	if (r->workload == PCPOOL_WL_REPEAT)
+	if (r->workload == PCPOOL_WL_REPEAT) {
 		ret = pcpool_run_repeat(b, r->order, r->ops, &done);
-	else
-		ret = pcpool_run_bulk(b, r->order, r->ops, live, objs, &done);
+		r->done = done;
+	} else {
+		ret = pcpool_run_bulk(b, r->order, r->ops, live, objs, r);
+	}
 	r->ns = ktime_get_ns() - t0;
-	r->done = done;
 	r->cpu_end = raw_smp_processor_id();
 
 	kvfree(objs);

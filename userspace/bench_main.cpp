@@ -20,6 +20,7 @@
 #include "cpu.h"
 #include "device.h"
 #include "options.h"
+#include "plot.h"
 #include "report.h"
 #include "runner.h"
 
@@ -37,9 +38,9 @@ int Die(const std::string& msg) {
 }
 
 std::string SpecName(const RunSpec& s) {
-  return BackendName(s.backend) + "/" + std::string(WorkloadName(s.workload)) +
-         "/order:" + std::to_string(s.order) + "/threads:" + std::to_string(s.cpus.size()) +
-         "/ops:" + std::to_string(s.ops);
+  RunResult r;
+  r.spec = s;
+  return RunName(r);
 }
 
 // A refreshing progress line only on an interactive terminal: not on a
@@ -93,7 +94,34 @@ RunResult RunWithProgress(const RunSpec& spec, const RunnerConfig& cfg, size_t i
   return fut.get();
 }
 
+// What each backend is and the orders it takes, from PCPOOL_IOC_STATS;
+// the id's usual class and the module-wide max_order if the module does
+// not say.
+BackendCaps QueryCaps(const Device& dev, const pcpool_version& v) {
+  BackendCaps caps;
+  for (uint32_t id = 0; id < 64; id++) {
+    if ((v.backends & (1ULL << id)) == 0) {
+      continue;
+    }
+    BackendCap cap{DefaultBackendClass(id), v.max_order};
+    const Result<pcpool_stats> st = dev.Stats(id);
+    if (st.ok() && st.value.max_order != 0) {
+      cap.max_order = st.value.max_order;
+      if (st.value.kind == PCPOOL_KIND_PCPU) {
+        cap.cls = BackendClass::kPcpu;
+      } else if (cap.cls == BackendClass::kPcpu) {
+        cap.cls = BackendClass::kPages;
+      }
+    }
+    caps[id] = cap;
+  }
+  return caps;
+}
+
 int Main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "plot") {
+    return PlotMain(std::span<const char* const>(argv + 2, static_cast<size_t>(argc - 2)));
+  }
   const ParsedOptions parsed =
       ParseOptions(std::span<const char* const>(argv + 1, static_cast<size_t>(argc - 1)));
   if (!parsed.options) {
@@ -124,10 +152,11 @@ int Main(int argc, char** argv) {
     return Die("module ABI version " + std::to_string(version.value.abi_version) +
                ", this harness speaks " + std::to_string(PCPOOL_ABI_VERSION));
   }
+  const BackendCaps caps = QueryCaps(dev.value, version.value);
   dev.value.Close();
 
   const std::vector<int> allowed = AllowedCpus();
-  const RunPlan plan = PlanRuns(opts, version.value, allowed);
+  const RunPlan plan = PlanRuns(opts, version.value, caps, allowed);
   for (const std::string& w : plan.warnings) {
     Warn(w);
   }
@@ -195,6 +224,9 @@ int Main(int argc, char** argv) {
   RunnerConfig cfg;
   cfg.device = opts.device;
   cfg.debugfs = opts.debugfs;
+  cfg.nr_channels = version.value.nr_channels;
+  cfg.max_batch = version.value.max_batch;
+  cfg.check = opts.check;
   int status = 0;
   const bool tty = ProgressRefreshes();
   for (size_t i = 0; i < plan.runs.size(); i++) {

@@ -6,8 +6,10 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <random>
 #include <set>
 #include <span>
 #include <string>
@@ -20,11 +22,14 @@
 namespace pcpool {
 namespace {
 
-constexpr std::array<std::string_view, 4> kBackendNames = {"kernel", "null", "classic", "pcpbuddy"};
+// Indexed by enum pcpool_backend_id; "" for ids without a backend.
+constexpr std::array<std::string_view, 12> kBackendNames = {
+    "kernel", "null", "classic",     "pcpbuddy", "vmalloc",     "",
+    "",       "",     "pcpu-kernel", "pcpu-raw", "pcpu-zeroed", "pcpu-constructed"};
 static_assert(PCPOOL_BACKEND_KERNEL == 0 && PCPOOL_BACKEND_NULL == 1 &&
-              PCPOOL_BACKEND_CLASSIC == 2 && PCPOOL_BACKEND_PCPBUDDY == 3);
-
-constexpr std::array<std::string_view, 3> kWorkloadNames = {"repeat", "bulk", "cross"};
+              PCPOOL_BACKEND_CLASSIC == 2 && PCPOOL_BACKEND_PCPBUDDY == 3 &&
+              PCPOOL_BACKEND_VMALLOC == 4 && PCPOOL_BACKEND_PCPU_KERNEL == 8 &&
+              PCPOOL_BACKEND_PCPU_CONSTRUCTED == 11);
 
 std::vector<std::string_view> SplitComma(std::string_view s) {
   std::vector<std::string_view> items;
@@ -43,8 +48,28 @@ bool ParseNumber(std::string_view s, T min, T max, T* out) {
   if (s.empty()) {
     return false;
   }
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    s.remove_prefix(2);
+    base = 16;
+  }
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out, base);
   return ec == std::errc() && ptr == s.data() + s.size() && *out >= min && *out <= max;
+}
+
+std::string RangeError(std::string_view flag, std::string_view item, uint64_t min, uint64_t max) {
+  return "--" + std::string(flag) + ": '" + std::string(item) + "' is not a number in " +
+         std::to_string(min) + ".." + std::to_string(max);
+}
+
+template <typename T>
+bool ParseOne(std::string_view flag, std::string_view value, T min, T max, T* out,
+              std::string* error) {
+  if (!ParseNumber(value, min, max, out)) {
+    *error = RangeError(flag, value, min, max);
+    return false;
+  }
+  return true;
 }
 
 template <typename T>
@@ -54,8 +79,7 @@ bool ParseNumberList(std::string_view flag, std::string_view value, T min, T max
   for (const std::string_view item : SplitComma(value)) {
     T n{};
     if (!ParseNumber(item, min, max, &n)) {
-      *error = "--" + std::string(flag) + ": '" + std::string(item) + "' is not a number in " +
-               std::to_string(min) + ".." + std::to_string(max);
+      *error = RangeError(flag, item, min, max);
       return false;
     }
     if (std::find(out->begin(), out->end(), n) == out->end()) {
@@ -79,6 +103,14 @@ bool ParseBool(std::string_view flag, std::string_view value, bool* out, std::st
   return true;
 }
 
+std::string WorkloadNames() {
+  std::string s;
+  for (const WorkloadInfo& i : AllWorkloads()) {
+    s += (s.empty() ? "" : ", ") + std::string(i.name);
+  }
+  return s;
+}
+
 enum class Arg { kNone, kRequired };
 
 struct Flag {
@@ -86,21 +118,37 @@ struct Flag {
   Arg arg;
 };
 
-constexpr std::array<Flag, 13> kFlags = {{
-    {"backend", Arg::kRequired},
-    {"workload", Arg::kRequired},
-    {"order", Arg::kRequired},
-    {"threads", Arg::kRequired},
-    {"cpus", Arg::kRequired},
-    {"ops", Arg::kRequired},
-    {"batch", Arg::kRequired},
-    {"json", Arg::kRequired},
-    {"csv", Arg::kRequired},
-    {"quiet", Arg::kNone},
-    {"device", Arg::kRequired},
-    {"debugfs", Arg::kRequired},
-    {"help", Arg::kNone},
+constexpr std::array<Flag, 30> kFlags = {{
+    {"backend", Arg::kRequired},    {"workload", Arg::kRequired},
+    {"mask", Arg::kRequired},       {"order", Arg::kRequired},
+    {"threads", Arg::kRequired},    {"cpus", Arg::kRequired},
+    {"ops", Arg::kRequired},        {"batch", Arg::kRequired},
+    {"live", Arg::kRequired},       {"purgers", Arg::kRequired},
+    {"freers", Arg::kRequired},     {"purge-batch", Arg::kRequired},
+    {"submit", Arg::kRequired},     {"uring-depth", Arg::kRequired},
+    {"latency", Arg::kNone},        {"sample-shift", Arg::kRequired},
+    {"repeat", Arg::kRequired},     {"shuffle", Arg::kNone},
+    {"sequential", Arg::kNone},     {"seed", Arg::kRequired},
+    {"check", Arg::kNone},          {"json", Arg::kRequired},
+    {"csv", Arg::kRequired},        {"quiet", Arg::kNone},
+    {"device", Arg::kRequired},     {"debugfs", Arg::kRequired},
+    {"help", Arg::kNone},           {"run-test-mask", Arg::kRequired},
+    {"nr-threads", Arg::kRequired}, {"test-repeat-count", Arg::kRequired},
 }};
+
+// test_vmalloc's parameter names, for muscle memory.
+std::string_view Canonical(std::string_view flag) {
+  if (flag == "run-test-mask") {
+    return "mask";
+  }
+  if (flag == "nr-threads") {
+    return "threads";
+  }
+  if (flag == "test-repeat-count") {
+    return "repeat";
+  }
+  return flag;
+}
 
 std::string EnvName(std::string_view flag) {
   std::string name = "PCPOOL_";
@@ -110,13 +158,35 @@ std::string EnvName(std::string_view flag) {
   return name;
 }
 
+bool ApplyWorkloads(std::string_view value, Options* o, std::string* error) {
+  o->workloads.clear();
+  const std::vector<std::string_view> names = SplitComma(value);
+  // "all": every workload where it applies, the default.
+  if (std::find(names.begin(), names.end(), "all") != names.end()) {
+    return true;
+  }
+  // NOLINTNEXTLINE(readability-use-anyofallof): it adds as it checks
+  for (const std::string_view name : names) {
+    const std::optional<Workload> w = WorkloadFromName(name);
+    if (!w) {
+      *error = "--workload: unknown workload '" + std::string(name) +
+               "' (known: " + WorkloadNames() + ", all)";
+      return false;
+    }
+    if (std::find(o->workloads.begin(), o->workloads.end(), *w) == o->workloads.end()) {
+      o->workloads.push_back(*w);
+    }
+  }
+  return true;
+}
+
 bool Apply(std::string_view flag, std::string_view value, Options* o, std::string* error) {
   if (flag == "backend") {
     o->backends.clear();
     for (const std::string_view name : SplitComma(value)) {
       if (!BackendId(name)) {
         *error = "--backend: unknown backend '" + std::string(name) +
-                 "' (known: kernel, null, classic, pcpbuddy)";
+                 "' (known: " + BackendNames() + ")";
         return false;
       }
       if (std::find(o->backends.begin(), o->backends.end(), name) == o->backends.end()) {
@@ -124,20 +194,32 @@ bool Apply(std::string_view flag, std::string_view value, Options* o, std::strin
       }
     }
   } else if (flag == "workload") {
-    o->workloads.clear();
-    for (const std::string_view name : SplitComma(value)) {
-      const std::optional<Workload> w = WorkloadFromName(name);
-      if (!w) {
-        *error =
-            "--workload: unknown workload '" + std::string(name) + "' (known: repeat, bulk, cross)";
+    return ApplyWorkloads(value, o, error);
+  } else if (flag == "mask") {
+    uint64_t mask = 0;
+    if (!ParseOne<uint64_t>(flag, value, 1, UINT64_MAX, &mask, error)) {
+      return false;
+    }
+    std::optional<std::vector<Workload>> w = WorkloadsFromMask(mask, error);
+    if (!w) {
+      error->insert(0, "--mask: ");
+      return false;
+    }
+    o->workloads = std::move(*w);
+  } else if (flag == "order") {
+    o->orders.clear();
+    for (const std::string_view item : SplitComma(value)) {
+      uint32_t n = 0;
+      if (item == "pageblock") {
+        n = kPageblockOrder;
+      } else if (!ParseNumber<uint32_t>(item, 0, 63, &n)) {
+        *error = "--order: '" + std::string(item) + "' is not 0..63 or 'pageblock'";
         return false;
       }
-      if (std::find(o->workloads.begin(), o->workloads.end(), *w) == o->workloads.end()) {
-        o->workloads.push_back(*w);
+      if (std::find(o->orders.begin(), o->orders.end(), n) == o->orders.end()) {
+        o->orders.push_back(n);
       }
     }
-  } else if (flag == "order") {
-    return ParseNumberList<uint32_t>(flag, value, 0, 63, &o->orders, error);
   } else if (flag == "threads") {
     return ParseNumberList<unsigned>(flag, value, 1, kMaxCpu + 1, &o->threads, error);
   } else if (flag == "cpus") {
@@ -151,11 +233,47 @@ bool Apply(std::string_view flag, std::string_view value, Options* o, std::strin
   } else if (flag == "ops") {
     return ParseNumberList<uint64_t>(flag, value, 1, UINT64_MAX / 2, &o->ops, error);
   } else if (flag == "batch") {
-    if (!ParseNumber<uint32_t>(value, 1, PCPOOL_MAX_BATCH, &o->batch)) {
-      *error = "--batch: '" + std::string(value) + "' is not a number in 1.." +
-               std::to_string(PCPOOL_MAX_BATCH);
+    return ParseOne<uint32_t>(flag, value, 1, PCPOOL_MAX_BATCH, &o->batch, error);
+  } else if (flag == "live") {
+    return ParseOne<uint32_t>(flag, value, 1, PCPOOL_MAX_BATCH, &o->live, error);
+  } else if (flag == "purgers") {
+    return ParseOne<unsigned>(flag, value, 1, kMaxCpu + 1, &o->purgers, error);
+  } else if (flag == "freers") {
+    return ParseNumberList<unsigned>(flag, value, 1, kMaxCpu + 1, &o->freers, error);
+  } else if (flag == "purge-batch") {
+    return ParseOne<uint32_t>(flag, value, 1, PCPOOL_MAX_BATCH, &o->purge_batch, error);
+  } else if (flag == "submit") {
+    o->submit.clear();
+    for (const std::string_view item : SplitComma(value)) {
+      const std::optional<Submit> s = SubmitFromName(item);
+      if (!s) {
+        *error = "--submit: unknown path '" + std::string(item) + "' (known: ioctl, uring)";
+        return false;
+      }
+      if (std::find(o->submit.begin(), o->submit.end(), *s) == o->submit.end()) {
+        o->submit.push_back(*s);
+      }
+    }
+  } else if (flag == "uring-depth") {
+    return ParseOne<uint32_t>(flag, value, 1, 4096, &o->uring_depth, error);
+  } else if (flag == "latency") {
+    return ParseBool(flag, value, &o->latency, error);
+  } else if (flag == "sample-shift") {
+    return ParseOne<uint32_t>(flag, value, 0, PCPOOL_HIST_MAX_SHIFT, &o->sample_shift, error);
+  } else if (flag == "repeat") {
+    return ParseOne<unsigned>(flag, value, 1, 1000000, &o->repeat, error);
+  } else if (flag == "shuffle") {
+    return ParseBool(flag, value, &o->shuffle, error);
+  } else if (flag == "sequential") {
+    bool seq = false;
+    if (!ParseBool(flag, value, &seq, error)) {
       return false;
     }
+    o->shuffle = !seq;
+  } else if (flag == "seed") {
+    return ParseOne<uint64_t>(flag, value, 0, UINT64_MAX, &o->seed, error);
+  } else if (flag == "check") {
+    return ParseBool(flag, value, &o->check, error);
   } else if (flag == "json") {
     o->json_path = value;
   } else if (flag == "csv") {
@@ -196,6 +314,9 @@ bool CheckOptions(const Options& o, std::string* error) {
 }  // namespace
 
 std::optional<uint32_t> BackendId(std::string_view name) {
+  if (name.empty()) {
+    return std::nullopt;
+  }
   for (uint32_t id = 0; id < kBackendNames.size(); id++) {
     if (kBackendNames[id] == name) {
       return id;
@@ -205,22 +326,33 @@ std::optional<uint32_t> BackendId(std::string_view name) {
 }
 
 std::string BackendName(uint32_t id) {
-  if (id < kBackendNames.size()) {
+  if (id < kBackendNames.size() && !kBackendNames[id].empty()) {
     return std::string(kBackendNames[id]);
   }
   return "backend" + std::to_string(id);
 }
 
-std::optional<Workload> WorkloadFromName(std::string_view name) {
-  for (size_t i = 0; i < kWorkloadNames.size(); i++) {
-    if (kWorkloadNames[i] == name) {
-      return static_cast<Workload>(i);
+std::string BackendNames() {
+  std::string s;
+  for (const std::string_view n : kBackendNames) {
+    if (!n.empty()) {
+      s += (s.empty() ? "" : ", ") + std::string(n);
     }
   }
-  return std::nullopt;
+  return s;
 }
 
-std::string_view WorkloadName(Workload w) { return kWorkloadNames.at(static_cast<size_t>(w)); }
+BackendClass DefaultBackendClass(uint32_t id) {
+  if (id == PCPOOL_BACKEND_VMALLOC) {
+    return BackendClass::kVmalloc;
+  }
+  if (id >= PCPOOL_BACKEND_PCPU_KERNEL && id < 16) {
+    return BackendClass::kPcpu;
+  }
+  return BackendClass::kPages;
+}
+
+std::string_view SubmitLabel(const RunSpec& s) { return s.loop ? "loop" : SubmitName(s.submit); }
 
 std::optional<std::string> ProcessEnv(const std::string& name) {
   // Read once on the main thread before any worker starts.
@@ -236,9 +368,10 @@ ParsedOptions ParseOptions(std::span<const char* const> args, const EnvLookup& e
   std::string error;
   auto fail = [&error]() { return ParsedOptions{std::nullopt, std::move(error)}; };
 
-  // Environment first, so the command line overrides it.
+  // Environment first, so the command line overrides it. Aliases and
+  // --help have no environment variable.
   for (const Flag& f : kFlags) {
-    if (f.name == "help") {
+    if (f.name == "help" || Canonical(f.name) != f.name) {
       continue;
     }
     const std::string name = EnvName(f.name);
@@ -282,13 +415,18 @@ ParsedOptions ParseOptions(std::span<const char* const> args, const EnvLookup& e
       error = "--" + std::string(arg) + " needs a non-empty value";
       return fail();
     }
-    if (!Apply(flag->name, value.value_or(""), &o, &error)) {
+    const std::string_view name = Canonical(flag->name);
+    if (!Apply(name, value.value_or(""), &o, &error)) {
       return fail();
     }
-    seen.insert(flag->name);
+    seen.insert(name);
   }
   if (seen.contains("threads") && seen.contains("cpus")) {
     error = "--threads and --cpus are exclusive";
+    return fail();
+  }
+  if (seen.contains("workload") && seen.contains("mask")) {
+    error = "--workload and --mask are exclusive";
     return fail();
   }
   // On the command line, either one replaces the other's environment value.
@@ -304,52 +442,188 @@ ParsedOptions ParseOptions(std::span<const char* const> args, const EnvLookup& e
 }
 
 std::string UsageText() {
+  std::string workloads;
+  for (const WorkloadInfo& i : AllWorkloads()) {
+    std::array<char, 160> line{};
+    std::snprintf(line.data(), line.size(), "    %-6llu %-12s %s\n",
+                  static_cast<unsigned long long>(WorkloadBit(i.id)),  // NOLINT(google-runtime-int)
+                  std::string(i.name).c_str(), std::string(i.summary).c_str());
+    workloads += line.data();
+  }
   return R"(usage: pcpool-bench [options]
+       pcpool-bench plot [--out DIR] [--format png|svg] RESULTS.json...
 
 Runs allocation workloads in /dev/pcpool from pinned threads and reports
-in-kernel ns per operation. Comma lists run every combination.
+in-kernel ns per operation, latency percentiles and counter deltas. Comma
+lists run every combination.
 
-  --backend LIST    kernel,null,classic,pcpbuddy (default: all the module has)
-  --workload LIST   repeat,bulk,cross (default: all)
-  --order K[,K..]   allocation order (default 0)
-  --threads N[,N..] threads, pinned to the first N allowed CPUs
-                    (default: one per allowed CPU)
-  --cpus LIST       one thread per CPU in a cpulist such as 0-3,8;
-                    cross pairs them in order: producer, consumer, ...
-  --ops N[,N..]     alloc+free pairs per run, split over threads (default 100000)
-  --batch N         bulk batch and cross channel batch (default 64)
-  --json FILE       write results as JSON ('-' = stdout; the table then
-                    goes to stderr)
-  --csv FILE        write results as CSV ('-' = stdout)
-  --quiet           no progress and no table; warnings and errors still print
-  --device PATH     default /dev/pcpool
-  --debugfs DIR     default /sys/kernel/debug/pcpool
+  --backend LIST      )" +
+         BackendNames() +
+         R"(
+                      (default: all the module has)
+  --workload LIST     workloads by name, or 'all' (default: every one that
+                      applies to the backend)
+  --mask N            the same as a bitmask (test_vmalloc's run_test_mask;
+                      alias --run-test-mask):
+)" + workloads +
+         R"(  --order K[,K..]     allocation order, or 'pageblock' (default 0)
+  --threads N[,N..]   threads, pinned to the first N allowed CPUs; a list
+                      is a sweep (alias --nr-threads; default: one per CPU)
+  --cpus LIST         one thread per CPU in a cpulist such as 0-3,8
+  --ops N[,N..]       operations per run, split over threads (default 100000)
+  --batch N           bulk batch, blocks per channel call, rand chunk (64)
+  --live N            busy live set, churn set-point, long-busy list
+                      (default: 8192 / 2048 pages' worth, 15000)
+  --purgers K         purger threads (default: a quarter of the threads)
+  --purge-batch N     blocks per purger free (default 2048)
+  --freers K[,K..]    exit: CPUs freeing at once (default: 1 and all)
+  --submit LIST       ioctl,uring: how commands reach the module (ioctl)
+  --uring-depth N     overhead: commands per io_uring_enter (default 32)
+  --latency           per-operation latency histograms (in-kernel workloads)
+  --sample-shift S    time one operation in 2^S (default 0: all)
+  --repeat N          run each configuration N times in a row
+                      (alias --test-repeat-count)
+  --shuffle           shuffle the run order (--seed); --sequential undoes it
+  --seed N            PRNG seed for shuffling and seeded workloads (1)
+  --check             fail a run unless the backend's counters balance and
+                      nothing is outstanding after it
+  --json FILE         write results as JSON ('-' = stdout; the table then
+                      goes to stderr)
+  --csv FILE          write results as CSV ('-' = stdout)
+  --quiet             no progress and no table; warnings and errors still print
+  --device PATH       default /dev/pcpool
+  --debugfs DIR       default /sys/kernel/debug/pcpool
   -h, --help
 
 Every option can also be set as PCPOOL_<OPTION> in the environment
 (PCPOOL_OPS=1000000, PCPOOL_QUIET=1); the command line wins.
 Exit status: 0 all runs passed, 1 a run failed, 2 usage or setup error.
-See Documentation/harness.rst for the output fields.
+See Documentation/harness.rst for the workloads and output fields.
 )";
 }
 
-std::vector<uint64_t> SplitOps(uint64_t total, size_t units) {
-  std::vector<uint64_t> shares(units, 0);
-  if (units == 0) {
-    return shares;
-  }
-  for (size_t i = 0; i < units; i++) {
-    shares[i] = total / units + (i < total % units ? 1 : 0);
-  }
-  return shares;
-}
+namespace {
 
-RunPlan PlanRuns(const Options& opts, const pcpool_version& version,
+struct Planner {
+  const Options& opts;
+  const pcpool_version& version;
+  RunPlan* plan;
+  std::set<std::string> warned;
+
+  void Warn(const std::string& w) {
+    if (warned.insert(w).second) {
+      plan->warnings.push_back(w);
+    }
+  }
+
+  [[nodiscard]] uint32_t DefaultLive(Workload w, BackendClass cls, uint32_t order) const {
+    if (opts.live != 0) {
+      return opts.live;
+    }
+    if (w == Workload::kLongBusy) {
+      return kLongBusyList;
+    }
+    const uint32_t pages = w == Workload::kBusy ? kDefaultBusyPages : kDefaultChurnPages;
+    if (cls == BackendClass::kPcpu) {
+      return pages;
+    }
+    return std::max<uint32_t>(16, order < 32 ? pages >> order : 0);
+  }
+
+  // The runs of one backend x workload x order x cpus x ops point.
+  void Expand(uint32_t backend, BackendClass cls, Workload w, uint32_t order,
+              const std::vector<int>& cpus, uint64_t ops) {
+    RunSpec base;
+    base.backend = backend;
+    base.workload = w;
+    base.order = order;
+    base.cpus = cpus;
+    base.ops = ops;
+    base.seed = opts.seed;
+    base.latency = opts.latency;
+    base.sample_shift = opts.sample_shift;
+    base.uring_depth = opts.uring_depth;
+    const size_t n = cpus.size();
+    switch (w) {
+      case Workload::kRepeat:
+      case Workload::kRandomSize:
+        break;
+      case Workload::kBusy:
+      case Workload::kChurn:
+      case Workload::kLongBusy:
+        base.live = DefaultLive(w, cls, order);
+        break;
+      case Workload::kLifecycle:
+        base.batch = std::min(opts.batch, std::max<uint32_t>(version.nr_cpu_ids, 1));
+        break;
+      case Workload::kPurger:
+        base.batch = opts.batch;
+        base.freers = opts.purgers != 0 ? opts.purgers : std::max<unsigned>(1, n / 4);
+        base.purge_batch = opts.purge_batch;
+        break;
+      case Workload::kExit:
+        base.batch = static_cast<uint32_t>(
+            std::min<uint64_t>(std::max<uint64_t>(opts.batch, kExitAllocChunk), version.max_batch));
+        break;
+      default:
+        base.batch = opts.batch;
+        break;
+    }
+
+    std::vector<RunSpec> variants;
+    if (w == Workload::kOverhead) {
+      for (const Submit s : {Submit::kIoctl, Submit::kUring}) {
+        RunSpec r = base;
+        r.submit = s;
+        variants.push_back(r);
+      }
+      RunSpec r = base;
+      r.loop = true;
+      variants.push_back(r);
+    } else {
+      for (const Submit s : opts.submit) {
+        RunSpec r = base;
+        r.submit = s;
+        if (w != Workload::kExit) {
+          variants.push_back(r);
+          continue;
+        }
+        std::vector<unsigned> freers = opts.freers;
+        if (freers.empty()) {
+          freers = {1, static_cast<unsigned>(n)};
+        }
+        std::set<unsigned> done;
+        for (const unsigned f : freers) {
+          const unsigned k = std::min<unsigned>(f, n);
+          if (done.insert(k).second) {
+            r.freers = k;
+            variants.push_back(r);
+          }
+        }
+      }
+    }
+    for (const RunSpec& v : variants) {
+      for (unsigned rep = 0; rep < opts.repeat; rep++) {
+        RunSpec r = v;
+        r.repetition = rep;
+        // Seeded workloads differ per repetition, reproducibly.
+        r.seed = opts.seed + rep;
+        plan->runs.push_back(std::move(r));
+      }
+    }
+  }
+};
+
+}  // namespace
+
+RunPlan PlanRuns(const Options& opts, const pcpool_version& version, const BackendCaps& caps,
                  std::span<const int> allowed_cpus) {
   RunPlan plan;
+  Planner p{opts, version, &plan, {}};
+
   std::vector<uint32_t> backends;
   if (opts.backends.empty()) {
-    for (uint32_t id = 0; id < kBackendNames.size(); id++) {
+    for (uint32_t id = 0; id < 64; id++) {
       if ((version.backends & (1ULL << id)) != 0) {
         backends.push_back(id);
       }
@@ -358,7 +632,7 @@ RunPlan PlanRuns(const Options& opts, const pcpool_version& version,
     for (const std::string& name : opts.backends) {
       const uint32_t id = *BackendId(name);
       if ((version.backends & (1ULL << id)) == 0) {
-        plan.warnings.push_back("backend '" + name + "' is not in this module; skipped");
+        p.Warn("backend '" + name + "' is not in this module; skipped");
       } else {
         backends.push_back(id);
       }
@@ -367,13 +641,6 @@ RunPlan PlanRuns(const Options& opts, const pcpool_version& version,
   if (backends.empty()) {
     plan.error = "no backend to run";
     return plan;
-  }
-  for (const uint32_t order : opts.orders) {
-    if (order > version.max_order) {
-      plan.error = "--order " + std::to_string(order) + " is above the module's max_order " +
-                   std::to_string(version.max_order);
-      return plan;
-    }
   }
   if (opts.batch > version.max_batch) {
     plan.error = "--batch " + std::to_string(opts.batch) + " is above the module's max_batch " +
@@ -402,33 +669,52 @@ RunPlan PlanRuns(const Options& opts, const pcpool_version& version,
     }
   }
 
-  bool warned_cross_single = false;
-  bool warned_cross_odd = false;
+  std::vector<Workload> workloads = opts.workloads;
+  const bool explicit_workloads = !workloads.empty();
+  if (!explicit_workloads) {
+    for (const WorkloadInfo& i : AllWorkloads()) {
+      workloads.push_back(i.id);
+    }
+  }
+
   for (const uint32_t backend : backends) {
-    for (const Workload w : opts.workloads) {
-      for (const uint32_t order : opts.orders) {
+    const auto cap_it = caps.find(backend);
+    const BackendCap cap = cap_it != caps.end()
+                               ? cap_it->second
+                               : BackendCap{DefaultBackendClass(backend), version.max_order};
+    const std::string bname = BackendName(backend);
+    for (const Workload w : workloads) {
+      const WorkloadInfo& info = Info(w);
+      if (!Applies(w, cap.cls)) {
+        if (explicit_workloads) {
+          p.Warn(std::string(info.name) + " does not apply to " + bname + "; skipped");
+        }
+        continue;
+      }
+      for (const uint32_t order_opt : opts.orders) {
+        const uint32_t order = order_opt == kPageblockOrder ? version.block_order : order_opt;
+        if (order > cap.max_order) {
+          p.Warn("order " + std::to_string(order) + " is above " + bname + "'s max_order " +
+                 std::to_string(cap.max_order) + "; skipped");
+          continue;
+        }
+        if (order != 0 &&
+            (info.vmalloc_only || w == Workload::kLifecycle || w == Workload::kSizes)) {
+          p.Warn(std::string(info.name) + " runs at order 0 only; skipped at order " +
+                 std::to_string(order));
+          continue;
+        }
         for (const std::vector<int>& cpus : cpu_sets) {
-          if (w == Workload::kCross && cpus.size() < 2) {
-            if (!warned_cross_single) {
-              plan.warnings.emplace_back("cross needs at least 2 threads; skipped for 1 thread");
-              warned_cross_single = true;
-            }
+          if (cpus.size() < info.min_threads) {
+            p.Warn(std::string(info.name) + " needs at least " + std::to_string(info.min_threads) +
+                   " threads; skipped for " + std::to_string(cpus.size()));
             continue;
           }
-          if (w == Workload::kCross && cpus.size() % 2 != 0 && !warned_cross_odd) {
-            plan.warnings.emplace_back(
-                "cross pairs threads; with an odd count the last thread idles");
-            warned_cross_odd = true;
+          if (w == Workload::kCross && cpus.size() % 2 != 0) {
+            p.Warn("cross pairs threads; with an odd count the last thread idles");
           }
           for (const uint64_t ops : opts.ops) {
-            RunSpec spec;
-            spec.backend = backend;
-            spec.workload = w;
-            spec.order = order;
-            spec.cpus = cpus;
-            spec.ops = ops;
-            spec.batch = w == Workload::kRepeat ? 0 : opts.batch;
-            plan.runs.push_back(std::move(spec));
+            p.Expand(backend, cap.cls, w, order, cpus, ops);
           }
         }
       }
@@ -436,6 +722,25 @@ RunPlan PlanRuns(const Options& opts, const pcpool_version& version,
   }
   if (plan.runs.empty()) {
     plan.error = "nothing to run";
+    return plan;
+  }
+  if (opts.shuffle) {
+    // Shuffle configurations, keeping each one's repetitions together.
+    std::vector<std::vector<RunSpec>> groups;
+    for (RunSpec& r : plan.runs) {
+      if (r.repetition == 0) {
+        groups.emplace_back();
+      }
+      groups.back().push_back(std::move(r));
+    }
+    std::mt19937_64 rng(opts.seed);
+    std::shuffle(groups.begin(), groups.end(), rng);
+    plan.runs.clear();
+    for (std::vector<RunSpec>& g : groups) {
+      for (RunSpec& r : g) {
+        plan.runs.push_back(std::move(r));
+      }
+    }
   }
   return plan;
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "counters.h"
 #include "device.h"
+#include "workloads.h"
 
 namespace pcpool {
 
@@ -21,24 +23,41 @@ namespace pcpool {
 std::optional<uint32_t> BackendId(std::string_view name);
 // "kernel", ..., or "backend<id>" for an id this harness has no name for.
 std::string BackendName(uint32_t id);
-
-// Harness workloads. repeat and bulk map to PCPOOL_IOC_RUN workloads;
-// cross is driven from userspace through PCPOOL_IOC_CHAN.
-enum class Workload { kRepeat, kBulk, kCross };
-std::optional<Workload> WorkloadFromName(std::string_view name);
-std::string_view WorkloadName(Workload w);
+// Known names, comma separated, for messages.
+std::string BackendNames();
 
 inline constexpr uint32_t kDefaultBatch = 64;
 inline constexpr uint64_t kDefaultOps = 100000;
+inline constexpr uint32_t kPageblockOrder = UINT32_MAX;  // --order pageblock
+inline constexpr uint32_t kDefaultPurgeBatch = 2048;
+inline constexpr uint32_t kDefaultUringDepth = 32;
+inline constexpr uint32_t kLongBusyList = 15000;  // test_vmalloc's
+// Default live sets, in pages (page backends) or objects (per-CPU ones).
+inline constexpr uint32_t kDefaultBusyPages = 8192;
+inline constexpr uint32_t kDefaultChurnPages = 2048;
+// exit allocates in ALLOC calls of at least this many blocks.
+inline constexpr uint64_t kExitAllocChunk = 4096;
 
 struct Options {
   std::vector<std::string> backends;  // empty: every backend the module has
-  std::vector<Workload> workloads{Workload::kRepeat, Workload::kBulk, Workload::kCross};
-  std::vector<uint32_t> orders{0};
-  std::vector<unsigned> threads;  // empty and no cpus: one per allowed CPU
-  std::vector<int> cpus;          // --cpus: one thread per listed CPU
+  std::vector<Workload> workloads;    // empty: every workload that applies
+  std::vector<uint32_t> orders{0};    // kPageblockOrder for "pageblock"
+  std::vector<unsigned> threads;      // empty and no cpus: one per allowed CPU
+  std::vector<int> cpus;              // --cpus: one thread per listed CPU
   std::vector<uint64_t> ops{kDefaultOps};
   uint32_t batch = kDefaultBatch;
+  uint32_t live = 0;             // busy/churn/long-busy; 0: per workload
+  unsigned purgers = 0;          // 0: max(1, threads / 4)
+  std::vector<unsigned> freers;  // exit; empty: 1 and every thread
+  uint32_t purge_batch = kDefaultPurgeBatch;
+  std::vector<Submit> submit{Submit::kIoctl};
+  uint32_t uring_depth = kDefaultUringDepth;
+  bool latency = false;
+  uint32_t sample_shift = 0;
+  unsigned repeat = 1;
+  bool shuffle = false;
+  uint64_t seed = 1;
+  bool check = false;
   std::string json_path;  // "" none, "-" stdout
   std::string csv_path;
   bool quiet = false;
@@ -63,30 +82,53 @@ ParsedOptions ParseOptions(std::span<const char* const> args, const EnvLookup& e
 std::string UsageText();
 
 // One benchmark run: a point in the backend x workload x order x threads x
-// ops product.
+// ops x submit product.
 struct RunSpec {
   uint32_t backend = 0;
   Workload workload = Workload::kRepeat;
   uint32_t order = 0;
-  std::vector<int> cpus;  // one pinned thread per entry
+  std::vector<int> cpus;  // one pinned thread per entry (purger adds its purgers)
   uint64_t ops = 0;       // total for the run, split across threads
-  uint32_t batch = 0;     // bulk and cross; 0 for repeat
+  uint32_t batch = 0;     // RUN @batch (bulk, lifecycle, sizes); blocks per
+                          // CHAN call; ALLOC chunk (exit, rand); 0 for repeat
+  uint32_t live = 0;      // RUN @batch of busy, churn, long-busy
+  unsigned freers = 0;    // exit: CPUs that free; purger: purger threads
+  uint32_t purge_batch = 0;
+  Submit submit = Submit::kIoctl;
+  bool loop = false;  // overhead: the in-kernel loop reference
+  uint32_t uring_depth = kDefaultUringDepth;
+  bool latency = false;
+  uint32_t sample_shift = 0;
+  uint64_t seed = 0;
+  unsigned repetition = 0;
 };
+
+// "ioctl", "uring" or, for the overhead reference, "loop".
+std::string_view SubmitLabel(const RunSpec& s);
+
+// What the planner knows of a backend (from PCPOOL_IOC_STATS).
+struct BackendCap {
+  BackendClass cls = BackendClass::kPages;
+  uint32_t max_order = 0;
+};
+using BackendCaps = std::map<uint32_t, BackendCap>;
+
+// The class a backend id has when the module does not say.
+BackendClass DefaultBackendClass(uint32_t id);
 
 struct RunPlan {
   std::vector<RunSpec> runs;
-  std::vector<std::string> warnings;  // skipped backends, odd cross threads
+  std::vector<std::string> warnings;  // skipped backends and runs
   std::string error;                  // non-empty: nothing to run
 };
 
 // Expands @opts into runs in the order backend, workload, order, threads,
-// ops (outermost first). @module_backends is pcpool_version.backends;
-// @allowed_cpus is where threads may be pinned.
-RunPlan PlanRuns(const Options& opts, const pcpool_version& version,
+// ops, submit (outermost first); each run --repeat times in a row; the
+// runs (with their repetitions) shuffled with --seed if --shuffle.
+// @caps has an entry for every backend of the module; @allowed_cpus is
+// where threads may be pinned.
+RunPlan PlanRuns(const Options& opts, const pcpool_version& version, const BackendCaps& caps,
                  std::span<const int> allowed_cpus);
-
-// Splits @total ops over @units workers: the first total % units get one more.
-std::vector<uint64_t> SplitOps(uint64_t total, size_t units);
 
 }  // namespace pcpool
 

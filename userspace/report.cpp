@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "report.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cpu.h"
@@ -26,12 +29,6 @@ std::string Format(const char* fmt, double v) {
   return buf.data();
 }
 
-std::string RunName(const RunResult& r) {
-  return BackendName(r.spec.backend) + "/" + std::string(WorkloadName(r.spec.workload)) +
-         "/order:" + std::to_string(r.spec.order) +
-         "/threads:" + std::to_string(r.spec.cpus.size()) + "/ops:" + std::to_string(r.spec.ops);
-}
-
 std::string CountersInline(const CounterDeltas& c) {
   std::string s;
   for (const auto& [key, delta] : c) {
@@ -44,6 +41,13 @@ std::string CountersInline(const CounterDeltas& c) {
 }
 
 Json OptionalNumber(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+
+std::optional<double> Ratio(uint64_t num, uint64_t den) {
+  if (den == 0 || num == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(num) / static_cast<double>(den);
+}
 
 Json ContextJson(const Context& c) {
   Json j;
@@ -75,6 +79,74 @@ Json ContextJson(const Context& c) {
   return j;
 }
 
+Json SummaryJson(const LatencyHistogram& h) {
+  const std::optional<LatencySummary> s = h.Summary();
+  if (!s) {
+    return nullptr;
+  }
+  Json j;
+  j["samples"] = s->samples;
+  j["mean"] = s->mean;
+  j["p50"] = s->p50;
+  j["p95"] = s->p95;
+  j["p99"] = s->p99;
+  j["max"] = s->max;
+  return j;
+}
+
+// {"alloc": {...}, "free": {...}} or null.
+Json LatencyJson(const OpLatency& l, bool buckets) {
+  if (l.Empty()) {
+    return nullptr;
+  }
+  Json j;
+  for (const auto& [name, h] :
+       {std::pair<const char*, const LatencyHistogram*>{"alloc", &l.alloc}, {"free", &l.free}}) {
+    Json s = SummaryJson(*h);
+    if (buckets && !s.is_null()) {
+      // Non-empty buckets as [low ns, high ns, count], for plots.
+      Json b = Json::array();
+      for (size_t i = 0; i < LatencyHistogram::kBuckets; i++) {
+        if (h->Buckets()[i] != 0) {
+          b.push_back(
+              {LatencyHistogram::BucketLow(i), LatencyHistogram::BucketHigh(i), h->Buckets()[i]});
+        }
+      }
+      s["buckets"] = std::move(b);
+    }
+    j[name] = std::move(s);
+  }
+  return j;
+}
+
+Json ThreadJson(const ThreadResult& t) {
+  Json tj;
+  tj["thread"] = t.thread;
+  tj["cpu"] = t.cpu;
+  tj["role"] = RoleName(t.role);
+  tj["group"] = t.group;
+  tj["ops"] = t.ops;
+  tj["allocs"] = t.allocs;
+  tj["frees"] = t.frees;
+  tj["ns"] = t.ns;
+  tj["alloc_ns"] = t.alloc_ns;
+  tj["free_ns"] = t.free_ns;
+  tj["user_ns"] = t.user_ns;
+  tj["calls"] = t.calls;
+  tj["backoffs"] = t.backoffs;
+  const uint64_t work = t.ops != 0 ? t.ops : t.frees != 0 ? t.frees : t.allocs;
+  tj["ns_per_op"] = OptionalNumber(Ratio(t.ns, work));
+  const std::optional<double> per = Ratio(t.ns, work);
+  tj["ops_per_sec"] = per ? Json(1e9 / *per) : Json(nullptr);
+  tj["kernel_cpu"] = t.kernel_cpu;
+  tj["migrated"] = t.migrated;
+  tj["latency"] = LatencyJson(t.latency, false);
+  if (!t.error.empty()) {
+    tj["error"] = t.error;
+  }
+  return tj;
+}
+
 Json RunJson(const RunResult& r) {
   Json j;
   j["name"] = RunName(r);
@@ -84,29 +156,34 @@ Json RunJson(const RunResult& r) {
   j["threads"] = r.spec.cpus.size();
   j["active_threads"] = r.active_threads();
   j["cpus"] = FormatCpuList(r.spec.cpus);
+  j["submit"] = SubmitLabel(r.spec);
+  j["repetition"] = r.spec.repetition;
   j["ops"] = r.spec.ops;
   j["ops_done"] = r.stats.ops;
   j["batch"] = r.spec.batch;
+  j["live"] = r.spec.live;
+  j["freers"] = r.spec.freers;
+  j["purge_batch"] = r.spec.purge_batch;
+  j["uring_depth"] = r.spec.workload == Workload::kOverhead ? Json(r.spec.uring_depth) : Json(0);
+  j["seed"] = r.spec.seed;
   j["ns"] = r.stats.ns;
   j["ns_per_op"] = OptionalNumber(r.stats.ns_per_op);
   j["ops_per_sec"] = OptionalNumber(r.stats.ops_per_sec);
+  j["alloc_ns"] = r.stats.alloc_ns;
+  j["free_ns"] = r.stats.free_ns;
+  j["alloc_ns_per_block"] = OptionalNumber(r.stats.alloc_ns_per_block);
+  j["free_ns_per_block"] = OptionalNumber(r.stats.free_ns_per_block);
+  j["alloc_ops_per_sec"] = OptionalNumber(r.stats.alloc_ops_per_sec);
+  j["free_ops_per_sec"] = OptionalNumber(r.stats.free_ops_per_sec);
+  j["user_ns"] = r.stats.user_ns;
+  j["user_ns_per_op"] = OptionalNumber(r.stats.user_ns_per_op);
   j["wall_ns"] = r.wall_ns;
+  j["backoffs"] = r.stats.backoffs;
+  j["sample_shift"] = r.spec.latency ? Json(r.spec.sample_shift) : Json(nullptr);
+  j["latency"] = LatencyJson(r.stats.latency, true);
   Json per_thread = Json::array();
   for (const ThreadResult& t : r.threads) {
-    Json tj;
-    tj["thread"] = t.thread;
-    tj["cpu"] = t.cpu;
-    tj["role"] = RoleName(t.role);
-    tj["unit"] = t.unit;
-    tj["ops"] = t.ops;
-    tj["ns"] = t.ns;
-    tj["calls"] = t.calls;
-    tj["kernel_cpu"] = t.kernel_cpu;
-    tj["migrated"] = t.migrated;
-    if (!t.error.empty()) {
-      tj["error"] = t.error;
-    }
-    per_thread.push_back(std::move(tj));
+    per_thread.push_back(ThreadJson(t));
   }
   j["per_thread"] = std::move(per_thread);
   if (r.counters) {
@@ -115,11 +192,18 @@ Json RunJson(const RunResult& r) {
       cj[key] = delta;
     }
     j["counters"] = std::move(cj);
+    Json pj = Json::object();
+    for (const auto& [key, v] : CountersPer1000(r)) {
+      pj[key] = v;
+    }
+    j["counters_per_1000_ops"] = std::move(pj);
   } else {
     j["counters"] = nullptr;
+    j["counters_per_1000_ops"] = nullptr;
   }
   j["outstanding_pages_after"] =
       r.outstanding_pages_after ? Json(*r.outstanding_pages_after) : Json(nullptr);
+  j["accounting"] = r.accounting;
   if (!r.ok()) {
     j["error"] = r.error;
   }
@@ -142,6 +226,22 @@ std::string CsvField(const std::string& s) {
 
 std::string CsvNumber(const std::optional<double>& v) { return v ? Format("%.3f", *v) : ""; }
 
+std::string CsvLatency(const LatencyHistogram& h) {
+  const std::optional<LatencySummary> s = h.Summary();
+  if (!s) {
+    return ",,,";
+  }
+  return std::to_string(s->p50) + "," + std::to_string(s->p95) + "," + std::to_string(s->p99) +
+         "," + std::to_string(s->max);
+}
+
+// Generic counters every backend has; the console's per-1000 line leaves
+// them out (they only restate the operation count).
+bool GenericCounter(const std::string& key) {
+  return key == "allocs" || key == "frees" || key == "alloc_failures" || key == "pages_allocated" ||
+         key == "pages_freed";
+}
+
 }  // namespace
 
 std::string HumanCount(double v) {
@@ -160,23 +260,116 @@ std::string HumanCount(double v) {
   return Format("%.0f", v);
 }
 
+std::string RunName(const RunResult& r) {
+  std::string name =
+      BackendName(r.spec.backend) + "/" + std::string(WorkloadName(r.spec.workload)) +
+      "/order:" + std::to_string(r.spec.order) + "/threads:" + std::to_string(r.spec.cpus.size()) +
+      "/ops:" + std::to_string(r.spec.ops);
+  if (r.spec.loop || r.spec.submit != Submit::kIoctl) {
+    name += "/submit:" + std::string(SubmitLabel(r.spec));
+  }
+  if (r.spec.workload == Workload::kExit || r.spec.workload == Workload::kPurger) {
+    name += "/freers:" + std::to_string(r.spec.freers);
+  }
+  if (r.spec.repetition > 0) {
+    name += "/rep:" + std::to_string(r.spec.repetition);
+  }
+  return name;
+}
+
+std::vector<OverheadSummary> SummarizeOverhead(std::span<const RunResult> runs) {
+  using Key = std::tuple<uint32_t, uint32_t, size_t, uint64_t, unsigned>;
+  std::map<Key, OverheadSummary> by;
+  std::vector<Key> order;
+  for (const RunResult& r : runs) {
+    if (r.spec.workload != Workload::kOverhead || !r.ok()) {
+      continue;
+    }
+    const Key k{r.spec.backend, r.spec.order, r.spec.cpus.size(), r.spec.ops, r.spec.repetition};
+    auto [it, added] = by.try_emplace(k);
+    if (added) {
+      order.push_back(k);
+      it->second.name = BackendName(r.spec.backend) + "/order:" + std::to_string(r.spec.order) +
+                        "/threads:" + std::to_string(r.spec.cpus.size()) +
+                        "/ops:" + std::to_string(r.spec.ops);
+    }
+    OverheadSummary& s = it->second;
+    if (r.spec.loop) {
+      s.loop_ns = r.stats.ns_per_op;
+    } else if (r.spec.submit == Submit::kUring) {
+      s.uring_ns = r.stats.user_ns_per_op;
+      s.uring_depth = r.spec.uring_depth;
+    } else {
+      s.ioctl_ns = r.stats.user_ns_per_op;
+    }
+  }
+  std::vector<OverheadSummary> out;
+  out.reserve(order.size());
+  for (const Key& k : order) {
+    out.push_back(by[k]);
+  }
+  return out;
+}
+
 // Console.
 
 namespace {
-constexpr const char* kRowFormat = "%-9s %-8s %5s %7s %12s %10s %9s  %s";
+constexpr const char* kRowFormat = "%-16s %-11s %5s %7s %-5s %10s %9s %9s %9s  %s";
 
 std::string Row(const std::string& backend, std::string_view workload, const std::string& order,
-                const std::string& threads, const std::string& ops, const std::string& ns_per_op,
-                const std::string& ops_per_sec, const std::string& note) {
+                const std::string& threads, std::string_view submit, const std::string& ops,
+                const std::string& ns_per_op, const std::string& ops_per_sec,
+                const std::string& user_ns, const std::string& note) {
   std::array<char, 512> buf{};
   std::snprintf(buf.data(), buf.size(), kRowFormat, backend.c_str(), std::string(workload).c_str(),
-                order.c_str(), threads.c_str(), ops.c_str(), ns_per_op.c_str(), ops_per_sec.c_str(),
-                note.c_str());
+                order.c_str(), threads.c_str(), std::string(submit).c_str(), ops.c_str(),
+                ns_per_op.c_str(), ops_per_sec.c_str(), user_ns.c_str(), note.c_str());
   std::string line = buf.data();
   while (!line.empty() && line.back() == ' ') {
     line.pop_back();
   }
   return line;
+}
+
+// "<title> k=delta ..." for the non-zero deltas of keys <prefix>k, in
+// numeric order of k, and a newline; "" when there are none.
+std::string PrefixedDeltas(const CounterDeltas& c, const std::string& prefix,
+                           const std::string& title) {
+  std::vector<std::pair<uint64_t, int64_t>> items;
+  for (const auto& [key, delta] : c) {
+    if (key.starts_with(prefix) && delta != 0) {
+      const std::string k = key.substr(prefix.size());
+      if (!k.empty() && k.find_first_not_of("0123456789") == std::string::npos) {
+        items.emplace_back(std::stoull(k), delta);
+      }
+    }
+  }
+  if (items.empty()) {
+    return "";
+  }
+  std::sort(items.begin(), items.end());
+  std::string line = title;
+  for (const auto& [k, delta] : items) {
+    line += " " + std::to_string(k) + "=" + (delta > 0 ? "+" : "") + std::to_string(delta);
+  }
+  return line + "\n";
+}
+
+std::string LatencyLine(const char* what, const LatencyHistogram& h) {
+  const std::optional<LatencySummary> s = h.Summary();
+  if (!s) {
+    return "";
+  }
+  std::array<char, 256> buf{};
+  std::snprintf(buf.data(), buf.size(), "%s n=%llu mean=%.1f p50=%llu p95=%llu p99=%llu max=%llu",
+                what,
+                static_cast<unsigned long long>(s->samples),  // NOLINT(google-runtime-int)
+                s->mean,
+                static_cast<unsigned long long>(s->p50),   // NOLINT(google-runtime-int)
+                static_cast<unsigned long long>(s->p95),   // NOLINT(google-runtime-int)
+                static_cast<unsigned long long>(s->p99),   // NOLINT(google-runtime-int)
+                static_cast<unsigned long long>(s->max));  // NOLINT(google-runtime-int)
+  return buf.data();
 }
 }  // namespace
 
@@ -197,7 +390,9 @@ void ConsoleReporter::ReportContext(const Context& c) {
 
 void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
   if (!header_done_) {
-    out_ << Row("backend", "workload", "order", "threads", "ops", "ns/op", "ops/s", "") << "\n";
+    out_ << Row("backend", "workload", "order", "threads", "path", "ops", "ns/op", "ops/s",
+                "user ns/op", "")
+         << "\n";
     header_done_ = true;
   }
   for (const RunResult& r : runs) {
@@ -212,17 +407,43 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
       if (migrated != 0) {
         note = std::to_string(migrated) + " thread(s) not on their pinned CPU";
       }
-      if (r.outstanding_pages_after.value_or(0) != 0) {
-        note += (note.empty() ? "" : "; ") + std::to_string(*r.outstanding_pages_after) +
-                " pages outstanding after close";
+      for (const std::string& a : r.accounting) {
+        note += (note.empty() ? "" : "; ") + a;
       }
     }
-    out_ << Row(BackendName(r.spec.backend), WorkloadName(r.spec.workload),
-                std::to_string(r.spec.order), std::to_string(r.spec.cpus.size()),
-                std::to_string(r.spec.ops),
+    std::string workload(WorkloadName(r.spec.workload));
+    if (r.spec.workload == Workload::kExit || r.spec.workload == Workload::kPurger) {
+      workload += "/" + std::to_string(r.spec.freers);
+    }
+    out_ << Row(BackendName(r.spec.backend), workload, std::to_string(r.spec.order),
+                std::to_string(r.spec.cpus.size()), SubmitLabel(r.spec), std::to_string(r.spec.ops),
                 r.stats.ns_per_op ? Format("%.1f", *r.stats.ns_per_op) : "-",
-                r.stats.ops_per_sec ? HumanCount(*r.stats.ops_per_sec) : "-", note)
+                r.stats.ops_per_sec ? HumanCount(*r.stats.ops_per_sec) : "-",
+                r.stats.user_ns_per_op ? Format("%.1f", *r.stats.user_ns_per_op) : "-", note)
          << "\n";
+    if (r.stats.alloc_ns_per_block || r.stats.free_ns_per_block) {
+      auto ns = [](const std::optional<double>& v) { return v ? Format("%.1f", *v) : "-"; };
+      out_ << "    alloc/free: " << ns(r.stats.alloc_ns_per_block) << " / "
+           << ns(r.stats.free_ns_per_block) << " ns per block";
+      if (r.stats.alloc_ops_per_sec) {
+        out_ << ", alloc " << HumanCount(*r.stats.alloc_ops_per_sec) << "/s";
+      }
+      if (r.stats.free_ops_per_sec) {
+        out_ << ", free " << HumanCount(*r.stats.free_ops_per_sec) << "/s";
+      }
+      if (r.stats.backoffs != 0) {
+        out_ << ", " << r.stats.backoffs << " ENOMEM back-offs";
+      }
+      out_ << "\n";
+    }
+    for (const auto& [what, h] :
+         {std::pair<const char*, const LatencyHistogram*>{"alloc ns:", &r.stats.latency.alloc},
+          {"free ns: ", &r.stats.latency.free}}) {
+      const std::string line = LatencyLine(what, *h);
+      if (!line.empty()) {
+        out_ << "    latency " << line << "\n";
+      }
+    }
     if (r.counters && !r.counters->empty()) {
       out_ << "    counters: ";
       bool first = true;
@@ -231,12 +452,49 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
         first = false;
       }
       out_ << "\n";
+      std::string per;
+      for (const auto& [key, v] : CountersPer1000(r)) {
+        if (!GenericCounter(key) && v != 0) {
+          per += " " + key + "=" + Format("%.1f", v);
+        }
+      }
+      if (!per.empty()) {
+        out_ << "    per 1000 ops:" << per << "\n";
+      }
+      // exit: what the zone's counters say about the chunks handed back.
+      if (r.spec.workload == Workload::kExit) {
+        out_ << PrefixedDeltas(*r.counters, "zone_free_order_",
+                               "    zone free chunks by order (delta):")
+             << PrefixedDeltas(*r.counters, "zone_moved_hist_",
+                               "    zone-lock acquisitions by pages moved:");
+      }
+    }
+    if (r.spec.workload == Workload::kOverhead) {
+      overhead_.push_back(r);
     }
   }
   out_.flush();
 }
 
-void ConsoleReporter::Finalize() { out_.flush(); }
+void ConsoleReporter::Finalize() {
+  const std::vector<OverheadSummary> sums = SummarizeOverhead(overhead_);
+  if (!sums.empty()) {
+    out_ << "submission overhead per command, over the in-kernel loop's ns/op:\n";
+  }
+  for (const OverheadSummary& s : sums) {
+    out_ << "  " << s.name << ": loop " << (s.loop_ns ? Format("%.1f", *s.loop_ns) : "-");
+    auto extra = [&](const char* what, const std::optional<double>& v) {
+      out_ << ", " << what << " " << (v ? Format("%.1f", *v) : "-");
+      if (v && s.loop_ns) {
+        out_ << " (" << Format("%+.1f", *v - *s.loop_ns) << ")";
+      }
+    };
+    extra("ioctl", s.ioctl_ns);
+    extra(("io_uring/" + std::to_string(s.uring_depth)).c_str(), s.uring_ns);
+    out_ << " ns\n";
+  }
+  out_.flush();
+}
 
 // JSON.
 
@@ -267,18 +525,26 @@ void JsonReporter::Finalize() {
 // CSV.
 
 void CsvReporter::ReportContext(const Context& /*ctx*/) {
-  out_ << "name,backend,workload,order,threads,active_threads,cpus,ops,ops_done,batch,ns,"
-          "ns_per_op,ops_per_sec,wall_ns,outstanding_pages_after,counters,error\n";
+  out_ << "name,backend,workload,order,threads,active_threads,cpus,submit,repetition,ops,"
+          "ops_done,batch,live,freers,ns,ns_per_op,ops_per_sec,alloc_ns,free_ns,"
+          "alloc_ops_per_sec,free_ops_per_sec,user_ns_per_op,wall_ns,backoffs,"
+          "alloc_p50,alloc_p95,alloc_p99,alloc_max,free_p50,free_p95,free_p99,free_max,"
+          "outstanding_pages_after,counters,error\n";
 }
 
 void CsvReporter::ReportRuns(std::span<const RunResult> runs) {
   for (const RunResult& r : runs) {
     out_ << CsvField(RunName(r)) << ',' << BackendName(r.spec.backend) << ','
          << WorkloadName(r.spec.workload) << ',' << r.spec.order << ',' << r.spec.cpus.size() << ','
-         << r.active_threads() << ',' << CsvField(FormatCpuList(r.spec.cpus)) << ',' << r.spec.ops
-         << ',' << r.stats.ops << ',' << r.spec.batch << ',' << r.stats.ns << ','
-         << CsvNumber(r.stats.ns_per_op) << ',' << CsvNumber(r.stats.ops_per_sec) << ','
-         << r.wall_ns << ','
+         << r.active_threads() << ',' << CsvField(FormatCpuList(r.spec.cpus)) << ','
+         << SubmitLabel(r.spec) << ',' << r.spec.repetition << ',' << r.spec.ops << ','
+         << r.stats.ops << ',' << r.spec.batch << ',' << r.spec.live << ',' << r.spec.freers << ','
+         << r.stats.ns << ',' << CsvNumber(r.stats.ns_per_op) << ','
+         << CsvNumber(r.stats.ops_per_sec) << ',' << r.stats.alloc_ns << ',' << r.stats.free_ns
+         << ',' << CsvNumber(r.stats.alloc_ops_per_sec) << ','
+         << CsvNumber(r.stats.free_ops_per_sec) << ',' << CsvNumber(r.stats.user_ns_per_op) << ','
+         << r.wall_ns << ',' << r.stats.backoffs << ',' << CsvLatency(r.stats.latency.alloc) << ','
+         << CsvLatency(r.stats.latency.free) << ','
          << (r.outstanding_pages_after ? std::to_string(*r.outstanding_pages_after) : "") << ','
          << CsvField(r.counters ? CountersInline(*r.counters) : "") << ',' << CsvField(r.error)
          << "\n";

@@ -5,6 +5,7 @@
 #define PCPOOL_USERSPACE_REPORT_H_
 
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <span>
 #include <string>
@@ -27,6 +28,8 @@ class Reporter {
 };
 
 // Fixed-width table, one row per run; ***WARNING*** lines for the context.
+// Finalize adds a summary of the overhead runs: per-command cost of ioctl
+// and io_uring against the in-kernel loop.
 class ConsoleReporter : public Reporter {
  public:
   explicit ConsoleReporter(std::ostream& out) : out_(out) {}
@@ -37,6 +40,7 @@ class ConsoleReporter : public Reporter {
  private:
   std::ostream& out_;
   bool header_done_ = false;
+  std::vector<RunResult> overhead_;
 };
 
 // {"context": {...}, "results": [...]} written at Finalize.
@@ -68,6 +72,20 @@ class CsvReporter : public Reporter {
 
 // Human figures for the table: "1.23M", "456k", "12".
 std::string HumanCount(double v);
+
+// backend/workload/order:K/threads:N/ops:N, then /submit:S unless ioctl,
+// /freers:K for exit and purger, /rep:R after the first repetition.
+std::string RunName(const RunResult& r);
+
+// Overhead runs of one configuration side by side.
+struct OverheadSummary {
+  std::string name;                // backend/order:K/threads:N/ops:N
+  std::optional<double> ioctl_ns;  // userspace ns per command
+  std::optional<double> uring_ns;
+  std::optional<double> loop_ns;  // in-kernel ns per op
+  uint32_t uring_depth = 0;
+};
+std::vector<OverheadSummary> SummarizeOverhead(std::span<const RunResult> runs);
 
 }  // namespace pcpool
 

@@ -7,9 +7,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <latch>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,13 +24,18 @@
 namespace pcpool {
 namespace {
 
-// Every workload uses channel 0 of its own session.
-constexpr uint32_t kChan = 0;
+using Clock = std::chrono::steady_clock;
+
+uint64_t NsSince(Clock::time_point t0) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
+}
 
 struct Shared {
   const RunSpec& spec;
   const RunnerConfig& cfg;
   Progress* progress;
+  std::vector<std::unique_ptr<Session>> sessions;
   std::atomic<bool> abort{false};
 };
 
@@ -46,130 +54,343 @@ void AddProgress(Progress* p, uint64_t n) {
   }
 }
 
+bool LatencyApplies(Workload w) {
+  return Info(w).kind == WorkloadKind::kRun && w != Workload::kLifecycle && w != Workload::kSizes;
+}
+
+bool Seeded(Workload w) {
+  return w == Workload::kBusy || w == Workload::kChurn || w == Workload::kRandomSize ||
+         w == Workload::kLongBusy;
+}
+
+// RUN's @batch for the workload.
+uint32_t KernelBatch(const RunSpec& spec) {
+  switch (spec.workload) {
+    case Workload::kRepeat:
+    case Workload::kRandomSize:
+      return 0;
+    case Workload::kBusy:
+    case Workload::kChurn:
+    case Workload::kLongBusy:
+      return spec.live;
+    default:
+      return spec.batch;
+  }
+}
+
+// In-kernel workloads: RUN calls of up to chunk_ops operations.
 void RunWorker(const Session& dev, uint64_t share, Shared* sh, ThreadResult* t) {
   const RunSpec& spec = sh->spec;
-  const uint32_t workload = spec.workload == Workload::kBulk ? PCPOOL_WL_BULK : PCPOOL_WL_REPEAT;
+  const uint32_t batch = KernelBatch(spec);
   uint64_t chunk = std::min<uint64_t>(std::max<uint64_t>(sh->cfg.chunk_ops, 1), PCPOOL_MAX_RUN_OPS);
-  // Whole batches per call, so chunking adds no partial batch.
-  if (spec.batch > 0) {
-    chunk = std::max<uint64_t>(spec.batch, chunk / spec.batch * spec.batch);
+  // Whole batches per call, so chunking adds no partial bulk batch; the
+  // live-set workloads refill their set per call, so let them run longer.
+  if (spec.workload == Workload::kBulk && batch > 0) {
+    chunk = std::max<uint64_t>(batch, chunk / batch * batch);
+  } else if (spec.live > 0) {
+    chunk =
+        std::min<uint64_t>(std::max<uint64_t>(chunk, uint64_t{16} * spec.live), PCPOOL_MAX_RUN_OPS);
   }
+  const bool latency = spec.latency && LatencyApplies(spec.workload);
+  pcpool_hist hist{};
   uint64_t left = share;
-  while (left > 0) {
+  for (uint64_t call = 0; left > 0; call++) {
     const uint64_t n = std::min(left, chunk);
-    const Result<pcpool_run> res = dev.Run(spec.backend, workload, spec.order, n, spec.batch);
+    pcpool_run arg{};
+    arg.backend = spec.backend;
+    arg.workload = static_cast<uint32_t>(Info(spec.workload).kernel_id);
+    arg.order = spec.order;
+    arg.ops = n;
+    arg.batch = batch;
+    if (Seeded(spec.workload)) {
+      arg.seed = ThreadSeed(spec.seed, static_cast<size_t>(t->thread), call);
+    }
+    hist.shift = spec.sample_shift;
+    const Result<pcpool_run> res = dev.Run(arg, latency ? &hist : nullptr);
+    const pcpool_run& r = res.value;
     // Out fields hold what was done even when the call failed part way.
-    t->ns += res.value.ns;
-    t->ops += res.value.done;
-    AddProgress(sh->progress, res.value.done);
-    if (res.value.done > 0) {
+    t->ns += r.ns;
+    t->ops += r.done;
+    t->allocs += r.done;
+    t->frees += r.done;
+    t->alloc_ns += r.alloc_ns;
+    t->free_ns += r.free_ns;
+    t->backoffs += r.backoffs;
+    if (latency) {
+      t->latency.Add(hist);
+    }
+    AddProgress(sh->progress, r.done);
+    if (r.done > 0) {
       t->calls++;
-      NoteCpu(t, res.value.cpu, res.value.cpu_end);
+      NoteCpu(t, r.cpu, r.cpu_end);
     }
     if (!res.ok()) {
       t->error = "PCPOOL_IOC_RUN: " + res.ErrorString();
       return;
     }
-    if (res.value.done != n) {
-      t->error = "PCPOOL_IOC_RUN did " + std::to_string(res.value.done) + " of " +
-                 std::to_string(n) + " ops";
+    if (r.done != n) {
+      t->error =
+          "PCPOOL_IOC_RUN did " + std::to_string(r.done) + " of " + std::to_string(n) + " ops";
       return;
     }
     left -= n;
   }
 }
 
-void RunProducer(const Session& dev, uint64_t share, Shared* sh, ThreadResult* t) {
-  const RunSpec& spec = sh->spec;
-  uint64_t left = share;
-  while (left > 0) {
-    if (sh->abort.load(std::memory_order_relaxed)) {
-      t->error = "stopped: consumer failed";
-      return;
-    }
-    const uint64_t n = std::min<uint64_t>(left, spec.batch);
-    const Result<pcpool_chan> res = dev.ChanAlloc(kChan, spec.backend, spec.order, n);
-    const pcpool_chan& c = res.value;
-    // A call that moved nothing only polled a full channel: not counted.
-    if (c.done > 0) {
-      t->ns += c.ns;
-      t->ops += c.done;
-      t->calls++;
-      NoteCpu(t, c.cpu, c.cpu);
-      left -= std::min<uint64_t>(left, c.done);
-    }
-    if (!res.ok()) {
-      t->error = "PCPOOL_CHAN_ALLOC: " + res.ErrorString();
-      sh->abort.store(true);
-      return;
-    }
-    if (c.done < n) {
-      sched_yield();  // channel full: let the consumer catch up
-    }
-  }
-}
+// Channel workloads.
 
-void RunConsumer(const Session& dev, uint64_t share, Shared* sh, ThreadResult* t) {
+struct ChannelState {
+  const ChannelPlan& plan;
+  std::vector<std::atomic<bool>> producer_done;  // per thread index
+  explicit ChannelState(const ChannelPlan& p) : plan(p), producer_done(p.threads.size()) {}
+};
+
+void RunProducer(const ChannelThread& me, size_t self, Shared* sh, ChannelState* cs,
+                 ThreadResult* t) {
   const RunSpec& spec = sh->spec;
-  uint64_t left = share;
-  while (left > 0) {
-    const uint64_t n = std::min<uint64_t>(left, spec.batch);
-    const Result<pcpool_chan> res = dev.ChanFree(kChan, n);
-    const pcpool_chan& c = res.value;
-    if (c.done > 0) {
-      t->ns += c.ns;
-      t->ops += c.done;
-      t->calls++;
-      NoteCpu(t, c.cpu, c.cpu);
-      AddProgress(sh->progress, c.done);
-      left -= std::min<uint64_t>(left, c.done);
+  std::vector<uint64_t> left;
+  for (const size_t s : me.slots) {
+    left.push_back(cs->plan.slots[s].quota);
+  }
+  uint64_t remaining = me.quota;
+  while (remaining > 0) {
+    if (sh->abort.load(std::memory_order_relaxed)) {
+      t->error = "stopped: a consumer failed";
+      break;
     }
-    if (!res.ok()) {
-      t->error = "PCPOOL_CHAN_FREE: " + res.ErrorString();
-      sh->abort.store(true);
-      return;
-    }
-    if (c.done < n) {
-      // Empty. If the producer gave up, what it pushed has been drained.
-      if (c.done == 0 && sh->abort.load()) {
-        t->error = "stopped: producer failed";
+    bool progressed = false;
+    for (size_t i = 0; i < me.slots.size() && remaining > 0; i++) {
+      if (left[i] == 0) {
+        continue;
+      }
+      const ChannelSlot& slot = cs->plan.slots[me.slots[i]];
+      const uint64_t n = std::min<uint64_t>(left[i], spec.batch);
+      const Result<pcpool_chan> res =
+          sh->sessions[slot.session]->ChanAlloc(slot.chan, spec.backend, spec.order, n);
+      const pcpool_chan& c = res.value;
+      // A call that moved nothing only polled a full channel: not counted.
+      if (c.done > 0) {
+        t->ns += c.ns;
+        t->alloc_ns += c.ns;
+        t->allocs += c.done;
+        t->calls++;
+        NoteCpu(t, c.cpu, c.cpu);
+        left[i] -= std::min<uint64_t>(left[i], c.done);
+        remaining -= std::min<uint64_t>(remaining, c.done);
+        progressed = true;
+      }
+      if (!res.ok()) {
+        t->error = "PCPOOL_CHAN_ALLOC: " + res.ErrorString();
+        sh->abort.store(true);
+        cs->producer_done[self].store(true);
         return;
       }
+    }
+    if (!progressed) {
+      sched_yield();  // every channel full: let the consumers catch up
+    }
+  }
+  cs->producer_done[self].store(true);
+}
+
+void RunConsumer(const ChannelThread& me, Shared* sh, ChannelState* cs, ThreadResult* t) {
+  const RunSpec& spec = sh->spec;
+  const bool purger = me.role == Role::kPurger;
+  const uint64_t per_call = purger ? spec.purge_batch : spec.batch;
+  std::vector<uint64_t> left;
+  for (const size_t s : me.slots) {
+    left.push_back(cs->plan.slots[s].quota);
+  }
+  uint64_t remaining = me.quota;
+  while (remaining > 0) {
+    bool progressed = false;
+    bool starved = false;  // a call found fewer blocks than it asked for
+    bool orphaned = true;  // every unfinished channel's producer gave up
+    for (size_t i = 0; i < me.slots.size() && remaining > 0; i++) {
+      if (left[i] == 0) {
+        continue;
+      }
+      const ChannelSlot& slot = cs->plan.slots[me.slots[i]];
+      const bool producer_done = cs->producer_done[slot.producer].load();
+      const uint64_t n = std::min<uint64_t>(left[i], per_call);
+      const Result<pcpool_chan> res = sh->sessions[slot.session]->ChanFree(slot.chan, n);
+      const pcpool_chan& c = res.value;
+      if (c.done > 0) {
+        t->ns += c.ns;
+        t->free_ns += c.ns;
+        t->frees += c.done;
+        t->calls++;
+        NoteCpu(t, c.cpu, c.cpu);
+        AddProgress(sh->progress, c.done);
+        left[i] -= std::min<uint64_t>(left[i], c.done);
+        remaining -= std::min<uint64_t>(remaining, c.done);
+        progressed = true;
+      }
+      if (!res.ok()) {
+        t->error = "PCPOOL_CHAN_FREE: " + res.ErrorString();
+        sh->abort.store(true);
+        return;
+      }
+      if (c.done < n) {
+        starved = true;
+      }
+      // Read before the call: an empty channel whose producer had already
+      // stopped stays empty.
+      if (!(producer_done && c.done < n) && left[i] > 0) {
+        orphaned = false;
+      }
+    }
+    if (remaining > 0 && orphaned && sh->abort.load()) {
+      t->error = "stopped: a producer failed";
+      return;
+    }
+    // Purgers wait for large batches; consumers only when nothing moved.
+    if (!progressed || (purger && starved)) {
       sched_yield();
     }
   }
 }
 
-// Roles, units and shares of ops for each thread of @spec.
-void AssignRoles(const RunSpec& spec, std::vector<ThreadResult>* threads,
-                 std::vector<uint64_t>* shares) {
-  const size_t n = spec.cpus.size();
-  const bool cross = spec.workload == Workload::kCross;
-  const size_t units = cross ? n / 2 : n;
-  *shares = SplitOps(spec.ops, units);
-  threads->resize(n);
-  for (size_t i = 0; i < n; i++) {
-    ThreadResult& t = (*threads)[i];
-    t.thread = static_cast<int>(i);
-    t.cpu = spec.cpus[i];
-    if (!cross) {
-      t.role = Role::kWorker;
-      t.unit = static_cast<int>(i);
-    } else if (i < 2 * units) {
-      t.role = i % 2 == 0 ? Role::kProducer : Role::kConsumer;
-      t.unit = static_cast<int>(i / 2);
-    } else {
-      t.role = Role::kIdle;
-      t.unit = -1;
+// Handle workloads.
+
+struct HandleState {
+  const HandlePlan& plan;
+  std::vector<std::vector<uint64_t>> handles;  // per session
+  std::vector<std::mutex> locks;               // per session
+  std::latch phase;                            // all allocations done
+  explicit HandleState(const HandlePlan& p, std::ptrdiff_t threads)
+      : plan(p), handles(p.sessions), locks(p.sessions), phase(threads) {}
+};
+
+void RunHandles(const HandleThread& me, Shared* sh, HandleState* hs, ThreadResult* t) {
+  const RunSpec& spec = sh->spec;
+  Clock::time_point t0 = Clock::now();
+  std::vector<uint64_t> buf;
+  for (const HandleChunk& chunk : me.allocs) {
+    if (sh->abort.load(std::memory_order_relaxed)) {
+      break;
     }
+    buf.assign(chunk.count, 0);
+    const Result<pcpool_alloc> res =
+        sh->sessions[chunk.session]->Alloc(spec.backend, spec.order, buf);
+    if (!res.ok()) {
+      // All or nothing: this call kept nothing.
+      t->error = "PCPOOL_IOC_ALLOC: " + res.ErrorString();
+      sh->abort.store(true);
+      break;
+    }
+    t->ns += res.value.ns;
+    t->alloc_ns += res.value.ns;
+    t->allocs += chunk.count;
+    t->calls++;
+    NoteCpu(t, res.value.cpu, res.value.cpu);
+    const std::lock_guard<std::mutex> guard(hs->locks[chunk.session]);
+    std::vector<uint64_t>& h = hs->handles[chunk.session];
+    h.insert(h.end(), buf.begin(), buf.end());
   }
+  t->user_ns += NsSince(t0);
+  hs->phase.arrive_and_wait();
+  if (me.frees_session < 0) {
+    return;
+  }
+  // Nobody allocates any more: the session's list is this thread's now.
+  std::vector<uint64_t>& h = hs->handles[static_cast<size_t>(me.frees_session)];
+  const bool exit = spec.workload == Workload::kExit;
+  if (!exit) {
+    std::mt19937_64 rng(ThreadSeed(spec.seed, static_cast<size_t>(t->thread), 0));
+    std::shuffle(h.begin(), h.end(), rng);
+  }
+  // exit frees in the largest batches the module takes.
+  const uint64_t per_call = exit ? sh->cfg.max_batch : std::max<uint32_t>(spec.batch, 1);
+  const Session& dev = *sh->sessions[static_cast<size_t>(me.frees_session)];
+  t0 = Clock::now();
+  for (size_t off = 0; off < h.size();) {
+    const size_t n = std::min<uint64_t>(per_call, h.size() - off);
+    const Result<pcpool_free> res = dev.Free(std::span<const uint64_t>(h.data() + off, n), {});
+    t->ns += res.value.ns;
+    t->free_ns += res.value.ns;
+    t->frees += res.value.freed;
+    AddProgress(sh->progress, res.value.freed);
+    if (res.value.freed > 0) {
+      t->calls++;
+      NoteCpu(t, res.value.cpu, res.value.cpu);
+    }
+    if (!res.ok()) {
+      if (t->error.empty()) {
+        t->error = "PCPOOL_IOC_FREE: " + res.ErrorString();
+      }
+      break;
+    }
+    off += n;
+  }
+  t->user_ns += NsSince(t0);
+  h.clear();
 }
 
-Result<std::unique_ptr<Session>> OpenSession(const RunnerConfig& cfg) {
-  if (cfg.open_session) {
-    return cfg.open_session();
+// Overhead: the same command through each path.
+void RunOverhead(const Session& dev, uint64_t share, Shared* sh, ThreadResult* t) {
+  const RunSpec& spec = sh->spec;
+  pcpool_run one{};
+  one.backend = spec.backend;
+  one.workload = PCPOOL_WL_REPEAT;
+  one.order = spec.order;
+  const Clock::time_point t0 = Clock::now();
+  if (spec.loop) {
+    for (uint64_t left = share; left > 0;) {
+      pcpool_run arg = one;
+      arg.ops = std::min<uint64_t>(left, std::max<uint64_t>(sh->cfg.chunk_ops, 1));
+      const Result<pcpool_run> res = dev.Run(arg, nullptr);
+      t->ns += res.value.ns;
+      t->ops += res.value.done;
+      t->calls++;
+      NoteCpu(t, res.value.cpu, res.value.cpu_end);
+      AddProgress(sh->progress, res.value.done);
+      if (!res.ok()) {
+        t->error = "PCPOOL_IOC_RUN: " + res.ErrorString();
+        break;
+      }
+      left -= arg.ops;
+    }
+  } else {
+    one.ops = 1;
+    const size_t depth =
+        spec.submit == Submit::kUring ? std::max<uint32_t>(spec.uring_depth, 1) : 1;
+    std::vector<pcpool_run> args(depth);
+    std::vector<int> res(depth);
+    for (uint64_t left = share; left > 0;) {
+      const size_t n = std::min<uint64_t>(left, depth);
+      std::fill_n(args.begin(), n, one);
+      const int err =
+          dev.RunBatch(std::span<pcpool_run>(args.data(), n), std::span<int>(res.data(), n));
+      if (err != 0) {
+        t->error = "submission: " + ErrnoString(err);
+        break;
+      }
+      for (size_t i = 0; i < n; i++) {
+        t->ns += args[i].ns;
+        t->ops += args[i].done;
+        if (res[i] != 0 && t->error.empty()) {
+          t->error = "PCPOOL_IOC_RUN: " + ErrnoString(res[i]);
+        }
+      }
+      t->calls += n;
+      NoteCpu(t, args[0].cpu, args[n - 1].cpu_end);
+      AddProgress(sh->progress, n);
+      if (!t->error.empty()) {
+        break;
+      }
+      left -= n;
+    }
   }
-  Result<Device> dev = Device::Open(cfg.device);
+  t->user_ns = NsSince(t0);
+  t->allocs = t->frees = t->ops;
+}
+
+Result<std::unique_ptr<Session>> OpenSession(const RunnerConfig& cfg, Submit submit) {
+  if (cfg.open_session) {
+    return cfg.open_session(submit);
+  }
+  Result<Device> dev = Device::Open(cfg.device, submit);
   if (!dev.ok()) {
     return {dev.err, nullptr};
   }
@@ -178,81 +399,141 @@ Result<std::unique_ptr<Session>> OpenSession(const RunnerConfig& cfg) {
 
 }  // namespace
 
+uint64_t ThreadSeed(uint64_t seed, size_t thread, uint64_t call) {
+  // splitmix64 of the three, so nearby inputs give unrelated seeds.
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (thread + 1) + 0xbf58476d1ce4e5b9ULL * call;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* progress) {
   RunResult r;
   r.spec = spec;
-  std::vector<uint64_t> shares;
-  AssignRoles(spec, &r.threads, &shares);
+  const WorkloadKind kind = Info(spec.workload).kind;
+  // Overhead's loop reference goes through ioctl: it is one call.
+  const Submit submit = spec.loop ? Submit::kIoctl : spec.submit;
 
-  // One session per unit: sessions do not share a handle table or cap, and
-  // a cross pair needs one session for its channel.
-  std::vector<std::unique_ptr<Session>> sessions;
-  for (size_t u = 0; u < shares.size(); u++) {
-    Result<std::unique_ptr<Session>> dev = OpenSession(cfg);
+  // Lay out threads and sessions.
+  ChannelPlan cplan;
+  HandlePlan hplan;
+  std::vector<uint64_t> shares;
+  size_t nsessions = 0;
+  switch (kind) {
+    case WorkloadKind::kRun:
+    case WorkloadKind::kOverhead:
+      shares = SplitOps(spec.ops, spec.cpus.size());
+      nsessions = spec.cpus.size();
+      r.threads.resize(spec.cpus.size());
+      for (size_t i = 0; i < spec.cpus.size(); i++) {
+        r.threads[i].cpu = spec.cpus[i];
+        r.threads[i].role = Role::kWorker;
+      }
+      break;
+    case WorkloadKind::kChannel:
+      cplan = PlanChannels(spec.workload, spec.cpus, spec.ops, spec.freers, cfg.nr_channels);
+      nsessions = cplan.sessions;
+      r.threads.resize(cplan.threads.size());
+      for (size_t i = 0; i < cplan.threads.size(); i++) {
+        r.threads[i].cpu = cplan.threads[i].cpu;
+        r.threads[i].role = cplan.threads[i].role;
+        r.threads[i].group = cplan.threads[i].group;
+      }
+      break;
+    case WorkloadKind::kHandles:
+      hplan = PlanHandles(spec.workload, spec.cpus, spec.ops, spec.freers, spec.batch, spec.seed);
+      nsessions = hplan.sessions;
+      r.threads.resize(hplan.threads.size());
+      for (size_t i = 0; i < hplan.threads.size(); i++) {
+        r.threads[i].cpu = hplan.threads[i].cpu;
+        r.threads[i].role = hplan.threads[i].role;
+      }
+      break;
+  }
+  for (size_t i = 0; i < r.threads.size(); i++) {
+    r.threads[i].thread = static_cast<int>(i);
+  }
+
+  Shared sh{spec, cfg, progress, {}};
+  for (size_t u = 0; u < nsessions; u++) {
+    Result<std::unique_ptr<Session>> dev = OpenSession(cfg, submit);
     if (!dev.ok()) {
       r.error = "open " + cfg.device + ": " + dev.ErrorString();
       return r;
     }
-    sessions.push_back(std::move(dev.value));
+    sh.sessions.push_back(std::move(dev.value));
   }
 
   const std::string backend = BackendName(spec.backend);
   const std::optional<Counters> before = ReadBackendCounters(cfg.debugfs, backend);
 
-  Shared sh{spec, cfg, progress};
+  ChannelState cstate(cplan);
+  HandleState hstate(hplan, static_cast<std::ptrdiff_t>(hplan.threads.size()));
   std::vector<std::thread> workers;
   const size_t active = r.active_threads();
   std::latch start(static_cast<std::ptrdiff_t>(active + 1));
-  for (ThreadResult& t : r.threads) {
+  for (size_t i = 0; i < r.threads.size(); i++) {
+    ThreadResult& t = r.threads[i];
     if (t.role == Role::kIdle) {
       continue;
     }
-    workers.emplace_back([&sh, &start, &t, &sessions, &shares] {
-      const int pin_err = PinThread(t.cpu);
+    workers.emplace_back([&, i] {
+      ThreadResult& me = r.threads[i];
+      const int pin_err = PinThread(me.cpu);
       start.arrive_and_wait();
       if (pin_err != 0) {
-        t.error = "cannot pin to CPU " + std::to_string(t.cpu);
+        me.error = "cannot pin to CPU " + std::to_string(me.cpu);
         sh.abort.store(true);
+        if (kind == WorkloadKind::kHandles) {
+          hstate.phase.arrive_and_wait();
+        }
+        if (kind == WorkloadKind::kChannel) {
+          cstate.producer_done[i].store(true);
+        }
         return;
       }
-      const Session& dev = *sessions[t.unit];
-      const uint64_t share = shares[t.unit];
-      switch (t.role) {
-        case Role::kWorker:
-          RunWorker(dev, share, &sh, &t);
+      const Clock::time_point t0 = Clock::now();
+      switch (kind) {
+        case WorkloadKind::kRun:
+          RunWorker(*sh.sessions[i], shares[i], &sh, &me);
+          me.user_ns = NsSince(t0);
           break;
-        case Role::kProducer:
-          RunProducer(dev, share, &sh, &t);
+        case WorkloadKind::kOverhead:
+          RunOverhead(*sh.sessions[i], shares[i], &sh, &me);
           break;
-        case Role::kConsumer:
-          RunConsumer(dev, share, &sh, &t);
+        case WorkloadKind::kChannel:
+          if (me.role == Role::kProducer) {
+            RunProducer(cplan.threads[i], i, &sh, &cstate, &me);
+          } else {
+            RunConsumer(cplan.threads[i], &sh, &cstate, &me);
+          }
+          me.user_ns = NsSince(t0);
           break;
-        case Role::kIdle:
+        case WorkloadKind::kHandles:
+          RunHandles(hplan.threads[i], &sh, &hstate, &me);
           break;
       }
     });
   }
   start.arrive_and_wait();
-  const auto t0 = std::chrono::steady_clock::now();
+  const Clock::time_point t0 = Clock::now();
   for (std::thread& w : workers) {
     w.join();
   }
-  r.wall_ns = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
-          .count());
+  r.wall_ns = NsSince(t0);
 
   const std::optional<Counters> after = ReadBackendCounters(cfg.debugfs, backend);
   if (before && after) {
     r.counters = CounterDelta(*before, *after);
   }
-  sessions.clear();  // close: the module frees whatever is left
+  sh.sessions.clear();  // close: the module frees whatever is left
   if (const std::optional<Counters> out = ReadOutstanding(cfg.debugfs)) {
     if (const auto it = out->find(backend); it != out->end()) {
       r.outstanding_pages_after = it->second;
     }
   }
 
-  r.stats = ComputeStats(SumUnits(r.threads));
+  r.stats = ComputeStats(spec, r.threads);
   // The first error that is a cause, not a "stopped: partner failed".
   const ThreadResult* failed = nullptr;
   for (const ThreadResult& t : r.threads) {
@@ -267,6 +548,10 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
   if (r.ok() && r.stats.ops != spec.ops) {
     r.error =
         "completed " + std::to_string(r.stats.ops) + " of " + std::to_string(spec.ops) + " ops";
+  }
+  r.accounting = AccountingProblems(r);
+  if (cfg.check && r.ok() && !r.accounting.empty()) {
+    r.error = "accounting: " + r.accounting.front();
   }
   return r;
 }

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <memory>
 #include <utility>
+#include <vector>
 
 namespace pcpool {
 namespace {
@@ -71,6 +73,50 @@ TEST(Device, AllocAndFreePointAtTheCallersArrays) {
   EXPECT_EQ(r.value.Free(handles).value.status, 0U);
   // Mismatched status array: refused before any syscall.
   EXPECT_EQ(r.value.Free(handles, std::span<int32_t>(status, 2)).err, -EINVAL);
+}
+
+// io_uring on a file without .uring_cmd (/dev/zero; /dev/null has a no-op
+// one since 6.10): the ring works, the command comes back -EOPNOTSUPP, in
+// one submission for the batch.
+TEST(Device, UringCommandsReachTheFile) {
+  Result<Device> r = Device::Open("/dev/zero", Submit::kUring);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value.SubmitMode(), Submit::kUring);
+  const int err = r.value.Version().err;
+  if (err == -ENOSYS || err == -EPERM) {
+    GTEST_SKIP() << "io_uring is not available here: " << ErrnoString(err);
+  }
+  EXPECT_EQ(err, -EOPNOTSUPP);
+  std::vector<pcpool_run> args(5);
+  std::vector<int> res(5, 1);
+  EXPECT_EQ(r.value.RunBatch(args, res), 0);
+  EXPECT_THAT(res, ::testing::Each(-EOPNOTSUPP));
+  EXPECT_EQ(args[4].size, sizeof(pcpool_run));
+  // The same batch through ioctl: one syscall each, the ioctl's error.
+  Result<Device> io = Device::Open("/dev/zero");
+  ASSERT_TRUE(io.ok());
+  EXPECT_EQ(io.value.RunBatch(args, res), 0);
+  EXPECT_THAT(res, ::testing::Each(-ENOTTY));
+}
+
+TEST(Device, SubmitNames) {
+  EXPECT_EQ(SubmitName(Submit::kIoctl), "ioctl");
+  EXPECT_EQ(SubmitFromName("uring"), Submit::kUring);
+  EXPECT_EQ(SubmitFromName("io_uring"), Submit::kUring);
+  EXPECT_EQ(SubmitFromName("aio"), std::nullopt);
+}
+
+TEST(Device, RunWithAHistogramSetsTheFlagAndPointer) {
+  Result<Device> r = Device::Open("/dev/null");
+  ASSERT_TRUE(r.ok());
+  auto hist = std::make_unique<pcpool_hist>();
+  pcpool_run arg{};
+  arg.seed = 5;
+  const Result<pcpool_run> run = r.value.Run(arg, hist.get());
+  EXPECT_EQ(run.value.flags, PCPOOL_RUN_HIST);
+  EXPECT_EQ(run.value.hist, reinterpret_cast<uintptr_t>(hist.get()));
+  EXPECT_EQ(run.value.seed, 5U);
+  EXPECT_EQ(hist->size, PCPOOL_HIST_SIZE_VER0);
 }
 
 TEST(Device, ClosedDeviceGetsEBADF) {

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -46,14 +47,16 @@ Context SampleContext() {
   return c;
 }
 
-ThreadResult Thread(int i, Role role, int unit, uint64_t ops, uint64_t ns) {
+ThreadResult Thread(int i, Role role, uint64_t ops, uint64_t ns) {
   ThreadResult t;
   t.thread = i;
   t.cpu = i;
   t.role = role;
-  t.unit = unit;
   t.ops = ops;
+  t.allocs = ops;
+  t.frees = ops;
   t.ns = ns;
+  t.user_ns = ns + 1000;
   t.calls = 2;
   t.kernel_cpu = i;
   return t;
@@ -66,10 +69,11 @@ RunResult RepeatRun() {
   r.spec.order = 0;
   r.spec.cpus = {0, 1};
   r.spec.ops = 1000;
-  r.threads = {Thread(0, Role::kWorker, 0, 500, 50000), Thread(1, Role::kWorker, 1, 500, 25000)};
-  r.stats = ComputeStats(SumUnits(r.threads));
+  r.spec.seed = 1;
+  r.threads = {Thread(0, Role::kWorker, 500, 50000), Thread(1, Role::kWorker, 500, 25000)};
+  r.stats = ComputeStats(r.spec, r.threads);
   r.wall_ns = 123456;
-  r.counters = CounterDeltas{{"allocs", 1000}, {"outstanding_pages", -2}};
+  r.counters = CounterDeltas{{"allocs", 1000}, {"zone_lock_acquisitions", 20}};
   r.outstanding_pages_after = 0;
   return r;
 }
@@ -82,10 +86,10 @@ RunResult FailedCrossRun() {
   r.spec.cpus = {0, 1, 0};
   r.spec.ops = 100;
   r.spec.batch = 64;
-  r.threads = {Thread(0, Role::kProducer, 0, 0, 0), Thread(1, Role::kConsumer, 0, 0, 0),
-               Thread(2, Role::kIdle, -1, 0, 0)};
+  r.threads = {Thread(0, Role::kProducer, 0, 0), Thread(1, Role::kConsumer, 0, 0),
+               Thread(2, Role::kIdle, 0, 0)};
   r.threads[0].error = "PCPOOL_CHAN_ALLOC: ENOMEM (Cannot allocate memory)";
-  r.stats = ComputeStats(SumUnits(r.threads));
+  r.stats = ComputeStats(r.spec, r.threads);
   r.error = "thread 0 (CPU 0): " + r.threads[0].error;
   return r;
 }
@@ -136,19 +140,33 @@ TEST(JsonReporter, ParsesBackWithContextAndResults) {
   EXPECT_DOUBLE_EQ(r["ns_per_op"].get<double>(), 75.0);
   EXPECT_DOUBLE_EQ(r["ops_per_sec"].get<double>(), 500.0 / 50000 * 1e9 + 500.0 / 25000 * 1e9);
   EXPECT_EQ(r["wall_ns"], 123456);
-  EXPECT_EQ(r["counters"], Json({{"allocs", 1000}, {"outstanding_pages", -2}}));
+  EXPECT_EQ(r["counters"], Json({{"allocs", 1000}, {"zone_lock_acquisitions", 20}}));
+  EXPECT_DOUBLE_EQ(r["counters_per_1000_ops"]["zone_lock_acquisitions"].get<double>(), 20.0);
   EXPECT_EQ(r["outstanding_pages_after"], 0);
+  EXPECT_EQ(r["submit"], "ioctl");
+  EXPECT_EQ(r["repetition"], 0);
+  EXPECT_EQ(r["seed"], 1);
+  EXPECT_DOUBLE_EQ(r["user_ns_per_op"].get<double>(), 77.0);
+  EXPECT_TRUE(r["latency"].is_null());
+  EXPECT_TRUE(r["sample_shift"].is_null());
+  EXPECT_TRUE(r["alloc_ns_per_block"].is_null());
+  EXPECT_EQ(r["accounting"], Json::array());
   EXPECT_FALSE(r.contains("error"));
   ASSERT_EQ(r["per_thread"].size(), 2U);
-  EXPECT_EQ(r["per_thread"][1], Json({{"thread", 1},
-                                      {"cpu", 1},
-                                      {"role", "worker"},
-                                      {"unit", 1},
-                                      {"ops", 500},
-                                      {"ns", 25000},
-                                      {"calls", 2},
-                                      {"kernel_cpu", 1},
-                                      {"migrated", false}}));
+  const Json& t1 = r["per_thread"][1];
+  EXPECT_EQ(t1["thread"], 1);
+  EXPECT_EQ(t1["cpu"], 1);
+  EXPECT_EQ(t1["role"], "worker");
+  EXPECT_EQ(t1["ops"], 500);
+  EXPECT_EQ(t1["ns"], 25000);
+  EXPECT_EQ(t1["user_ns"], 26000);
+  EXPECT_EQ(t1["calls"], 2);
+  EXPECT_DOUBLE_EQ(t1["ns_per_op"].get<double>(), 50.0);
+  EXPECT_DOUBLE_EQ(t1["ops_per_sec"].get<double>(), 2e7);
+  EXPECT_EQ(t1["kernel_cpu"], 1);
+  EXPECT_EQ(t1["migrated"], false);
+  EXPECT_TRUE(t1["latency"].is_null());
+  EXPECT_FALSE(t1.contains("error"));
 
   const Json& f = results[1];
   EXPECT_EQ(f["workload"], "cross");
@@ -212,24 +230,48 @@ TEST(CsvReporter, HeaderAndOneLinePerRun) {
   const std::vector<std::string> lines = Lines(out.str());
   ASSERT_EQ(lines.size(), 3U);
   const std::vector<std::string> header = CsvCells(lines[0]);
-  EXPECT_THAT(header,
-              ElementsAre("name", "backend", "workload", "order", "threads", "active_threads",
-                          "cpus", "ops", "ops_done", "batch", "ns", "ns_per_op", "ops_per_sec",
-                          "wall_ns", "outstanding_pages_after", "counters", "error"));
+  EXPECT_THAT(
+      header,
+      ElementsAre("name", "backend", "workload", "order", "threads", "active_threads", "cpus",
+                  "submit", "repetition", "ops", "ops_done", "batch", "live", "freers", "ns",
+                  "ns_per_op", "ops_per_sec", "alloc_ns", "free_ns", "alloc_ops_per_sec",
+                  "free_ops_per_sec", "user_ns_per_op", "wall_ns", "backoffs", "alloc_p50",
+                  "alloc_p95", "alloc_p99", "alloc_max", "free_p50", "free_p95", "free_p99",
+                  "free_max", "outstanding_pages_after", "counters", "error"));
+  auto col = [&header](const char* name) {
+    return static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
   const std::vector<std::string> ok = CsvCells(lines[1]);
   ASSERT_EQ(ok.size(), header.size());
-  EXPECT_EQ(ok[1], "kernel");
-  EXPECT_EQ(ok[6], "0-1");
-  EXPECT_EQ(ok[10], "75000");
-  EXPECT_EQ(ok[11], "75.000");
-  EXPECT_EQ(ok[12], "30000000.000");
-  EXPECT_EQ(ok[15], "allocs=1000;outstanding_pages=-2");
-  EXPECT_EQ(ok[16], "");
+  EXPECT_EQ(ok[col("backend")], "kernel");
+  EXPECT_EQ(ok[col("cpus")], "0-1");
+  EXPECT_EQ(ok[col("submit")], "ioctl");
+  EXPECT_EQ(ok[col("ns")], "75000");
+  EXPECT_EQ(ok[col("ns_per_op")], "75.000");
+  EXPECT_EQ(ok[col("ops_per_sec")], "30000000.000");
+  EXPECT_EQ(ok[col("alloc_p50")], "");
+  EXPECT_EQ(ok[col("counters")], "allocs=1000;zone_lock_acquisitions=20");
+  EXPECT_EQ(ok[col("error")], "");
   const std::vector<std::string> bad = CsvCells(lines[2]);
   ASSERT_EQ(bad.size(), header.size());
-  EXPECT_EQ(bad[4], "3");
-  EXPECT_EQ(bad[11], "");
-  EXPECT_THAT(bad[16], HasSubstr("ENOMEM"));
+  EXPECT_EQ(bad[col("threads")], "3");
+  EXPECT_EQ(bad[col("ns_per_op")], "");
+  EXPECT_THAT(bad[col("error")], HasSubstr("ENOMEM"));
+}
+
+TEST(CsvReporter, LatencyColumns) {
+  RunResult r = RepeatRun();
+  r.stats.latency.alloc.Record(100);
+  r.stats.latency.free.Record(7);
+  std::ostringstream out;
+  CsvReporter rep(out);
+  rep.ReportContext(SampleContext());
+  rep.ReportRuns(std::vector<RunResult>{r});
+  const std::vector<std::string> lines = Lines(out.str());
+  const std::vector<std::string> cells = CsvCells(lines[1]);
+  EXPECT_EQ(cells[24], "100");  // alloc_p50
+  EXPECT_EQ(cells[27], "100");  // alloc_max
+  EXPECT_EQ(cells[28], "7");    // free_p50
 }
 
 TEST(CsvReporter, QuotesFieldsWithCommasAndQuotes) {
@@ -246,7 +288,7 @@ TEST(CsvReporter, QuotesFieldsWithCommasAndQuotes) {
   EXPECT_THAT(lines[1], HasSubstr("\"bad \"\"thing\"\", really\""));
   const std::vector<std::string> cells = CsvCells(lines[1]);
   EXPECT_EQ(cells[6], "0,2");
-  EXPECT_EQ(cells[16], "bad \"thing\", really");
+  EXPECT_EQ(cells.back(), "bad \"thing\", really");
 }
 
 // Each line of the console output matched against one (POSIX extended)
@@ -260,10 +302,11 @@ TEST(ConsoleReporter, LinesMatch) {
       R"(^pcpool-bench 2025-01-02T03:04:05\+0000 on guest, Linux 6\.1\.0-56-amd64 x86_64$)",
       R"(^module ABI 1, backends kernel,null; 2 CPUs online, pinned 0-1; harness build RelWithDebInfo$)",
       R"(^\*\*\*WARNING\*\*\* Running under emulation$)",
-      R"(^backend +workload +order +threads +ops +ns/op +ops/s$)",
-      R"(^kernel +repeat +0 +2 +1000 +75\.0 +30\.00M$)",
-      R"(^    counters: allocs=1000 outstanding_pages=-2$)",
-      R"(^null +cross +3 +3 +100 +- +-  FAILED: thread 0 \(CPU 0\): PCPOOL_CHAN_ALLOC: ENOMEM .*$)",
+      R"(^backend +workload +order +threads +path +ops +ns/op +ops/s +user ns/op$)",
+      R"(^kernel +repeat +0 +2 +ioctl +1000 +75\.0 +30\.00M +77\.0$)",
+      R"(^    counters: allocs=1000 zone_lock_acquisitions=20$)",
+      R"(^    per 1000 ops: zone_lock_acquisitions=20\.0$)",
+      R"(^null +cross +3 +3 +ioctl +100 +- +- +-  FAILED: thread 0 \(CPU 0\): PCPOOL_CHAN_ALLOC: ENOMEM .*$)",
   };
   ASSERT_EQ(lines.size(), patterns.size()) << out.str();
   for (size_t i = 0; i < lines.size(); i++) {
@@ -276,6 +319,7 @@ TEST(ConsoleReporter, NotesMigrationAndLeftoverPages) {
   r.threads[1].migrated = true;
   r.outstanding_pages_after = 8;
   r.counters.reset();
+  r.accounting = AccountingProblems(r);
   std::ostringstream out;
   ConsoleReporter rep(out);
   rep.ReportRuns(std::vector<RunResult>{r});
@@ -283,6 +327,77 @@ TEST(ConsoleReporter, NotesMigrationAndLeftoverPages) {
   ASSERT_EQ(lines.size(), 2U);
   EXPECT_THAT(lines[1], MatchesRegex(R"(^kernel .*  1 thread\(s\) not on their pinned CPU; )"
                                      R"(8 pages outstanding after close$)"));
+}
+
+TEST(ConsoleReporter, LatencyHalvesAndOverheadSummary) {
+  RunResult bulk = RepeatRun();
+  bulk.spec.workload = Workload::kBulk;
+  bulk.counters.reset();
+  bulk.threads[0].alloc_ns = 20000;
+  bulk.threads[0].free_ns = 10000;
+  bulk.threads[0].latency.alloc.Record(100);
+  bulk.threads[0].latency.free.Record(40);
+  bulk.stats = ComputeStats(bulk.spec, bulk.threads);
+  std::vector<RunResult> runs{bulk};
+  for (const char* path : {"ioctl", "uring", "loop"}) {
+    RunResult o = RepeatRun();
+    o.spec.workload = Workload::kOverhead;
+    o.spec.backend = PCPOOL_BACKEND_NULL;
+    o.spec.uring_depth = 32;
+    o.spec.loop = std::string(path) == "loop";
+    o.spec.submit = std::string(path) == "uring" ? Submit::kUring : Submit::kIoctl;
+    o.counters.reset();
+    o.stats = ComputeStats(o.spec, o.threads);
+    runs.push_back(o);
+  }
+  std::ostringstream out;
+  ConsoleReporter rep(out);
+  rep.ReportRuns(runs);
+  rep.Finalize();
+  const std::vector<std::string> lines = Lines(out.str());
+  ASSERT_EQ(lines.size(), 10U) << out.str();
+  EXPECT_THAT(lines[2], MatchesRegex(R"(^    alloc/free: 40\.0 / 20\.0 ns per block, .*$)"));
+  EXPECT_THAT(
+      lines[3],
+      MatchesRegex(R"(^    latency alloc ns: n=1 mean=100\.0 p50=100 p95=100 p99=100 max=100$)"));
+  EXPECT_THAT(lines[4], MatchesRegex(R"(^    latency free ns:  n=1 .*max=40$)"));
+  EXPECT_THAT(lines[6], MatchesRegex(R"(^null +overhead .* uring .*$)"));
+  EXPECT_THAT(lines[8], MatchesRegex(R"(^submission overhead per command.*$)"));
+  // ioctl and io_uring took 77 ns a command on the userspace clock, the
+  // loop 75 in the kernel.
+  EXPECT_THAT(lines[9],
+              MatchesRegex(R"(^  null/order:0/threads:2/ops:1000: loop 75\.0, )"
+                           R"(ioctl 77\.0 \(\+2\.0\), io_uring/32 77\.0 \(\+2\.0\) ns$)"));
+}
+
+TEST(ConsoleReporter, ExitShowsTheZonesOrderHistogram) {
+  RunResult r = RepeatRun();
+  r.spec.workload = Workload::kExit;
+  r.spec.freers = 2;
+  r.counters = CounterDeltas{{"allocs", 1000},           {"zone_free_order_9", 12},
+                             {"zone_free_order_10", 0},  {"zone_free_order_0", -3},
+                             {"zone_moved_hist_512", 7}, {"zone_moved_hist_1", 40}};
+  std::ostringstream out;
+  ConsoleReporter rep(out);
+  rep.ReportRuns(std::vector<RunResult>{r});
+  EXPECT_THAT(out.str(), HasSubstr("    zone free chunks by order (delta): 0=-3 9=+12\n"));
+  EXPECT_THAT(out.str(), HasSubstr("    zone-lock acquisitions by pages moved: 1=+40 512=+7\n"));
+  EXPECT_THAT(out.str(), HasSubstr("exit/2"));
+}
+
+TEST(RunName, NamesEveryDimensionThatIsNotTheDefault) {
+  RunResult r = RepeatRun();
+  EXPECT_EQ(RunName(r), "kernel/repeat/order:0/threads:2/ops:1000");
+  r.spec.submit = Submit::kUring;
+  r.spec.repetition = 2;
+  EXPECT_EQ(RunName(r), "kernel/repeat/order:0/threads:2/ops:1000/submit:uring/rep:2");
+  r = RepeatRun();
+  r.spec.workload = Workload::kExit;
+  r.spec.freers = 2;
+  EXPECT_EQ(RunName(r), "kernel/exit/order:0/threads:2/ops:1000/freers:2");
+  r.spec.workload = Workload::kOverhead;
+  r.spec.loop = true;
+  EXPECT_EQ(RunName(r), "kernel/overhead/order:0/threads:2/ops:1000/submit:loop");
 }
 
 TEST(HumanCount, Suffixes) {

@@ -10,7 +10,9 @@
 _Static_assert(sizeof(struct pcpool_version) == PCPOOL_VERSION_SIZE_VER0, "version");
 _Static_assert(sizeof(struct pcpool_alloc) == PCPOOL_ALLOC_SIZE_VER0, "alloc");
 _Static_assert(sizeof(struct pcpool_free) == PCPOOL_FREE_SIZE_VER0, "free");
-_Static_assert(sizeof(struct pcpool_run) == PCPOOL_RUN_SIZE_VER0, "run");
+_Static_assert(sizeof(struct pcpool_run) == PCPOOL_RUN_SIZE_VER1, "run");
+_Static_assert(sizeof(struct pcpool_hist) == PCPOOL_HIST_SIZE_VER0, "hist");
+_Static_assert(sizeof(struct pcpool_uring_cmd) == PCPOOL_URING_CMD_SIZE, "uring_cmd");
 _Static_assert(sizeof(struct pcpool_chan) == PCPOOL_CHAN_SIZE_VER0, "chan");
 _Static_assert(sizeof(struct pcpool_stats) == PCPOOL_STATS_SIZE_VER0, "stats");
 
@@ -23,7 +25,7 @@ const size_t pcpool_uapi_c_sizeof[6] = {
 /* One late field per struct: where a layout slip would show. */
 const size_t pcpool_uapi_c_offsetof[6] = {
     offsetof(struct pcpool_version, nr_cpu_ids), offsetof(struct pcpool_alloc, cpu),
-    offsetof(struct pcpool_free, cpu),           offsetof(struct pcpool_run, cpu_end),
+    offsetof(struct pcpool_free, cpu),           offsetof(struct pcpool_run, backoffs),
     offsetof(struct pcpool_chan, fill),          offsetof(struct pcpool_stats, outstanding_pages),
 };
 

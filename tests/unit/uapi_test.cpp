@@ -55,7 +55,8 @@ PCPOOL_OFFSET(pcpool_free, ns, 40);
 PCPOOL_OFFSET(pcpool_free, cpu, 48);
 PCPOOL_OFFSET(pcpool_free, resv, 52);
 
-static_assert(sizeof(pcpool_run) == PCPOOL_RUN_SIZE_VER0);
+static_assert(sizeof(pcpool_run) == PCPOOL_RUN_SIZE_VER1);
+static_assert(offsetof(pcpool_run, hist) == PCPOOL_RUN_SIZE_VER0, "VER1 grows at the end");
 PCPOOL_OFFSET(pcpool_run, backend, 4);
 PCPOOL_OFFSET(pcpool_run, workload, 8);
 PCPOOL_OFFSET(pcpool_run, order, 12);
@@ -67,6 +68,25 @@ PCPOOL_OFFSET(pcpool_run, done, 40);
 PCPOOL_OFFSET(pcpool_run, cpu, 48);
 PCPOOL_OFFSET(pcpool_run, cpu_end, 52);
 PCPOOL_OFFSET(pcpool_run, resv, 56);
+PCPOOL_OFFSET(pcpool_run, hist, 72);
+PCPOOL_OFFSET(pcpool_run, seed, 80);
+PCPOOL_OFFSET(pcpool_run, alloc_ns, 88);
+PCPOOL_OFFSET(pcpool_run, free_ns, 96);
+PCPOOL_OFFSET(pcpool_run, backoffs, 104);
+PCPOOL_OFFSET(pcpool_run, resv1, 112);
+
+static_assert(sizeof(pcpool_hist) == PCPOOL_HIST_SIZE_VER0);
+static_assert(PCPOOL_HIST_BUCKETS == 304);
+PCPOOL_OFFSET(pcpool_hist, shift, 4);
+PCPOOL_OFFSET(pcpool_hist, alloc_sum_ns, 8);
+PCPOOL_OFFSET(pcpool_hist, free_max_ns, 32);
+PCPOOL_OFFSET(pcpool_hist, alloc, 40);
+PCPOOL_OFFSET(pcpool_hist, free, 40 + 8 * PCPOOL_HIST_BUCKETS);
+
+static_assert(sizeof(pcpool_uring_cmd) == PCPOOL_URING_CMD_SIZE);
+PCPOOL_OFFSET(pcpool_uring_cmd, arg, 0);
+PCPOOL_OFFSET(pcpool_uring_cmd, size, 8);
+PCPOOL_OFFSET(pcpool_uring_cmd, flags, 12);
 
 static_assert(sizeof(pcpool_chan) == PCPOOL_CHAN_SIZE_VER0);
 PCPOOL_OFFSET(pcpool_chan, op, 4);
@@ -90,7 +110,9 @@ PCPOOL_OFFSET(pcpool_stats, allocs, 32);
 PCPOOL_OFFSET(pcpool_stats, frees, 40);
 PCPOOL_OFFSET(pcpool_stats, alloc_failures, 48);
 PCPOOL_OFFSET(pcpool_stats, outstanding_pages, 56);
-PCPOOL_OFFSET(pcpool_stats, resv, 64);
+PCPOOL_OFFSET(pcpool_stats, max_order, 64);
+PCPOOL_OFFSET(pcpool_stats, kind, 68);
+PCPOOL_OFFSET(pcpool_stats, resv, 72);
 
 // Every struct: "size" first, 8-byte multiple, no implicit tail padding
 // that would differ between 32- and 64-bit userspace.
@@ -100,7 +122,7 @@ constexpr bool kWellFormed =
     sizeof(T) % 8 == 0 && std::is_standard_layout_v<T>&& std::is_trivially_copyable_v<T>;
 static_assert(kWellFormed<pcpool_version> && kWellFormed<pcpool_alloc> &&
               kWellFormed<pcpool_free> && kWellFormed<pcpool_run> && kWellFormed<pcpool_chan> &&
-              kWellFormed<pcpool_stats>);
+              kWellFormed<pcpool_stats> && kWellFormed<pcpool_hist>);
 
 TEST(Uapi, CAndCppAgreeOnSizes) {
   const size_t cpp[] = {sizeof(pcpool_version), sizeof(pcpool_alloc), sizeof(pcpool_free),
@@ -113,7 +135,7 @@ TEST(Uapi, CAndCppAgreeOnSizes) {
 TEST(Uapi, CAndCppAgreeOnOffsets) {
   const size_t cpp[] = {
       offsetof(pcpool_version, nr_cpu_ids), offsetof(pcpool_alloc, cpu),
-      offsetof(pcpool_free, cpu),           offsetof(pcpool_run, cpu_end),
+      offsetof(pcpool_free, cpu),           offsetof(pcpool_run, backoffs),
       offsetof(pcpool_chan, fill),          offsetof(pcpool_stats, outstanding_pages)};
   for (int i = 0; i < 6; i++) {
     EXPECT_EQ(pcpool_uapi_c_offsetof[i], cpp[i]) << "struct #" << i;
@@ -124,7 +146,7 @@ TEST(Uapi, IoctlNumbersEncodeMagicSizeAndDirection) {
   const __u32 cmds[] = {PCPOOL_IOC_VERSION, PCPOOL_IOC_ALLOC, PCPOOL_IOC_FREE,
                         PCPOOL_IOC_RUN,     PCPOOL_IOC_CHAN,  PCPOOL_IOC_STATS};
   const size_t sizes[] = {PCPOOL_VERSION_SIZE_VER0, PCPOOL_ALLOC_SIZE_VER0, PCPOOL_FREE_SIZE_VER0,
-                          PCPOOL_RUN_SIZE_VER0,     PCPOOL_CHAN_SIZE_VER0,  PCPOOL_STATS_SIZE_VER0};
+                          PCPOOL_RUN_SIZE_VER1,     PCPOOL_CHAN_SIZE_VER0,  PCPOOL_STATS_SIZE_VER0};
   std::set<__u32> nrs;
   for (int i = 0; i < 6; i++) {
     EXPECT_EQ(pcpool_uapi_c_ioctl[i], cmds[i]);
@@ -141,6 +163,20 @@ TEST(Uapi, BackendIdsFitTheVersionMask) {
   EXPECT_LT(static_cast<int>(PCPOOL_BACKEND_PCPBUDDY), static_cast<int>(PCPOOL_NR_BACKENDS_MAX));
   EXPECT_EQ(PCPOOL_WL_REPEAT, 0);
   EXPECT_EQ(PCPOOL_WL_BULK, 1);
+  EXPECT_EQ(PCPOOL_WL_BUSY, 4);
+  EXPECT_EQ(PCPOOL_WL_VM_LONG_BUSY, 7);
+  EXPECT_EQ(PCPOOL_BACKEND_VMALLOC, 4);
+}
+
+// The io_uring command area of a plain (64-byte) SQE is 16 bytes: the
+// payload must fit it, and every ioctl number must fit sqe->cmd_op.
+TEST(Uapi, UringPayloadFitsTheSqe) {
+  EXPECT_EQ(sizeof(pcpool_uring_cmd), 16U);
+  for (const unsigned long cmd :  // NOLINT(google-runtime-int)
+       {PCPOOL_IOC_VERSION, PCPOOL_IOC_ALLOC, PCPOOL_IOC_FREE, PCPOOL_IOC_RUN, PCPOOL_IOC_CHAN,
+        PCPOOL_IOC_STATS}) {
+    EXPECT_LE(cmd, 0xffffffffUL);
+  }
 }
 
 }  // namespace

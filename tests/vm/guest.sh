@@ -194,6 +194,16 @@ while [ "$i" -le "$ROUNDS" ]; do
 	i=$((i + 1))
 done
 
+# pcpbuddy: CPU offline/online in the middle of a cross-CPU run, exact
+# accounting afterwards, every block back at unload (its own load/unload).
+if [ -r /pcpool/tests/pcpbuddy_vm.sh ]; then
+	if sh /pcpool/tests/pcpbuddy_vm.sh; then
+		ok "pcpbuddy hotplug test"
+	else
+		fail "pcpbuddy hotplug test"
+	fi
+fi
+
 # The module reports leaks at unload with pr_err rather than a WARNING.
 if dmesg | grep -q 'pcpool: .*outstanding at unload'; then
 	fail "module reported outstanding pages at unload: $(dmesg | grep 'outstanding at unload')"

@@ -38,6 +38,18 @@ enum pcpool_backend_id {
 	PCPOOL_BACKEND_NULL	= 1,	/* bookkeeping only: the harness floor */
 	PCPOOL_BACKEND_CLASSIC	= 2,	/* zone + model of the kernel's PCP */
 	PCPOOL_BACKEND_PCPBUDDY	= 3,	/* zone + owned-pageblock PCP */
+	PCPOOL_BACKEND_VMALLOC	= 4,	/* vmalloc()/vfree() of 2^order pages */
+	/*
+	 * Per-CPU memory backends (ids 4..7 are left for page backends).
+	 * Their blocks are per-CPU objects, not pages: "order" is log2 of
+	 * the object size in bytes, 0..page_shift-1, the object aligned to
+	 * its size.  An object counts as ceil(size * possible CPUs /
+	 * page size) pages against the session cap and in the counters.
+	 */
+	PCPOOL_BACKEND_PCPU_KERNEL	= 8,	/* __alloc_percpu_gfp()/free_percpu() */
+	PCPOOL_BACKEND_PCPU_RAW		= 9,	/* cache, contents undefined */
+	PCPOOL_BACKEND_PCPU_ZEROED	= 10,	/* cache, zero on every CPU */
+	PCPOOL_BACKEND_PCPU_CONSTRUCTED	= 11,	/* cache, parts sum to zero */
 	PCPOOL_NR_BACKENDS_MAX	= 32,
 };
 
@@ -45,6 +57,39 @@ enum pcpool_backend_id {
 enum pcpool_workload_id {
 	PCPOOL_WL_REPEAT	= 0,	/* alloc one, free it; ops = pairs */
 	PCPOOL_WL_BULK		= 1,	/* alloc batch, free batch; ops = pairs */
+	/*
+	 * Per-CPU backends only (page backends: -EINVAL); order must be 0.
+	 * PCPU_LIFECYCLE: ops = "processes", each allocates an 8-byte and a
+	 *   32-byte (4 x s64) object, updates them on @batch CPUs (this one
+	 *   and the next possible ones), sums them over every possible CPU
+	 *   and frees them; @batch 1..nr_cpu_ids.
+	 * PCPU_SIZES: lib/test_vmalloc.c's pcpu test: rounds of @batch
+	 *   objects of size 1..page_size/4, alignment 2..2048 (a fixed
+	 *   pseudo-random sequence, the same for every backend), all
+	 *   allocated then all freed; ops = objects, @batch 1..max_batch.
+	 */
+	PCPOOL_WL_PCPU_LIFECYCLE = 2,
+	PCPOOL_WL_PCPU_SIZES	= 3,
+	/*
+	 * BUSY: a live set of @batch blocks is allocated first (untimed), then
+	 *   @ops times a random one of them is freed and allocated again;
+	 *   ops = pairs.  @seed picks the slots.
+	 * CHURN: allocate up to the set-point @batch (untimed), then bursts:
+	 *   a target drawn in set-point +- set-point/2 (@seed), allocate up
+	 *   to it or free random blocks down to it.  -ENOMEM from the backend
+	 *   frees half the live blocks and goes on (counted in @backoffs).
+	 *   ops = blocks allocated in bursts; the final drain is untimed.
+	 * VMALLOC backend only, order 0, after lib/test_vmalloc.c:
+	 * VM_RANDOM: random_size_alloc_test: vmalloc 1..100 pages (@seed),
+	 *   write a byte, vfree; @batch 0; ops = pairs.
+	 * VM_LONG_BUSY: long_busy_list_alloc_test: hold @batch 1-page areas
+	 *   (untimed), then @ops times vmalloc 100 pages and 1 page, write
+	 *   a byte to each, vfree both; ops = iterations.
+	 */
+	PCPOOL_WL_BUSY		= 4,
+	PCPOOL_WL_CHURN		= 5,
+	PCPOOL_WL_VM_RANDOM	= 6,
+	PCPOOL_WL_VM_LONG_BUSY	= 7,
 	PCPOOL_NR_WORKLOADS,
 };
 
@@ -69,6 +114,7 @@ struct pcpool_version {
 	__u32 nr_cpu_ids;	/* out: nr_cpu_ids of the kernel */
 	__u64 resv[4];		/* out: zero */
 };
+
 #define PCPOOL_VERSION_SIZE_VER0	80
 
 /*
@@ -88,6 +134,7 @@ struct pcpool_alloc {
 	__u32 cpu;		/* out: CPU the call started on */
 	__u32 resv;		/* in: must be 0 */
 };
+
 #define PCPOOL_ALLOC_SIZE_VER0		48
 
 /*
@@ -107,6 +154,7 @@ struct pcpool_free {
 	__u32 cpu;		/* out: CPU the call started on */
 	__u32 resv;		/* in: must be 0 */
 };
+
 #define PCPOOL_FREE_SIZE_VER0		56
 
 /*
@@ -128,8 +176,54 @@ struct pcpool_run {
 	__u32 cpu;		/* out: CPU the loop started on */
 	__u32 cpu_end;		/* out: CPU the loop ended on */
 	__u64 resv[2];		/* in: must be 0 */
+	/* PCPOOL_RUN_SIZE_VER1 */
+	__u64 hist;		/* in: struct pcpool_hist pointer, or 0 */
+	__u64 seed;		/* in: BUSY, CHURN, VM_*: PRNG seed; else 0 */
+	__u64 alloc_ns;		/* out: BULK, CHURN: time in allocation phases */
+	__u64 free_ns;		/* out: BULK, CHURN: time in free phases */
+	__u64 backoffs;		/* out: CHURN: -ENOMEM back-offs */
+	__u64 resv1;		/* in: must be 0 */
 };
+
 #define PCPOOL_RUN_SIZE_VER0		72
+#define PCPOOL_RUN_SIZE_VER1		120
+
+/* pcpool_run.flags */
+#define PCPOOL_RUN_HIST		0x1U	/* fill *hist: per-op latencies */
+#define PCPOOL_RUN_FLAGS		PCPOOL_RUN_HIST
+
+/*
+ * Latency histogram of one PCPOOL_IOC_RUN call (PCPOOL_RUN_HIST).  Every
+ * 2^@shift-th allocation and every 2^@shift-th free is timed on its own
+ * with ktime_get_ns() and counted in a log-linear bucket of nanoseconds:
+ * values below 2^SUB_BITS have a bucket each; above, each power of two
+ * [2^e, 2^(e+1)) is cut into 2^SUB_BITS equal buckets:
+ *   bucket(v) = v                                   v < 8
+ *             = (e - 2) * 8 + (v >> (e - 3)) - 8    e = floor(log2 v) < 40
+ *             = PCPOOL_HIST_BUCKETS - 1             v >= 2^40
+ * so a bucket is at most 1/8 of its lower bound wide.  The kernel zeroes
+ * the out fields at the start of every call: a harness merges calls by
+ * adding buckets.  Each timed allocation or free costs two extra clock
+ * reads, inside the RUN's @ns; runs without PCPOOL_RUN_HIST pay nothing.
+ */
+#define PCPOOL_HIST_SUB_BITS	3
+#define PCPOOL_HIST_MAX_BITS	40
+#define PCPOOL_HIST_BUCKETS \
+	((PCPOOL_HIST_MAX_BITS - PCPOOL_HIST_SUB_BITS + 1) << PCPOOL_HIST_SUB_BITS)
+#define PCPOOL_HIST_MAX_SHIFT	16
+
+struct pcpool_hist {
+	__u32 size;		/* in: PCPOOL_HIST_SIZE_VER0 exactly */
+	__u32 shift;		/* in: time one op in 2^shift, 0..MAX_SHIFT */
+	__u64 alloc_sum_ns;	/* out: sum of the timed allocations */
+	__u64 free_sum_ns;	/* out: sum of the timed frees */
+	__u64 alloc_max_ns;	/* out: slowest timed allocation */
+	__u64 free_max_ns;	/* out: slowest timed free */
+	__u64 alloc[PCPOOL_HIST_BUCKETS];	/* out: timed allocations */
+	__u64 free[PCPOOL_HIST_BUCKETS];	/* out: timed frees */
+};
+
+#define PCPOOL_HIST_SIZE_VER0		(40 + 16 * PCPOOL_HIST_BUCKETS)
 
 /*
  * PCPOOL_IOC_CHAN: kernel-side channels for cross-CPU patterns.  A
@@ -165,6 +259,7 @@ struct pcpool_chan {
 	__u32 fill;		/* out: blocks in the channel afterwards */
 	__u64 resv[2];		/* in: must be 0 */
 };
+
 #define PCPOOL_CHAN_SIZE_VER0		72
 
 /*
@@ -180,9 +275,34 @@ struct pcpool_stats {
 	__u64 frees;		/* out: backend, all sessions, since load */
 	__u64 alloc_failures;	/* out: backend, all sessions, since load */
 	__u64 outstanding_pages;/* out: backend, all sessions, now */
-	__u64 resv[4];		/* out: zero */
+	__u32 max_order;	/* out: highest order this backend accepts */
+	__u32 kind;		/* out: enum pcpool_backend_kind */
+	__u64 resv[3];		/* out: zero */
 };
+
 #define PCPOOL_STATS_SIZE_VER0		96
+
+/* What a backend's blocks are; pcpool_stats.kind. */
+enum pcpool_backend_kind {
+	PCPOOL_KIND_PAGES	= 0,	/* 2^order pages */
+	PCPOOL_KIND_PCPU	= 1,	/* per-CPU objects of 2^order bytes */
+};
+
+/*
+ * io_uring: IORING_OP_URING_CMD on an open /dev/pcpool with sqe->cmd_op
+ * set to one of the PCPOOL_IOC_* numbers below and this struct in the
+ * SQE's 16-byte command area (sqe->cmd; no IORING_SETUP_SQE128 needed).
+ * It points at the same argument struct ioctl() takes; the command runs
+ * inline on the submitting CPU and the CQE's res is what ioctl() would
+ * have returned (0 or -errno).  Unknown cmd_op: -EOPNOTSUPP.
+ */
+struct pcpool_uring_cmd {
+	__u64 arg;		/* in: user pointer to the command's struct */
+	__u32 size;		/* in: equal to that struct's size field */
+	__u32 flags;		/* in: must be 0 */
+};
+
+#define PCPOOL_URING_CMD_SIZE		16
 
 #define PCPOOL_IOC_MAGIC	0xBC	/* free in ioctl-number.rst as of 6.1 */
 
