@@ -86,6 +86,9 @@ hold_blocks() {
 kill_test_hold() {
 	out=$TMP/hold.out
 	want=$(hold_blocks)
+	# Truncate here, not in the background child: wait_ready must not
+	# see the previous round's "ready".
+	: >"$out"
 	pcpool-vmtest --hold "$want" >"$out" 2>&1 &
 	pid=$!
 	if ! wait_ready "$out" 120 "$pid"; then
@@ -110,6 +113,9 @@ kill_test_hold() {
 
 kill_test_spin() {
 	out=$TMP/spin.out
+	# Truncate here, not in the background child: wait_ready must not
+	# see the previous round's "ready".
+	: >"$out"
 	pcpool-vmtest --spin >"$out" 2>&1 &
 	pid=$!
 	if ! wait_ready "$out" 60 "$pid"; then

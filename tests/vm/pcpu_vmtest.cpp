@@ -525,6 +525,82 @@ TEST_F(PcpuVm, KilledSizesRunLeavesNothing) {
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
+// An allocation failing midway (debugfs fail_nth): ALLOC undoes all, RUN
+// stops where it failed, and nothing stays held, in every per-CPU backend.
+TEST_F(PcpuVm, AllocFailureMidway) {
+  const std::string fail = std::string(kDbg) + "/fail_nth";
+  if (!WriteFile(fail, "0")) GTEST_SKIP() << "no debugfs fail_nth";
+  struct Wl {
+    uint32_t id;
+    uint32_t order;
+    uint32_t batch;
+    uint64_t want_done;  // what a failure at the 1000th allocation leaves done
+  };
+  const Wl wls[] = {{PCPOOL_WL_REPEAT, 3, 0, 999},
+                    {PCPOOL_WL_BULK, 5, 64, 999},
+                    {PCPOOL_WL_PCPU_LIFECYCLE, 0, 2, 499},  // two objects per process
+                    {PCPOOL_WL_PCPU_SIZES, 0, 700, 999}};
+  for (uint32_t id : kPcpuBackends) {
+    SCOPED_TRACE(PcpuName(id));
+    auto c0 = PcpuCounters(id);
+    std::vector<uint64_t> h(100, 0);
+    ASSERT_TRUE(WriteFile(fail, "50"));
+    EXPECT_EQ(Alloc(fd_, id, 4, &h), -ENOMEM);
+    auto c1 = PcpuCounters(id);
+    EXPECT_EQ(c1["allocs"] - c0["allocs"], 49);
+    EXPECT_EQ(c1["frees"] - c0["frees"], 49);
+    EXPECT_EQ(c1["alloc_failures"] - c0["alloc_failures"], 1);
+    EXPECT_EQ(Stats(fd_, id).session_pages, 0u);
+    EXPECT_EQ(PcpuOutstanding(id), 0);
+    for (const Wl& wl : wls) {
+      SCOPED_TRACE("workload " + std::to_string(wl.id));
+      pcpool_run r{};
+      ASSERT_TRUE(WriteFile(fail, "1000"));
+      EXPECT_EQ(CmdRunP(fd_, id, wl.id, wl.order, 5000, wl.batch, &r), -ENOMEM);
+      EXPECT_EQ(r.done, wl.want_done);
+      EXPECT_EQ(Stats(fd_, id).session_pages, 0u);
+      EXPECT_EQ(PcpuOutstanding(id), 0);
+    }
+  }
+}
+
+// Bad, stale and repeated handles of per-CPU objects change nothing.
+TEST_F(PcpuVm, BadHandles) {
+  for (uint32_t id : kPcpuBackends) {
+    SCOPED_TRACE(PcpuName(id));
+    std::vector<uint64_t> h(3, 0);
+    ASSERT_EQ(Alloc(fd_, id, 6, &h), 0);
+    ASSERT_EQ(Free(fd_, {h[0]}), 0);
+    EXPECT_EQ(Free(fd_, {h[0]}), -ENOENT);
+    EXPECT_EQ(Free(fd_, {h[1] ^ (1ULL << 32)}), -ENOENT);
+    EXPECT_EQ(Stats(fd_, id).session_handles, 2u);
+    EXPECT_EQ(Stats(fd_, id).session_pages, 2 * ObjPages(6));
+    EXPECT_EQ(Free(fd_, {h[1], h[2]}), 0);
+    EXPECT_EQ(PcpuOutstanding(id), 0);
+  }
+}
+
+// Handles and channel blocks left open go back when the session closes.
+TEST_F(PcpuVm, CloseReleasesEverything) {
+  struct Fd {
+    int fd;
+    ~Fd() {
+      if (fd >= 0) close(fd);
+    }
+  } s{open(kDev, O_RDWR | O_CLOEXEC)};
+  ASSERT_GE(s.fd, 0);
+  for (uint32_t id : kPcpuBackends) {
+    std::vector<uint64_t> h(2000, 0);
+    ASSERT_EQ(Alloc(s.fd, id, 3, &h), 0);
+    for (uint32_t ch = 0; ch < 4; ch++)
+      ASSERT_EQ(Chan(s.fd, PCPOOL_CHAN_ALLOC, ch, id, 3 + ch, 100), 0);
+    EXPECT_GT(PcpuOutstanding(id), 0) << PcpuName(id);
+  }
+  close(s.fd);
+  s.fd = -1;
+  for (uint32_t id : kPcpuBackends) EXPECT_EQ(PcpuOutstanding(id), 0) << PcpuName(id);
+}
+
 // The module's own checks of the dual-mode counter, run on real CPUs.
 TEST_F(PcpuVm, SelfTest) {
   std::string out = ReadFile(std::string(kDbg) + "/pcpu/selftest");
