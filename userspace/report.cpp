@@ -454,7 +454,8 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
       out_ << "\n";
       std::string per;
       for (const auto& [key, v] : CountersPer1000(r)) {
-        if (!GenericCounter(key) && v != 0) {
+        // Only what shows at one decimal: no "0.0" or "-0.0" entries.
+        if (!GenericCounter(key) && std::fabs(v) >= 0.05) {
           per += " " + key + "=" + Format("%.1f", v);
         }
       }
