@@ -144,6 +144,11 @@ static void pcpool_classic_backend_show(struct seq_file *m)
 	pcpool_classic_counters(classic, pcpool_kernel_seq_emit, m);
 }
 
+static void pcpool_classic_backend_reset(void)
+{
+	pcpool_classic_reset_counters(classic);
+}
+
 const struct pcpool_backend_ops pcpool_classic_ops = {
 	.name		= "classic",
 	.max_order	= pageblock_order,
@@ -152,4 +157,5 @@ const struct pcpool_backend_ops pcpool_classic_ops = {
 	.alloc		= pcpool_classic_backend_alloc,
 	.free		= pcpool_classic_backend_free,
 	.show_counters	= pcpool_classic_backend_show,
+	.reset_counters	= pcpool_classic_backend_reset,
 };

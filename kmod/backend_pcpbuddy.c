@@ -210,6 +210,11 @@ static void pcpool_pcpbuddy_backend_show(struct seq_file *m)
 	pcpool_pcpbuddy_counters(pcpbuddy, pcpool_kernel_seq_emit, m);
 }
 
+static void pcpool_pcpbuddy_backend_reset(void)
+{
+	pcpool_pcpbuddy_reset_counters(pcpbuddy);
+}
+
 const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
 	.name		= "pcpbuddy",
 	.max_order	= pageblock_order,
@@ -218,4 +223,5 @@ const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
 	.alloc		= pcpool_pcpbuddy_backend_alloc,
 	.free		= pcpool_pcpbuddy_backend_free,
 	.show_counters	= pcpool_pcpbuddy_backend_show,
+	.reset_counters	= pcpool_pcpbuddy_backend_reset,
 };

@@ -6,6 +6,8 @@
  *   sessions            open sessions
  *   <backend>/counters  "<key> <value>" per counter, summed over CPUs
  *   <backend>/percpu    header line of keys, then "<cpu> <values...>"
+ *   <backend>/reset     write 1: zero the backend's own event counters
+ *                       (not the common ones above, not gauges)
  *   fail_nth            failure injection: write N, the N-th allocation
  *                       from now fails with -ENOMEM; write 0 to disarm
  *
@@ -81,6 +83,21 @@ static int pcpool_percpu_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(pcpool_percpu);
 
+/*
+ * Only the backend's own counters are zeroed: "outstanding" is derived
+ * from the common ones, and tools take deltas of those anyway.
+ */
+static int pcpool_reset_set(void *data, u64 val)
+{
+	struct pcpool_backend *b = data;
+
+	if (val != 1)
+		return -EINVAL;
+	b->ops->reset_counters();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(pcpool_reset_fops, NULL, pcpool_reset_set, "%llu\n");
+
 static int pcpool_fail_nth_get(void *data, u64 *val)
 {
 	*val = atomic_read(&pcpool_fail_nth);
@@ -125,6 +142,9 @@ void pcpool_debugfs_init(void)
 				    &pcpool_counters_fops);
 		debugfs_create_file("percpu", 0400, dir, b,
 				    &pcpool_percpu_fops);
+		if (b->ops->reset_counters)
+			debugfs_create_file_unsafe("reset", 0200, dir, b,
+						   &pcpool_reset_fops);
 	}
 }
 

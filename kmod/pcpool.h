@@ -64,6 +64,8 @@ union pcpool_obj {
  * @free: free a block @alloc returned, with the same @order.  Any CPU,
  *	process context.  Must not allocate memory.
  * @show_counters: optional, extra "key value" lines for <name>/counters
+ * @reset_counters: optional, zero the event counters @show_counters
+ *	prints (not its gauges); any process context
  * @pcpu: blocks are per-CPU objects of 2^@order bytes, not pages
  *	(pcpu_backend.c); see pcpool_obj_pages()
  *
@@ -79,6 +81,7 @@ struct pcpool_backend_ops {
 	int (*alloc)(unsigned int order, union pcpool_obj *obj);
 	void (*free)(union pcpool_obj obj, unsigned int order);
 	void (*show_counters)(struct seq_file *m);
+	void (*reset_counters)(void);
 };
 
 /* Per-CPU counters of one backend; index names in pcpool_ctr_names[]. */

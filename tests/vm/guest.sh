@@ -210,6 +210,15 @@ if [ -r /pcpool/tests/pcpbuddy_vm.sh ]; then
 	fi
 fi
 
+# <backend>/reset zeroes event counters only (its own load/unload).
+if [ -r /pcpool/tests/reset_vm.sh ]; then
+	if sh /pcpool/tests/reset_vm.sh; then
+		ok "counter reset test"
+	else
+		fail "counter reset test"
+	fi
+fi
+
 # The module reports leaks at unload with pr_err rather than a WARNING.
 if dmesg | grep -q 'pcpool: .*outstanding at unload'; then
 	fail "module reported outstanding pages at unload: $(dmesg | grep 'outstanding at unload')"
