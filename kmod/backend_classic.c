@@ -8,12 +8,14 @@
 
 #include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
+#include <linux/kstrtox.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 
 #include "pcpool.h"
 #include "pcpool_classic.h"
@@ -38,6 +40,57 @@ static void *classic_zone_meta, *classic_meta;
 static struct pcpool_zone *classic_zone;
 static struct pcpool_classic *classic;
 static enum cpuhp_state classic_cpuhp;
+
+/*
+ * Written under kernel_param_lock(THIS_MODULE): sysfs writes take it, and
+ * init/exit take it to publish and retract classic_live, so a write lands
+ * on a live classic or is only remembered for the next load.
+ */
+static bool classic_live;
+static int classic_high, classic_batch;
+
+static int classic_pcp_param_set(const char *val, const struct kernel_param *kp)
+{
+	int v, high, batch, ret;
+
+	ret = kstrtoint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < 0)
+		return -EINVAL;
+	if (classic_live) {
+		high = kp->arg == &classic_high ? v : READ_ONCE(classic->high);
+		batch = kp->arg == &classic_batch ? v : READ_ONCE(classic->batch);
+		/* 0 means "derived" at load; on a live classic it is invalid */
+		ret = pcpool_classic_set_high_batch(classic, high, batch);
+		if (ret)
+			return ret;
+	}
+	*(int *)kp->arg = v;
+	return 0;
+}
+
+static int classic_pcp_param_get(char *buf, const struct kernel_param *kp)
+{
+	int v = *(int *)kp->arg;
+
+	if (classic_live)
+		v = kp->arg == &classic_high ? READ_ONCE(classic->high) :
+					       READ_ONCE(classic->batch);
+	return sysfs_emit(buf, "%d\n", v);
+}
+
+static const struct kernel_param_ops classic_pcp_param_ops = {
+	.set	= classic_pcp_param_set,
+	.get	= classic_pcp_param_get,
+};
+
+module_param_cb(classic_high, &classic_pcp_param_ops, &classic_high, 0644);
+MODULE_PARM_DESC(classic_high,
+		 "classic pcp high in pages, like 6.1's pcp->high (0 at load: default); writable");
+module_param_cb(classic_batch, &classic_pcp_param_ops, &classic_batch, 0644);
+MODULE_PARM_DESC(classic_batch,
+		 "classic pcp batch in pages (0 at load: default); writable");
 
 static unsigned long classic_shrink_count(struct shrinker *s,
 					  struct shrink_control *sc)
@@ -90,6 +143,16 @@ static int pcpool_classic_backend_init(void)
 		goto free_classic;
 	if (classic_kernel_pcp && pcpool_kernel_pcp_high_batch(&high, &batch))
 		pcpool_classic_set_high_batch(classic, high, batch);
+	if (classic_high || classic_batch) {
+		high = classic_high ?: classic->high;
+		batch = classic_batch ?: classic->batch;
+		ret = pcpool_classic_set_high_batch(classic, high, batch);
+		if (ret) {
+			pr_err("classic: bad classic_high=%d classic_batch=%d\n",
+			       classic_high, classic_batch);
+			goto free_classic;
+		}
+	}
 
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN,
 					"pcpool/classic:dead", NULL,
@@ -100,6 +163,9 @@ static int pcpool_classic_backend_init(void)
 	ret = register_shrinker(&classic_shrinker, "pcpool-classic");
 	if (ret)
 		goto remove_cpuhp;
+	kernel_param_lock(THIS_MODULE);
+	classic_live = true;
+	kernel_param_unlock(THIS_MODULE);
 	return 0;
 
 remove_cpuhp:
@@ -113,6 +179,9 @@ free_zone:
 
 static void pcpool_classic_backend_exit(void)
 {
+	kernel_param_lock(THIS_MODULE);
+	classic_live = false;
+	kernel_param_unlock(THIS_MODULE);
 	unregister_shrinker(&classic_shrinker);
 	cpuhp_remove_state_nocalls(classic_cpuhp);
 	pcpool_classic_destroy(classic);
