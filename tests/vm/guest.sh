@@ -219,6 +219,15 @@ if [ -r /pcpool/tests/reset_vm.sh ]; then
 	fi
 fi
 
+# classic_high/classic_batch at load and live (its own load/unload).
+if [ -r /pcpool/tests/classic_vm.sh ]; then
+	if sh /pcpool/tests/classic_vm.sh; then
+		ok "classic tunables test"
+	else
+		fail "classic tunables test"
+	fi
+fi
+
 # The module reports leaks at unload with pr_err rather than a WARNING.
 if dmesg | grep -q 'pcpool: .*outstanding at unload'; then
 	fail "module reported outstanding pages at unload: $(dmesg | grep 'outstanding at unload')"
