@@ -18,6 +18,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
@@ -383,6 +384,7 @@ static void pcpool_pcpu_show_cache(struct seq_file *m, u32 backend_id)
 		sum.st.free_direct += t.st.free_direct;
 		sum.st.zeroed_copies += t.st.zeroed_copies;
 		sum.st.verify_failures += t.st.verify_failures;
+		sum.st.dead_objs += t.st.dead_objs;
 		sum.depot_full_get += t.depot_full_get;
 		sum.depot_full_put += t.depot_full_put;
 		sum.depot_empty_get += t.depot_empty_get;
@@ -438,6 +440,7 @@ static void pcpool_pcpu_show_cache(struct seq_file *m, u32 backend_id)
 	seq_printf(m, "zeroed_copies %llu\n", sum.st.zeroed_copies);
 	seq_printf(m, "verify_failures %llu\n", sum.st.verify_failures);
 	seq_printf(m, "bad_frees %llu\n", sum.bad_frees);
+	seq_printf(m, "cpu_dead_objs %llu\n", sum.st.dead_objs);
 	pcpool_pcpu_show_hist(m, backend_id);
 }
 
@@ -1189,14 +1192,49 @@ static int pcpool_pcpu_selftest_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(pcpool_pcpu_selftest);
 
+/* ---- CPU hotplug ---- */
+
+static enum cpuhp_state pcpool_pcpu_cpuhp;
+
+/*
+ * A dead CPU's magazines go to the depot, so its objects serve the other
+ * CPUs instead of waiting for it to come back; when it does, it starts
+ * with no magazine and refills from the depot.  Runs with the hotplug
+ * lock held, which keeps drains and counts (pcpool_pcpu_on_cpu()) away;
+ * the pools live from before this state is set up until after it is
+ * removed.  pcpool_pcpu_lock is not taken: a drain holding it may be
+ * waiting for the hotplug lock.
+ */
+static int pcpool_pcpu_cpu_dead_cb(unsigned int cpu)
+{
+	unsigned int mode, i;
+
+	for (mode = 0; mode < PCPOOL_PCPU_NR_MODES; mode++) {
+		struct pcpool_pcpu_pool *pool = READ_ONCE(pcpool_pcpu_pools[mode]);
+
+		if (!pool)
+			continue;
+		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++)
+			pcpool_pcpu_cpu_dead(pool->cache[i], cpu);
+	}
+	return 0;
+}
+
 int pcpool_pcpu_register(void)
 {
 	struct dentry *parent;
 	int ret;
 
-	ret = pcpool_pcpu_shrinker_register();
-	if (ret)
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "pcpool/pcpu:dead",
+					NULL, pcpool_pcpu_cpu_dead_cb);
+	if (ret < 0)
 		return ret;
+	pcpool_pcpu_cpuhp = ret;
+	ret = pcpool_pcpu_shrinker_register();
+	if (ret) {
+		cpuhp_remove_state_nocalls(pcpool_pcpu_cpuhp);
+		return ret;
+	}
 	parent = debugfs_lookup(KBUILD_MODNAME, NULL);
 	if (IS_ERR_OR_NULL(parent))
 		return 0;
@@ -1220,4 +1258,5 @@ void pcpool_pcpu_unregister(void)
 	debugfs_remove_recursive(pcpool_pcpu_dir);
 	pcpool_pcpu_dir = NULL;
 	pcpool_pcpu_shrinker_unregister();
+	cpuhp_remove_state_nocalls(pcpool_pcpu_cpuhp);
 }

@@ -125,6 +125,7 @@ struct pcpool_pcpu_cpu_stats {
 	u64 free_direct;	/* no magazine at all: straight to the chunk */
 	u64 zeroed_copies;	/* ZEROED: per-CPU copies written on free */
 	u64 verify_failures;	/* CONSTRUCTED + verify: bad state on free */
+	u64 dead_objs;		/* taken from the magazines when it went offline */
 };
 
 /*
@@ -281,6 +282,16 @@ static inline void pcpool_pcpu_free(struct pcpool_pcpu_cache *c,
  */
 unsigned long pcpool_pcpu_drain_cpu(struct pcpool_pcpu_cache *c,
 				    unsigned int cpu);
+/*
+ * CPU @cpu is dead (hotplug): nothing runs there, so its magazines are
+ * taken from here and go to the depot (their objects to the chunks when
+ * over budget), where the other CPUs find them.  When it comes back it
+ * starts with none, like a CPU that never allocated.  Returns objects
+ * moved.  Never sleeps, never allocates; the caller keeps
+ * pcpool_pcpu_on_cpu() away (the kernel's hotplug lock does).
+ */
+unsigned long pcpool_pcpu_cpu_dead(struct pcpool_pcpu_cache *c,
+				   unsigned int cpu);
 /*
  * Give back what is cached: every depot magazine (objects to their chunks,
  * the magazines freed), then every entirely free chunk.  With @drain_cpus,
