@@ -444,124 +444,57 @@ static void pcpool_pcpu_show_cache(struct seq_file *m, u32 backend_id)
 	pcpool_pcpu_show_hist(m, backend_id);
 }
 
-/* The ops take no context pointer: one small set of functions per cache. */
-
-static int pcpool_pcpu_raw_init(void)
-{
-	return pcpool_pcpu_pool_create(PCPOOL_BACKEND_PCPU_RAW, PCPOOL_PCPU_RAW);
+/*
+ * The ops take no context pointer, so each cache needs its own small set
+ * of functions; they differ only in the backend id and the mode.
+ */
+#define PCPOOL_PCPU_CACHE_OPS(lname, NAME)				\
+static int pcpool_pcpu_##lname##_init(void)				\
+{									\
+	return pcpool_pcpu_pool_create(PCPOOL_BACKEND_PCPU_##NAME,	\
+				       PCPOOL_PCPU_##NAME);		\
+}									\
+									\
+static void pcpool_pcpu_##lname##_exit(void)				\
+{									\
+	pcpool_pcpu_pool_teardown(PCPOOL_BACKEND_PCPU_##NAME,		\
+				  PCPOOL_PCPU_##NAME);			\
+}									\
+									\
+static int pcpool_pcpu_##lname##_alloc(unsigned int order,		\
+				       union pcpool_obj *obj)		\
+{									\
+	return pcpool_pcpu_cache_alloc(PCPOOL_BACKEND_PCPU_##NAME,	\
+				       pcpool_pcpu_order_shift(order),	\
+				       &obj->pcpu);			\
+}									\
+									\
+static void pcpool_pcpu_##lname##_free(union pcpool_obj obj,		\
+				       unsigned int order)		\
+{									\
+	pcpool_pcpu_cache_free(PCPOOL_BACKEND_PCPU_##NAME,		\
+			       pcpool_pcpu_order_shift(order), obj.pcpu);	\
+}									\
+									\
+static void pcpool_pcpu_##lname##_show(struct seq_file *m)		\
+{									\
+	pcpool_pcpu_show_cache(m, PCPOOL_BACKEND_PCPU_##NAME);		\
+}									\
+									\
+const struct pcpool_backend_ops pcpool_pcpu_##lname##_ops = {		\
+	.name		= "pcpu-" #lname,				\
+	.max_order	= PCPOOL_PCPU_MAX_SHIFT,			\
+	.pcpu		= true,						\
+	.init		= pcpool_pcpu_##lname##_init,			\
+	.exit		= pcpool_pcpu_##lname##_exit,			\
+	.alloc		= pcpool_pcpu_##lname##_alloc,			\
+	.free		= pcpool_pcpu_##lname##_free,			\
+	.show_counters	= pcpool_pcpu_##lname##_show,			\
 }
 
-static void pcpool_pcpu_raw_exit(void)
-{
-	pcpool_pcpu_pool_teardown(PCPOOL_BACKEND_PCPU_RAW, PCPOOL_PCPU_RAW);
-}
-
-static int pcpool_pcpu_raw_alloc(unsigned int order, union pcpool_obj *obj)
-{
-	return pcpool_pcpu_cache_alloc(PCPOOL_BACKEND_PCPU_RAW,
-				       pcpool_pcpu_order_shift(order),
-				       &obj->pcpu);
-}
-
-static void pcpool_pcpu_raw_free(union pcpool_obj obj, unsigned int order)
-{
-	pcpool_pcpu_cache_free(PCPOOL_BACKEND_PCPU_RAW,
-			       pcpool_pcpu_order_shift(order), obj.pcpu);
-}
-
-static void pcpool_pcpu_raw_show(struct seq_file *m)
-{
-	pcpool_pcpu_show_cache(m, PCPOOL_BACKEND_PCPU_RAW);
-}
-
-const struct pcpool_backend_ops pcpool_pcpu_raw_ops = {
-	.name		= "pcpu-raw",
-	.max_order	= PCPOOL_PCPU_MAX_SHIFT,
-	.pcpu		= true,
-	.init		= pcpool_pcpu_raw_init,
-	.exit		= pcpool_pcpu_raw_exit,
-	.alloc		= pcpool_pcpu_raw_alloc,
-	.free		= pcpool_pcpu_raw_free,
-	.show_counters	= pcpool_pcpu_raw_show,
-};
-
-static int pcpool_pcpu_zeroed_init(void)
-{
-	return pcpool_pcpu_pool_create(PCPOOL_BACKEND_PCPU_ZEROED, PCPOOL_PCPU_ZEROED);
-}
-
-static void pcpool_pcpu_zeroed_exit(void)
-{
-	pcpool_pcpu_pool_teardown(PCPOOL_BACKEND_PCPU_ZEROED, PCPOOL_PCPU_ZEROED);
-}
-
-static int pcpool_pcpu_zeroed_alloc(unsigned int order, union pcpool_obj *obj)
-{
-	return pcpool_pcpu_cache_alloc(PCPOOL_BACKEND_PCPU_ZEROED,
-				       pcpool_pcpu_order_shift(order),
-				       &obj->pcpu);
-}
-
-static void pcpool_pcpu_zeroed_free(union pcpool_obj obj, unsigned int order)
-{
-	pcpool_pcpu_cache_free(PCPOOL_BACKEND_PCPU_ZEROED,
-			       pcpool_pcpu_order_shift(order), obj.pcpu);
-}
-
-static void pcpool_pcpu_zeroed_show(struct seq_file *m)
-{
-	pcpool_pcpu_show_cache(m, PCPOOL_BACKEND_PCPU_ZEROED);
-}
-
-const struct pcpool_backend_ops pcpool_pcpu_zeroed_ops = {
-	.name		= "pcpu-zeroed",
-	.max_order	= PCPOOL_PCPU_MAX_SHIFT,
-	.pcpu		= true,
-	.init		= pcpool_pcpu_zeroed_init,
-	.exit		= pcpool_pcpu_zeroed_exit,
-	.alloc		= pcpool_pcpu_zeroed_alloc,
-	.free		= pcpool_pcpu_zeroed_free,
-	.show_counters	= pcpool_pcpu_zeroed_show,
-};
-
-static int pcpool_pcpu_constructed_init(void)
-{
-	return pcpool_pcpu_pool_create(PCPOOL_BACKEND_PCPU_CONSTRUCTED, PCPOOL_PCPU_CONSTRUCTED);
-}
-
-static void pcpool_pcpu_constructed_exit(void)
-{
-	pcpool_pcpu_pool_teardown(PCPOOL_BACKEND_PCPU_CONSTRUCTED, PCPOOL_PCPU_CONSTRUCTED);
-}
-
-static int pcpool_pcpu_constructed_alloc(unsigned int order, union pcpool_obj *obj)
-{
-	return pcpool_pcpu_cache_alloc(PCPOOL_BACKEND_PCPU_CONSTRUCTED,
-				       pcpool_pcpu_order_shift(order),
-				       &obj->pcpu);
-}
-
-static void pcpool_pcpu_constructed_free(union pcpool_obj obj, unsigned int order)
-{
-	pcpool_pcpu_cache_free(PCPOOL_BACKEND_PCPU_CONSTRUCTED,
-			       pcpool_pcpu_order_shift(order), obj.pcpu);
-}
-
-static void pcpool_pcpu_constructed_show(struct seq_file *m)
-{
-	pcpool_pcpu_show_cache(m, PCPOOL_BACKEND_PCPU_CONSTRUCTED);
-}
-
-const struct pcpool_backend_ops pcpool_pcpu_constructed_ops = {
-	.name		= "pcpu-constructed",
-	.max_order	= PCPOOL_PCPU_MAX_SHIFT,
-	.pcpu		= true,
-	.init		= pcpool_pcpu_constructed_init,
-	.exit		= pcpool_pcpu_constructed_exit,
-	.alloc		= pcpool_pcpu_constructed_alloc,
-	.free		= pcpool_pcpu_constructed_free,
-	.show_counters	= pcpool_pcpu_constructed_show,
-};
+PCPOOL_PCPU_CACHE_OPS(raw, RAW);
+PCPOOL_PCPU_CACHE_OPS(zeroed, ZEROED);
+PCPOOL_PCPU_CACHE_OPS(constructed, CONSTRUCTED);
 
 /* ---- workloads ---- */
 
@@ -837,18 +770,27 @@ int pcpool_pcpu_cmd_run(struct pcpool_session *s, struct pcpool_backend *b,
 
 /* ---- shrinker ---- */
 
+#define PCPOOL_PCPU_NR_CACHES	(PCPOOL_PCPU_NR_MODES * PCPOOL_PCPU_NR_CLASSES)
+
+/* Cache @k of all pools' caches (0 .. NR_CACHES - 1); NULL: no such pool. */
+static struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k)
+{
+	struct pcpool_pcpu_pool *pool =
+		READ_ONCE(pcpool_pcpu_pools[k / PCPOOL_PCPU_NR_CLASSES]);
+
+	return pool ? pool->cache[k % PCPOOL_PCPU_NR_CLASSES] : NULL;
+}
+
 static unsigned long pcpool_pcpu_reclaimable(void)
 {
+	struct pcpool_pcpu_cache *c;
 	unsigned long chunks = 0;
-	unsigned int mode, i;
+	unsigned int k;
 
-	for (mode = 0; mode < PCPOOL_PCPU_NR_MODES; mode++) {
-		struct pcpool_pcpu_pool *pool = READ_ONCE(pcpool_pcpu_pools[mode]);
-
-		if (!pool)
-			continue;
-		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++)
-			chunks += pcpool_pcpu_shrink_count(pool->cache[i]);
+	for (k = 0; k < PCPOOL_PCPU_NR_CACHES; k++) {
+		c = pcpool_pcpu_cache_nr(k);
+		if (c)
+			chunks += pcpool_pcpu_shrink_count(c);
 	}
 	return chunks * pcpool_nr_possible_cpus;
 }
@@ -856,21 +798,19 @@ static unsigned long pcpool_pcpu_reclaimable(void)
 /* Give back up to @want pages (0: all).  pcpool_pcpu_lock held. */
 static unsigned long pcpool_pcpu_reclaim(unsigned long want, bool drain_cpus)
 {
+	struct pcpool_pcpu_cache *c;
 	unsigned long pages = 0;
-	unsigned int mode, i;
+	unsigned int k;
 
 	lockdep_assert_held(&pcpool_pcpu_lock);
-	for (mode = 0; mode < PCPOOL_PCPU_NR_MODES; mode++) {
-		struct pcpool_pcpu_pool *pool = pcpool_pcpu_pools[mode];
-
-		if (!pool)
+	for (k = 0; k < PCPOOL_PCPU_NR_CACHES; k++) {
+		c = pcpool_pcpu_cache_nr(k);
+		if (!c)
 			continue;
-		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++) {
-			pages += pcpool_pcpu_shrink(pool->cache[i], drain_cpus) *
-				 pcpool_nr_possible_cpus;
-			if (want && pages >= want)
-				return pages;
-		}
+		pages += pcpool_pcpu_shrink(c, drain_cpus) *
+			 pcpool_nr_possible_cpus;
+		if (want && pages >= want)
+			break;
 	}
 	return pages;
 }
@@ -1207,15 +1147,13 @@ static enum cpuhp_state pcpool_pcpu_cpuhp;
  */
 static int pcpool_pcpu_cpu_dead_cb(unsigned int cpu)
 {
-	unsigned int mode, i;
+	struct pcpool_pcpu_cache *c;
+	unsigned int k;
 
-	for (mode = 0; mode < PCPOOL_PCPU_NR_MODES; mode++) {
-		struct pcpool_pcpu_pool *pool = READ_ONCE(pcpool_pcpu_pools[mode]);
-
-		if (!pool)
-			continue;
-		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++)
-			pcpool_pcpu_cpu_dead(pool->cache[i], cpu);
+	for (k = 0; k < PCPOOL_PCPU_NR_CACHES; k++) {
+		c = pcpool_pcpu_cache_nr(k);
+		if (c)
+			pcpool_pcpu_cpu_dead(c, cpu);
 	}
 	return 0;
 }
