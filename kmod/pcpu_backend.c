@@ -47,9 +47,14 @@
 
 unsigned int pcpool_nr_possible_cpus;
 
+static void pcpool_pcpu_budget_reclaim(struct pcpool_pcpu_budget *budget,
+				       struct pcpool_pcpu_cache *grower,
+				       unsigned long bytes);
+
 static struct pcpool_pcpu_budget pcpool_pcpu_budget = {
 	.cached = ATOMIC_LONG_INIT(0),
 	.max = 32UL << 20,
+	.reclaim = pcpool_pcpu_budget_reclaim,
 };
 
 /*
@@ -72,7 +77,12 @@ static u64 pcpool_pcpu_shrink_pages;
 
 /* ---- module parameters ---- */
 
-static unsigned long pcpu_max_cached_kb = 32UL << 10;
+/* At least this much, else 1/16 of RAM: see pcpool_pcpu_default_budget(). */
+#define PCPOOL_PCPU_MAX_CACHED_MIN_KB	(32UL << 10)
+#define PCPOOL_PCPU_MAX_CACHED_RAM_DIV	16
+
+static unsigned long pcpu_max_cached_kb = PCPOOL_PCPU_MAX_CACHED_MIN_KB;
+static bool pcpu_max_cached_given;
 
 static int pcpu_max_cached_set(const char *val, const struct kernel_param *kp)
 {
@@ -81,6 +91,7 @@ static int pcpu_max_cached_set(const char *val, const struct kernel_param *kp)
 
 	if (ret)
 		return ret;
+	WRITE_ONCE(pcpu_max_cached_given, true);
 	WRITE_ONCE(pcpu_max_cached_kb, kb);
 	WRITE_ONCE(pcpool_pcpu_budget.max,
 		   kb > ULONG_MAX >> 10 ? ULONG_MAX : kb << 10);
@@ -95,7 +106,7 @@ static const struct kernel_param_ops pcpu_max_cached_ops = {
 module_param_cb(pcpu_max_cached_kb, &pcpu_max_cached_ops,
 		&pcpu_max_cached_kb, 0644);
 MODULE_PARM_DESC(pcpu_max_cached_kb,
-		 "Per-CPU caches: KiB (all CPUs' copies) of free objects kept in depots and chunks, shared by all caches; above it memory goes back to alloc_percpu at once (default 32768)");
+		 "Per-CPU caches: KiB (all CPUs' copies) of free objects kept in depots and chunks, shared by all caches; above it memory goes back to alloc_percpu at once (default: 1/16 of RAM, at least 32768)");
 
 static bool pcpu_verify;
 
@@ -1132,6 +1143,58 @@ static int pcpool_pcpu_selftest_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(pcpool_pcpu_selftest);
 
+/*
+ * A cache that must grow by @bytes the bound has no room for first makes
+ * the other pools (backends) give back all they keep free: depot
+ * magazines and free chunks.  Without it an idle pool that filled the
+ * shared budget kept it, and every other pool gave each chunk back to
+ * alloc_percpu() as soon as it was free, to obtain it again on the next
+ * burst.  The grower's own pool is left alone: its other classes' free
+ * objects are what it reuses next.  Per-CPU magazines are not touched
+ * (no cross-CPU work).  Serialized with the shrinker and drains, and
+ * skipped while one runs.
+ */
+static void pcpool_pcpu_budget_reclaim(struct pcpool_pcpu_budget *budget,
+				       struct pcpool_pcpu_cache *grower,
+				       unsigned long bytes)
+{
+	struct pcpool_pcpu_pool *pool;
+	unsigned int mode, i;
+
+	if (!mutex_trylock(&pcpool_pcpu_lock))
+		return;
+	for (mode = 0; mode < PCPOOL_PCPU_NR_MODES; mode++) {
+		pool = pcpool_pcpu_pools[mode];
+		if (!pool || pcpool_pcpu_pool_cache(pool, grower->shift) == grower)
+			continue;
+		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++)
+			pcpool_pcpu_shrink(pool->cache[i], false);
+		if ((unsigned long)atomic_long_read(&budget->cached) + bytes <=
+		    READ_ONCE(budget->max))
+			break;
+	}
+	mutex_unlock(&pcpool_pcpu_lock);
+}
+
+/*
+ * Unless given, the bound is 1/16 of RAM (at least 32 MiB): per-CPU memory
+ * scales with the CPU count, and a bound that does not makes a working
+ * set that fits at 2 CPUs thrash (a chunk obtained and given back per
+ * burst) at 8.  The shrinker gives it back under memory pressure.
+ */
+static void pcpool_pcpu_default_budget(void)
+{
+	unsigned long kb;
+
+	if (READ_ONCE(pcpu_max_cached_given))
+		return;
+	kb = (totalram_pages() << (PAGE_SHIFT - 10)) /
+	     PCPOOL_PCPU_MAX_CACHED_RAM_DIV;
+	kb = max(kb, PCPOOL_PCPU_MAX_CACHED_MIN_KB);
+	WRITE_ONCE(pcpu_max_cached_kb, kb);
+	WRITE_ONCE(pcpool_pcpu_budget.max, kb << 10);
+}
+
 /* ---- CPU hotplug ---- */
 
 static enum cpuhp_state pcpool_pcpu_cpuhp;
@@ -1163,6 +1226,7 @@ int pcpool_pcpu_register(void)
 	struct dentry *parent;
 	int ret;
 
+	pcpool_pcpu_default_budget();
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "pcpool/pcpu:dead",
 					NULL, pcpool_pcpu_cpu_dead_cb);
 	if (ret < 0)

@@ -247,6 +247,8 @@ static int pcpu_grow(struct pcpool_pcpu_cache *c, void __percpu **objs,
 	unsigned int i, n;
 
 	might_sleep();
+	if (c->budget->reclaim && pcpu_over_budget(c, c->per_chunk * c->obj_bytes))
+		c->budget->reclaim(c->budget, c, c->per_chunk * c->obj_bytes);
 	ch = c->src.meta_alloc(c->src.ctx, pcpu_chunk_meta_size(c));
 	if (!ch)
 		goto fail;

@@ -71,9 +71,21 @@ struct pcpool_pcpu_source {
  * pinned by chunks that still have an object in use is not reclaimable
  * and can keep @cached above @max.
  */
+struct pcpool_pcpu_cache;
+
 struct pcpool_pcpu_budget {
 	atomic_long_t cached;
 	unsigned long max;		/* bytes; READ_ONCE, may change any time */
+	/*
+	 * Optional.  A cache about to grow by @bytes that the budget has no
+	 * room for calls it first, so that the free memory other caches keep
+	 * (idle ones, typically) goes back and this one may keep what it
+	 * frees later: without it the first cache to fill the budget keeps
+	 * it, and every other one gives each chunk back as soon as it is
+	 * free.  May sleep; no cache lock is held.  @grower is the caller.
+	 */
+	void (*reclaim)(struct pcpool_pcpu_budget *budget,
+			struct pcpool_pcpu_cache *grower, unsigned long bytes);
 };
 
 struct pcpool_pcpu_cache_config {
