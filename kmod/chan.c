@@ -40,10 +40,10 @@ unsigned long pcpool_chan_release(struct pcpool_channel *ch)
 
 	while (ch->fill) {
 		struct pcpool_chan_entry *e = &ch->ring[ch->head];
+		struct pcpool_backend *b = pcpool_backend_get(e->backend);
 
-		pcpool_obj_free(pcpool_backend_get(e->backend), e->obj,
-				e->order);
-		pages += pcpool_block_pages(e->order);
+		pcpool_obj_free(b, e->obj, e->order);
+		pages += pcpool_obj_pages(b, e->order);
 		ch->head = ch->head + 1 == ch->cap ? 0 : ch->head + 1;
 		ch->fill--;
 		if (!(ch->fill % PCPOOL_CHAN_YIELD))
@@ -112,7 +112,8 @@ static int pcpool_chan_alloc(struct pcpool_session *s,
 	spin_unlock(&ch->lock);
 	if (!want)
 		return 0;
-	per = pcpool_block_pages(c->order);
+	/* a per-CPU object costs its bytes on every CPU, not 2^order pages */
+	per = pcpool_obj_pages(b, c->order);
 	ret = pcpool_charge(s, want * per);
 	if (ret)
 		return ret;
@@ -186,9 +187,11 @@ static int pcpool_chan_free(struct pcpool_session *s,
 			break;
 
 		for (j = 0; j < n; j++) {
-			pcpool_obj_free(pcpool_backend_get(buf[j].backend),
-					buf[j].obj, buf[j].order);
-			pages += pcpool_block_pages(buf[j].order);
+			struct pcpool_backend *b =
+				pcpool_backend_get(buf[j].backend);
+
+			pcpool_obj_free(b, buf[j].obj, buf[j].order);
+			pages += pcpool_obj_pages(b, buf[j].order);
 		}
 		done += n;
 		since += n;

@@ -18,6 +18,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
@@ -46,9 +47,14 @@
 
 unsigned int pcpool_nr_possible_cpus;
 
+static void pcpool_pcpu_budget_reclaim(struct pcpool_pcpu_budget *budget,
+				       struct pcpool_pcpu_cache *grower,
+				       unsigned long bytes);
+
 static struct pcpool_pcpu_budget pcpool_pcpu_budget = {
 	.cached = ATOMIC_LONG_INIT(0),
 	.max = 32UL << 20,
+	.reclaim = pcpool_pcpu_budget_reclaim,
 };
 
 /*
@@ -71,7 +77,12 @@ static u64 pcpool_pcpu_shrink_pages;
 
 /* ---- module parameters ---- */
 
-static unsigned long pcpu_max_cached_kb = 32UL << 10;
+/* At least this much, else 1/16 of RAM: see pcpool_pcpu_default_budget(). */
+#define PCPOOL_PCPU_MAX_CACHED_MIN_KB	(32UL << 10)
+#define PCPOOL_PCPU_MAX_CACHED_RAM_DIV	16
+
+static unsigned long pcpu_max_cached_kb = PCPOOL_PCPU_MAX_CACHED_MIN_KB;
+static bool pcpu_max_cached_given;
 
 static int pcpu_max_cached_set(const char *val, const struct kernel_param *kp)
 {
@@ -80,6 +91,7 @@ static int pcpu_max_cached_set(const char *val, const struct kernel_param *kp)
 
 	if (ret)
 		return ret;
+	WRITE_ONCE(pcpu_max_cached_given, true);
 	WRITE_ONCE(pcpu_max_cached_kb, kb);
 	WRITE_ONCE(pcpool_pcpu_budget.max,
 		   kb > ULONG_MAX >> 10 ? ULONG_MAX : kb << 10);
@@ -94,7 +106,7 @@ static const struct kernel_param_ops pcpu_max_cached_ops = {
 module_param_cb(pcpu_max_cached_kb, &pcpu_max_cached_ops,
 		&pcpu_max_cached_kb, 0644);
 MODULE_PARM_DESC(pcpu_max_cached_kb,
-		 "Per-CPU caches: KiB (all CPUs' copies) of free objects kept in depots and chunks, shared by all caches; above it memory goes back to alloc_percpu at once (default 32768)");
+		 "Per-CPU caches: KiB (all CPUs' copies) of free objects kept in depots and chunks, shared by all caches; above it memory goes back to alloc_percpu at once (default: 1/16 of RAM, at least 32768)");
 
 static bool pcpu_verify;
 
@@ -383,6 +395,7 @@ static void pcpool_pcpu_show_cache(struct seq_file *m, u32 backend_id)
 		sum.st.free_direct += t.st.free_direct;
 		sum.st.zeroed_copies += t.st.zeroed_copies;
 		sum.st.verify_failures += t.st.verify_failures;
+		sum.st.dead_objs += t.st.dead_objs;
 		sum.depot_full_get += t.depot_full_get;
 		sum.depot_full_put += t.depot_full_put;
 		sum.depot_empty_get += t.depot_empty_get;
@@ -438,127 +451,61 @@ static void pcpool_pcpu_show_cache(struct seq_file *m, u32 backend_id)
 	seq_printf(m, "zeroed_copies %llu\n", sum.st.zeroed_copies);
 	seq_printf(m, "verify_failures %llu\n", sum.st.verify_failures);
 	seq_printf(m, "bad_frees %llu\n", sum.bad_frees);
+	seq_printf(m, "cpu_dead_objs %llu\n", sum.st.dead_objs);
 	pcpool_pcpu_show_hist(m, backend_id);
 }
 
-/* The ops take no context pointer: one small set of functions per cache. */
-
-static int pcpool_pcpu_raw_init(void)
-{
-	return pcpool_pcpu_pool_create(PCPOOL_BACKEND_PCPU_RAW, PCPOOL_PCPU_RAW);
+/*
+ * The ops take no context pointer, so each cache needs its own small set
+ * of functions; they differ only in the backend id and the mode.
+ */
+#define PCPOOL_PCPU_CACHE_OPS(lname, NAME)				\
+static int pcpool_pcpu_##lname##_init(void)				\
+{									\
+	return pcpool_pcpu_pool_create(PCPOOL_BACKEND_PCPU_##NAME,	\
+				       PCPOOL_PCPU_##NAME);		\
+}									\
+									\
+static void pcpool_pcpu_##lname##_exit(void)				\
+{									\
+	pcpool_pcpu_pool_teardown(PCPOOL_BACKEND_PCPU_##NAME,		\
+				  PCPOOL_PCPU_##NAME);			\
+}									\
+									\
+static int pcpool_pcpu_##lname##_alloc(unsigned int order,		\
+				       union pcpool_obj *obj)		\
+{									\
+	return pcpool_pcpu_cache_alloc(PCPOOL_BACKEND_PCPU_##NAME,	\
+				       pcpool_pcpu_order_shift(order),	\
+				       &obj->pcpu);			\
+}									\
+									\
+static void pcpool_pcpu_##lname##_free(union pcpool_obj obj,		\
+				       unsigned int order)		\
+{									\
+	pcpool_pcpu_cache_free(PCPOOL_BACKEND_PCPU_##NAME,		\
+			       pcpool_pcpu_order_shift(order), obj.pcpu);	\
+}									\
+									\
+static void pcpool_pcpu_##lname##_show(struct seq_file *m)		\
+{									\
+	pcpool_pcpu_show_cache(m, PCPOOL_BACKEND_PCPU_##NAME);		\
+}									\
+									\
+const struct pcpool_backend_ops pcpool_pcpu_##lname##_ops = {		\
+	.name		= "pcpu-" #lname,				\
+	.max_order	= PCPOOL_PCPU_MAX_SHIFT,			\
+	.pcpu		= true,						\
+	.init		= pcpool_pcpu_##lname##_init,			\
+	.exit		= pcpool_pcpu_##lname##_exit,			\
+	.alloc		= pcpool_pcpu_##lname##_alloc,			\
+	.free		= pcpool_pcpu_##lname##_free,			\
+	.show_counters	= pcpool_pcpu_##lname##_show,			\
 }
 
-static void pcpool_pcpu_raw_exit(void)
-{
-	pcpool_pcpu_pool_teardown(PCPOOL_BACKEND_PCPU_RAW, PCPOOL_PCPU_RAW);
-}
-
-static int pcpool_pcpu_raw_alloc(unsigned int order, union pcpool_obj *obj)
-{
-	return pcpool_pcpu_cache_alloc(PCPOOL_BACKEND_PCPU_RAW,
-				       pcpool_pcpu_order_shift(order),
-				       &obj->pcpu);
-}
-
-static void pcpool_pcpu_raw_free(union pcpool_obj obj, unsigned int order)
-{
-	pcpool_pcpu_cache_free(PCPOOL_BACKEND_PCPU_RAW,
-			       pcpool_pcpu_order_shift(order), obj.pcpu);
-}
-
-static void pcpool_pcpu_raw_show(struct seq_file *m)
-{
-	pcpool_pcpu_show_cache(m, PCPOOL_BACKEND_PCPU_RAW);
-}
-
-const struct pcpool_backend_ops pcpool_pcpu_raw_ops = {
-	.name		= "pcpu-raw",
-	.max_order	= PCPOOL_PCPU_MAX_SHIFT,
-	.pcpu		= true,
-	.init		= pcpool_pcpu_raw_init,
-	.exit		= pcpool_pcpu_raw_exit,
-	.alloc		= pcpool_pcpu_raw_alloc,
-	.free		= pcpool_pcpu_raw_free,
-	.show_counters	= pcpool_pcpu_raw_show,
-};
-
-static int pcpool_pcpu_zeroed_init(void)
-{
-	return pcpool_pcpu_pool_create(PCPOOL_BACKEND_PCPU_ZEROED, PCPOOL_PCPU_ZEROED);
-}
-
-static void pcpool_pcpu_zeroed_exit(void)
-{
-	pcpool_pcpu_pool_teardown(PCPOOL_BACKEND_PCPU_ZEROED, PCPOOL_PCPU_ZEROED);
-}
-
-static int pcpool_pcpu_zeroed_alloc(unsigned int order, union pcpool_obj *obj)
-{
-	return pcpool_pcpu_cache_alloc(PCPOOL_BACKEND_PCPU_ZEROED,
-				       pcpool_pcpu_order_shift(order),
-				       &obj->pcpu);
-}
-
-static void pcpool_pcpu_zeroed_free(union pcpool_obj obj, unsigned int order)
-{
-	pcpool_pcpu_cache_free(PCPOOL_BACKEND_PCPU_ZEROED,
-			       pcpool_pcpu_order_shift(order), obj.pcpu);
-}
-
-static void pcpool_pcpu_zeroed_show(struct seq_file *m)
-{
-	pcpool_pcpu_show_cache(m, PCPOOL_BACKEND_PCPU_ZEROED);
-}
-
-const struct pcpool_backend_ops pcpool_pcpu_zeroed_ops = {
-	.name		= "pcpu-zeroed",
-	.max_order	= PCPOOL_PCPU_MAX_SHIFT,
-	.pcpu		= true,
-	.init		= pcpool_pcpu_zeroed_init,
-	.exit		= pcpool_pcpu_zeroed_exit,
-	.alloc		= pcpool_pcpu_zeroed_alloc,
-	.free		= pcpool_pcpu_zeroed_free,
-	.show_counters	= pcpool_pcpu_zeroed_show,
-};
-
-static int pcpool_pcpu_constructed_init(void)
-{
-	return pcpool_pcpu_pool_create(PCPOOL_BACKEND_PCPU_CONSTRUCTED, PCPOOL_PCPU_CONSTRUCTED);
-}
-
-static void pcpool_pcpu_constructed_exit(void)
-{
-	pcpool_pcpu_pool_teardown(PCPOOL_BACKEND_PCPU_CONSTRUCTED, PCPOOL_PCPU_CONSTRUCTED);
-}
-
-static int pcpool_pcpu_constructed_alloc(unsigned int order, union pcpool_obj *obj)
-{
-	return pcpool_pcpu_cache_alloc(PCPOOL_BACKEND_PCPU_CONSTRUCTED,
-				       pcpool_pcpu_order_shift(order),
-				       &obj->pcpu);
-}
-
-static void pcpool_pcpu_constructed_free(union pcpool_obj obj, unsigned int order)
-{
-	pcpool_pcpu_cache_free(PCPOOL_BACKEND_PCPU_CONSTRUCTED,
-			       pcpool_pcpu_order_shift(order), obj.pcpu);
-}
-
-static void pcpool_pcpu_constructed_show(struct seq_file *m)
-{
-	pcpool_pcpu_show_cache(m, PCPOOL_BACKEND_PCPU_CONSTRUCTED);
-}
-
-const struct pcpool_backend_ops pcpool_pcpu_constructed_ops = {
-	.name		= "pcpu-constructed",
-	.max_order	= PCPOOL_PCPU_MAX_SHIFT,
-	.pcpu		= true,
-	.init		= pcpool_pcpu_constructed_init,
-	.exit		= pcpool_pcpu_constructed_exit,
-	.alloc		= pcpool_pcpu_constructed_alloc,
-	.free		= pcpool_pcpu_constructed_free,
-	.show_counters	= pcpool_pcpu_constructed_show,
-};
+PCPOOL_PCPU_CACHE_OPS(raw, RAW);
+PCPOOL_PCPU_CACHE_OPS(zeroed, ZEROED);
+PCPOOL_PCPU_CACHE_OPS(constructed, CONSTRUCTED);
 
 /* ---- workloads ---- */
 
@@ -834,18 +781,27 @@ int pcpool_pcpu_cmd_run(struct pcpool_session *s, struct pcpool_backend *b,
 
 /* ---- shrinker ---- */
 
+#define PCPOOL_PCPU_NR_CACHES	(PCPOOL_PCPU_NR_MODES * PCPOOL_PCPU_NR_CLASSES)
+
+/* Cache @k of all pools' caches (0 .. NR_CACHES - 1); NULL: no such pool. */
+static struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k)
+{
+	struct pcpool_pcpu_pool *pool =
+		READ_ONCE(pcpool_pcpu_pools[k / PCPOOL_PCPU_NR_CLASSES]);
+
+	return pool ? pool->cache[k % PCPOOL_PCPU_NR_CLASSES] : NULL;
+}
+
 static unsigned long pcpool_pcpu_reclaimable(void)
 {
+	struct pcpool_pcpu_cache *c;
 	unsigned long chunks = 0;
-	unsigned int mode, i;
+	unsigned int k;
 
-	for (mode = 0; mode < PCPOOL_PCPU_NR_MODES; mode++) {
-		struct pcpool_pcpu_pool *pool = READ_ONCE(pcpool_pcpu_pools[mode]);
-
-		if (!pool)
-			continue;
-		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++)
-			chunks += pcpool_pcpu_shrink_count(pool->cache[i]);
+	for (k = 0; k < PCPOOL_PCPU_NR_CACHES; k++) {
+		c = pcpool_pcpu_cache_nr(k);
+		if (c)
+			chunks += pcpool_pcpu_shrink_count(c);
 	}
 	return chunks * pcpool_nr_possible_cpus;
 }
@@ -853,21 +809,19 @@ static unsigned long pcpool_pcpu_reclaimable(void)
 /* Give back up to @want pages (0: all).  pcpool_pcpu_lock held. */
 static unsigned long pcpool_pcpu_reclaim(unsigned long want, bool drain_cpus)
 {
+	struct pcpool_pcpu_cache *c;
 	unsigned long pages = 0;
-	unsigned int mode, i;
+	unsigned int k;
 
 	lockdep_assert_held(&pcpool_pcpu_lock);
-	for (mode = 0; mode < PCPOOL_PCPU_NR_MODES; mode++) {
-		struct pcpool_pcpu_pool *pool = pcpool_pcpu_pools[mode];
-
-		if (!pool)
+	for (k = 0; k < PCPOOL_PCPU_NR_CACHES; k++) {
+		c = pcpool_pcpu_cache_nr(k);
+		if (!c)
 			continue;
-		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++) {
-			pages += pcpool_pcpu_shrink(pool->cache[i], drain_cpus) *
-				 pcpool_nr_possible_cpus;
-			if (want && pages >= want)
-				return pages;
-		}
+		pages += pcpool_pcpu_shrink(c, drain_cpus) *
+			 pcpool_nr_possible_cpus;
+		if (want && pages >= want)
+			break;
 	}
 	return pages;
 }
@@ -1189,14 +1143,100 @@ static int pcpool_pcpu_selftest_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(pcpool_pcpu_selftest);
 
+/*
+ * A cache that must grow by @bytes the bound has no room for first makes
+ * the other pools (backends) give back all they keep free: depot
+ * magazines and free chunks.  Without it an idle pool that filled the
+ * shared budget kept it, and every other pool gave each chunk back to
+ * alloc_percpu() as soon as it was free, to obtain it again on the next
+ * burst.  The grower's own pool is left alone: its other classes' free
+ * objects are what it reuses next.  Per-CPU magazines are not touched
+ * (no cross-CPU work).  Serialized with the shrinker and drains, and
+ * skipped while one runs.
+ */
+static void pcpool_pcpu_budget_reclaim(struct pcpool_pcpu_budget *budget,
+				       struct pcpool_pcpu_cache *grower,
+				       unsigned long bytes)
+{
+	struct pcpool_pcpu_pool *pool;
+	unsigned int mode, i;
+
+	if (!mutex_trylock(&pcpool_pcpu_lock))
+		return;
+	for (mode = 0; mode < PCPOOL_PCPU_NR_MODES; mode++) {
+		pool = pcpool_pcpu_pools[mode];
+		if (!pool || pcpool_pcpu_pool_cache(pool, grower->shift) == grower)
+			continue;
+		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++)
+			pcpool_pcpu_shrink(pool->cache[i], false);
+		if ((unsigned long)atomic_long_read(&budget->cached) + bytes <=
+		    READ_ONCE(budget->max))
+			break;
+	}
+	mutex_unlock(&pcpool_pcpu_lock);
+}
+
+/*
+ * Unless given, the bound is 1/16 of RAM (at least 32 MiB): per-CPU memory
+ * scales with the CPU count, and a bound that does not makes a working
+ * set that fits at 2 CPUs thrash (a chunk obtained and given back per
+ * burst) at 8.  The shrinker gives it back under memory pressure.
+ */
+static void pcpool_pcpu_default_budget(void)
+{
+	unsigned long kb;
+
+	if (READ_ONCE(pcpu_max_cached_given))
+		return;
+	kb = (totalram_pages() << (PAGE_SHIFT - 10)) /
+	     PCPOOL_PCPU_MAX_CACHED_RAM_DIV;
+	kb = max(kb, PCPOOL_PCPU_MAX_CACHED_MIN_KB);
+	WRITE_ONCE(pcpu_max_cached_kb, kb);
+	WRITE_ONCE(pcpool_pcpu_budget.max, kb << 10);
+}
+
+/* ---- CPU hotplug ---- */
+
+static enum cpuhp_state pcpool_pcpu_cpuhp;
+
+/*
+ * A dead CPU's magazines go to the depot, so its objects serve the other
+ * CPUs instead of waiting for it to come back; when it does, it starts
+ * with no magazine and refills from the depot.  Runs with the hotplug
+ * lock held, which keeps drains and counts (pcpool_pcpu_on_cpu()) away;
+ * the pools live from before this state is set up until after it is
+ * removed.  pcpool_pcpu_lock is not taken: a drain holding it may be
+ * waiting for the hotplug lock.
+ */
+static int pcpool_pcpu_cpu_dead_cb(unsigned int cpu)
+{
+	struct pcpool_pcpu_cache *c;
+	unsigned int k;
+
+	for (k = 0; k < PCPOOL_PCPU_NR_CACHES; k++) {
+		c = pcpool_pcpu_cache_nr(k);
+		if (c)
+			pcpool_pcpu_cpu_dead(c, cpu);
+	}
+	return 0;
+}
+
 int pcpool_pcpu_register(void)
 {
 	struct dentry *parent;
 	int ret;
 
-	ret = pcpool_pcpu_shrinker_register();
-	if (ret)
+	pcpool_pcpu_default_budget();
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "pcpool/pcpu:dead",
+					NULL, pcpool_pcpu_cpu_dead_cb);
+	if (ret < 0)
 		return ret;
+	pcpool_pcpu_cpuhp = ret;
+	ret = pcpool_pcpu_shrinker_register();
+	if (ret) {
+		cpuhp_remove_state_nocalls(pcpool_pcpu_cpuhp);
+		return ret;
+	}
 	parent = debugfs_lookup(KBUILD_MODNAME, NULL);
 	if (IS_ERR_OR_NULL(parent))
 		return 0;
@@ -1220,4 +1260,5 @@ void pcpool_pcpu_unregister(void)
 	debugfs_remove_recursive(pcpool_pcpu_dir);
 	pcpool_pcpu_dir = NULL;
 	pcpool_pcpu_shrinker_unregister();
+	cpuhp_remove_state_nocalls(pcpool_pcpu_cpuhp);
 }

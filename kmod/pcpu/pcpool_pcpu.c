@@ -247,6 +247,8 @@ static int pcpu_grow(struct pcpool_pcpu_cache *c, void __percpu **objs,
 	unsigned int i, n;
 
 	might_sleep();
+	if (c->budget->reclaim && pcpu_over_budget(c, c->per_chunk * c->obj_bytes))
+		c->budget->reclaim(c->budget, c, c->per_chunk * c->obj_bytes);
 	ch = c->src.meta_alloc(c->src.ctx, pcpu_chunk_meta_size(c));
 	if (!ch)
 		goto fail;
@@ -825,6 +827,29 @@ unsigned long pcpool_pcpu_drain_cpu(struct pcpool_pcpu_cache *c,
 	return moved;
 }
 
+unsigned long pcpool_pcpu_cpu_dead(struct pcpool_pcpu_cache *c,
+				   unsigned int cpu)
+{
+	struct pcpu_on_cpu_arg a = { .c = c, .cpu = cpu };
+	unsigned long moved;
+	unsigned int i;
+
+	if (WARN_ON_ONCE(cpu >= c->nr_cpus) || !pcpu_cpu_holds(c, cpu))
+		return 0;
+	/* no pcpool_pcpu_on_cpu(): the CPU is gone, and hotplug is held */
+	pcpu_detach_fn(&a);
+	moved = (a.mags[0] ? a.mags[0]->nr : 0) +
+		(a.mags[1] ? a.mags[1]->nr : 0);
+	/* the dead CPU's own slot: nobody else writes it */
+	pcpool_pcpu_pin_cpu(cpu);
+	pcpool_pcpu_stat_add(&c->cpu[cpu].st.dead_objs, moved);
+	pcpool_pcpu_unpin_cpu(cpu);
+	for (i = 0; i < 2; i++)
+		if (a.mags[i])
+			pcpu_depot_put(c, a.mags[i]);
+	return moved;
+}
+
 unsigned long pcpool_pcpu_shrink(struct pcpool_pcpu_cache *c, bool drain_cpus)
 {
 	struct pcpool_pcpu_chunk *victims;
@@ -933,6 +958,7 @@ void pcpool_pcpu_get_totals(struct pcpool_pcpu_cache *c,
 		t->st.free_direct += READ_ONCE(s->free_direct);
 		t->st.zeroed_copies += READ_ONCE(s->zeroed_copies);
 		t->st.verify_failures += READ_ONCE(s->verify_failures);
+		t->st.dead_objs += READ_ONCE(s->dead_objs);
 		/* only the CPU itself may look into its magazines */
 		if (pcpu_cpu_holds(c, cpu)) {
 			struct pcpu_on_cpu_arg a = { .c = c, .cpu = cpu };

@@ -71,9 +71,21 @@ struct pcpool_pcpu_source {
  * pinned by chunks that still have an object in use is not reclaimable
  * and can keep @cached above @max.
  */
+struct pcpool_pcpu_cache;
+
 struct pcpool_pcpu_budget {
 	atomic_long_t cached;
 	unsigned long max;		/* bytes; READ_ONCE, may change any time */
+	/*
+	 * Optional.  A cache about to grow by @bytes that the budget has no
+	 * room for calls it first, so that the free memory other caches keep
+	 * (idle ones, typically) goes back and this one may keep what it
+	 * frees later: without it the first cache to fill the budget keeps
+	 * it, and every other one gives each chunk back as soon as it is
+	 * free.  May sleep; no cache lock is held.  @grower is the caller.
+	 */
+	void (*reclaim)(struct pcpool_pcpu_budget *budget,
+			struct pcpool_pcpu_cache *grower, unsigned long bytes);
 };
 
 struct pcpool_pcpu_cache_config {
@@ -125,6 +137,7 @@ struct pcpool_pcpu_cpu_stats {
 	u64 free_direct;	/* no magazine at all: straight to the chunk */
 	u64 zeroed_copies;	/* ZEROED: per-CPU copies written on free */
 	u64 verify_failures;	/* CONSTRUCTED + verify: bad state on free */
+	u64 dead_objs;		/* taken from the magazines when it went offline */
 };
 
 /*
@@ -281,6 +294,16 @@ static inline void pcpool_pcpu_free(struct pcpool_pcpu_cache *c,
  */
 unsigned long pcpool_pcpu_drain_cpu(struct pcpool_pcpu_cache *c,
 				    unsigned int cpu);
+/*
+ * CPU @cpu is dead (hotplug): nothing runs there, so its magazines are
+ * taken from here and go to the depot (their objects to the chunks when
+ * over budget), where the other CPUs find them.  When it comes back it
+ * starts with none, like a CPU that never allocated.  Returns objects
+ * moved.  Never sleeps, never allocates; the caller keeps
+ * pcpool_pcpu_on_cpu() away (the kernel's hotplug lock does).
+ */
+unsigned long pcpool_pcpu_cpu_dead(struct pcpool_pcpu_cache *c,
+				   unsigned int cpu);
 /*
  * Give back what is cached: every depot magazine (objects to their chunks,
  * the magazines freed), then every entirely free chunk.  With @drain_cpus,

@@ -517,6 +517,76 @@ TEST_F(PcpuReclaim, DrainCpuMovesItsMagazines) {
   EXPECT_EQ(w.Totals(3).mag_objs, 0u);
 }
 
+// CPU hotplug: a dead CPU's magazines go to the depot, where another CPU
+// allocates from them without growing; nothing is lost or counted twice,
+// and the CPU starts afresh when it comes back.
+TEST_F(PcpuReclaim, DeadCpuMagazinesGoToTheDepot) {
+  WorldParams p;
+  p.mag_size = 8;
+  World w(p);
+  pcpool_pcpu_cache* c = w.Cache(4);
+  pcpool_user_set_cpu(1);
+  auto objs = AllocN(c, 40);
+  std::vector<void __percpu*> keep(objs.begin(), objs.begin() + 10);
+  objs.erase(objs.begin(), objs.begin() + 10);
+  FreeAll(c, objs);
+  pcpool_user_set_cpu(0);
+  auto t0 = w.Totals(4);
+  const unsigned long held = t0.mag_objs;
+  ASSERT_GT(held, 0u);
+  const unsigned long in_use = pcpool_pcpu_in_use(c);
+  EXPECT_EQ(in_use, 10u);
+
+  EXPECT_EQ(pcpool_pcpu_cpu_dead(c, 1), held);
+  auto t1 = w.Totals(4);
+  EXPECT_EQ(t1.mag_objs, 0u);
+  EXPECT_EQ(t1.depot_objs + t1.chunk_free_objs, t0.depot_objs + t0.chunk_free_objs + held);
+  EXPECT_EQ(t1.st.dead_objs, held);
+  EXPECT_EQ(pcpool_pcpu_in_use(c), in_use);
+  EXPECT_EQ(pcpool_pcpu_check(c), 0u);
+  EXPECT_EQ(w.Cached(), static_cast<long>((t1.depot_objs + t1.chunk_free_objs) * 16 * p.nr_cpus));
+  // Nothing left there: a second call, or a drain, moves nothing.
+  EXPECT_EQ(pcpool_pcpu_cpu_dead(c, 1), 0u);
+  EXPECT_EQ(pcpool_pcpu_drain_cpu(c, 1), 0u);
+
+  // CPU 0 is served from the dead CPU's magazines: no chunk traffic.
+  auto more = AllocN(c, held);
+  auto t2 = w.Totals(4);
+  EXPECT_EQ(t2.chunk_grow, t1.chunk_grow);
+  EXPECT_GT(t2.st.alloc_depot, t1.st.alloc_depot);
+
+  // Back online, CPU 1 frees what it kept and what CPU 0 took.
+  pcpool_user_set_cpu(1);
+  FreeAll(c, keep);
+  FreeAll(c, more);
+  pcpool_user_set_cpu(0);
+  EXPECT_EQ(pcpool_pcpu_in_use(c), 0u);
+  EXPECT_EQ(pcpool_pcpu_check(c), 0u);
+  pcpool_pcpu_shrink(c, true);
+  EXPECT_EQ(pcpool_pcpu_user_chunks_out(&w.arena), 0u);
+}
+
+// Over budget, a dead CPU's objects go straight back to their chunks.
+TEST_F(PcpuReclaim, DeadCpuOverBudgetFlushesToChunks) {
+  WorldParams p;
+  p.mag_size = 8;
+  p.budget_max = 0;
+  World w(p);
+  pcpool_pcpu_cache* c = w.Cache(10);  // 4 per chunk
+  pcpool_user_set_cpu(2);
+  auto objs = AllocN(c, 12);
+  FreeAll(c, objs);
+  pcpool_user_set_cpu(0);
+  const unsigned long held = w.Totals(10).mag_objs;
+  ASSERT_GT(held, 0u);
+  EXPECT_EQ(pcpool_pcpu_cpu_dead(c, 2), held);
+  auto t = w.Totals(10);
+  EXPECT_EQ(t.depot_objs, 0u);
+  EXPECT_EQ(t.nr_chunks, 0u);
+  EXPECT_EQ(w.Cached(), 0);
+  EXPECT_EQ(pcpool_pcpu_user_chunks_out(&w.arena), 0u);
+}
+
 TEST_F(PcpuReclaim, DestroyReportsLeaksAndStillReturnsChunks) {
   ExpectWarnings(1);
   World w(WorldParams{});
