@@ -210,6 +210,16 @@ if [ -r /pcpool/tests/pcpbuddy_vm.sh ]; then
 	fi
 fi
 
+# pcpu caches: channel charge of per-CPU objects; CPU offline/online under a
+# cross-CPU run, exact accounting, every chunk back at unload.
+if [ -r /pcpool/tests/pcpu_hotplug.sh ]; then
+	if sh /pcpool/tests/pcpu_hotplug.sh; then
+		ok "pcpu hotplug test"
+	else
+		fail "pcpu hotplug test"
+	fi
+fi
+
 # <backend>/reset zeroes event counters only (its own load/unload).
 if [ -r /pcpool/tests/reset_vm.sh ]; then
 	if sh /pcpool/tests/reset_vm.sh; then
