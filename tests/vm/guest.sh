@@ -18,21 +18,9 @@
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
 ROUNDS=${PCPOOL_ROUNDS:-3}
 GTEST_ARGS=${PCPOOL_GTEST_ARGS:-}
-DBG=/sys/kernel/debug/pcpool
-TMP=${TMPDIR:-/tmp}
-
-passed=0
-failed=0
-
-ok() {
-	echo "guest.sh: ok: $*"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "guest.sh: FAIL: $*"
-	failed=$((failed + 1))
-}
+NAME=guest.sh
+# shellcheck source=tests/vm/vmlib.sh
+. "$(dirname "$0")/vmlib.sh"
 
 # Parameters for round $1: the default, then explicit values.
 round_params() {
@@ -41,21 +29,6 @@ round_params() {
 	2) echo "session_max_pages=300000" ;;
 	*) echo "chan_capacity=1000" ;;
 	esac
-}
-
-# Nothing outstanding in any backend and no session open.
-check_clean() {
-	left=$(awk '$2 != 0' "$DBG/outstanding")
-	sessions=$(cat "$DBG/sessions")
-	if [ -n "$left" ] || [ "$sessions" != 0 ]; then
-		fail "$1: outstanding [$left] sessions $sessions"
-		return 1
-	fi
-	ok "$1: nothing outstanding, no sessions"
-}
-
-counter() {
-	awk -v k="$2" '$1 == k { print $2 }' "$DBG/$1/counters"
 }
 
 # Wait up to $2 seconds for "ready" in file $1 while process $3 lives.
@@ -180,18 +153,7 @@ round() {
 	return 0
 }
 
-if [ ! -r "$KO" ]; then
-	echo "guest.sh: no module at $KO"
-	exit 1
-fi
-if ! command -v pcpool-vmtest >/dev/null; then
-	echo "guest.sh: pcpool-vmtest not in PATH ($PATH)"
-	exit 1
-fi
-if grep -q '^pcpool ' /proc/modules; then
-	echo "guest.sh: pcpool already loaded; unloading it first"
-	rmmod pcpool || exit 1
-fi
+require_setup "$KO" pcpool-vmtest
 
 i=1
 while [ "$i" -le "$ROUNDS" ]; do
@@ -210,14 +172,4 @@ if [ -r /pcpool/tests/pcpbuddy_vm.sh ]; then
 	fi
 fi
 
-# The module reports leaks at unload with pr_err rather than a WARNING.
-if dmesg | grep -q 'pcpool: .*outstanding at unload'; then
-	fail "module reported outstanding pages at unload: $(dmesg | grep 'outstanding at unload')"
-fi
-
-if [ "$failed" -eq 0 ]; then
-	echo "guest.sh: PASS: $ROUNDS load/unload rounds, $passed checks passed"
-	exit 0
-fi
-echo "guest.sh: FAIL: $failed of $((passed + failed)) checks failed"
-exit 1
+finish "$ROUNDS load/unload rounds, "
