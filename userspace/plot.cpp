@@ -248,6 +248,7 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
       c.xlabel = "threads";
       c.ylabel = "operations/s (in-kernel time)";
       c.lines = true;
+      c.logy = true;  // backends differ by orders of magnitude
       m.Fill(&c, true);
       charts.push_back(std::move(c));
     }
@@ -361,7 +362,13 @@ std::string ChartScript(const Chart& c, const std::string& data_path, const std:
   }
   const std::string data = GpString(data_path);
   if (c.lines) {
-    g << "set xtics 1\n";
+    // Thread counts are usually powers of two: a log2 axis spaces 1, 2,
+    // 4, 8 evenly, with a tic at every count that has data.
+    g << "set logscale x 2\nset xtics (";
+    for (size_t i = 0; i < c.rows.size(); i++) {
+      g << (i == 0 ? "" : ", ") << GpString(c.rows[i].first) << " " << c.rows[i].first;
+    }
+    g << ")\nset offsets graph 0.05, graph 0.05, 0, 0\n";
     g << "plot ";
     for (size_t i = 0; i < c.series.size(); i++) {
       g << (i == 0 ? data : "''") << " using 1:" << i + 2 << " with linespoints lw 2 pt 7"

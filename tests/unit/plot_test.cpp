@@ -55,6 +55,7 @@ TEST(Plot, ThroughputSweepPerWorkloadWithALinePerBackend) {
   ASSERT_NE(t, nullptr);
   EXPECT_TRUE(t->lines);
   EXPECT_THAT(t->series, ElementsAre("kernel", "null"));
+  EXPECT_TRUE(t->logy);
   ASSERT_EQ(t->rows.size(), 3U);
   EXPECT_EQ(t->rows[2].first, "4");
   EXPECT_DOUBLE_EQ(*t->rows[2].second[1], 4e7);
@@ -136,10 +137,12 @@ TEST(Plot, DataAndScript) {
                            "title columnheader(2)"));
   EXPECT_THAT(g, HasSubstr("'' using 3 lc rgb '#8c8c8c' title columnheader(3)"));
   c.lines = true;
-  c.rows = {{"1", {1, 2}}, {"2", {3, 4}}};
-  EXPECT_EQ(ChartData(c), "\"workload\" \"kernel\" \"null\"\n1 1 2\n2 3 4\n");
+  c.rows = {{"1", {1, 2}}, {"2", {3, 4}}, {"8", {5, 6}}};
+  EXPECT_EQ(ChartData(c), "\"workload\" \"kernel\" \"null\"\n1 1 2\n2 3 4\n8 5 6\n");
   const std::string lines = ChartScript(c, "d", "i.svg", "svg");
   EXPECT_THAT(lines, HasSubstr("set terminal svg"));
+  // Thread counts on a log2 axis, a tic at each count with data.
+  EXPECT_THAT(lines, HasSubstr("set logscale x 2\nset xtics ('1' 1, '2' 2, '8' 8)\n"));
   EXPECT_THAT(lines, HasSubstr("using 1:3 with linespoints"));
 }
 
