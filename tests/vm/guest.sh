@@ -56,20 +56,31 @@ hold_blocks() {
 	awk '/^MemTotal:/ { n = int($2 / 4 / 16); print (n < 50000 ? n : 50000) }' /proc/meminfo
 }
 
-kill_test_hold() {
-	out=$TMP/hold.out
-	want=$(hold_blocks)
+# start_helper TEST WHAT SECONDS ARGS...: pcpool-vmtest ARGS in the
+# background, output in $out, pid in $pid; false (and reaped) unless it
+# says "ready" within SECONDS.
+start_helper() {
+	t=$1
+	what=$2
+	secs=$3
+	shift 3
+	out=$TMP/$what.out
 	# Truncate here, not in the background child: wait_ready must not
 	# see the previous round's "ready".
 	: >"$out"
-	pcpool-vmtest --hold "$want" >"$out" 2>&1 &
+	pcpool-vmtest "$@" >"$out" 2>&1 &
 	pid=$!
-	if ! wait_ready "$out" 120 "$pid"; then
-		fail "$1: holder did not get ready: $(cat "$out")"
+	if ! wait_ready "$out" "$secs" "$pid"; then
+		fail "$t: $what did not get ready: $(cat "$out")"
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid"
-		return
+		return 1
 	fi
+}
+
+kill_test_hold() {
+	want=$(hold_blocks)
+	start_helper "$1" holder 120 --hold "$want" || return
 	held=$(awk '$1 == "kernel" { print $2 }' "$DBG/outstanding")
 	if [ "${held:-0}" -ge "$want" ]; then
 		ok "$1: holder holds $held pages ($(cat "$out"))"
@@ -85,18 +96,7 @@ kill_test_hold() {
 }
 
 kill_test_spin() {
-	out=$TMP/spin.out
-	# Truncate here, not in the background child: wait_ready must not
-	# see the previous round's "ready".
-	: >"$out"
-	pcpool-vmtest --spin >"$out" 2>&1 &
-	pid=$!
-	if ! wait_ready "$out" 60 "$pid"; then
-		fail "$1: spinner did not get ready: $(cat "$out")"
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid"
-		return
-	fi
+	start_helper "$1" spinner 60 --spin || return
 	# Proof that it is inside RUN: the kernel backend keeps allocating.
 	a0=$(counter kernel allocs)
 	sleep 1
