@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -169,16 +170,28 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
     }
     return s;
   };
-  // Largest thread count per (workload, order).
-  std::map<std::pair<std::string, uint64_t>, uint64_t> max_threads;
+  // Largest thread count per (workload, order), apart for runs with and
+  // without latency figures: a sweep and its latency runs often use
+  // different thread counts, and each feeds its own charts.
+  auto has_latency = [](const Json& r) {
+    const auto l = r.find("latency");
+    return l != r.end() && l->is_object();
+  };
+  using MaxKey = std::tuple<std::string, uint64_t, bool>;
+  std::map<MaxKey, uint64_t> max_threads;
   std::set<uint64_t> orders;
   for (const Json* r : ok) {
-    uint64_t& m = max_threads[{Str(*r, "workload"), Uint(*r, "order")}];
+    uint64_t& m = max_threads[{Str(*r, "workload"), Uint(*r, "order"), has_latency(*r)}];
     m = std::max(m, Uint(*r, "threads"));
     orders.insert(Uint(*r, "order"));
   }
   auto at_max = [&](const Json& r) {
-    return Uint(r, "threads") == max_threads[{Str(r, "workload"), Uint(r, "order")}];
+    return Uint(r, "threads") ==
+           max_threads[{Str(r, "workload"), Uint(r, "order"), has_latency(r)}];
+  };
+  // Counters come from the runs without latency where there are such.
+  auto counters_source = [&](const Json& r) {
+    return !has_latency(r) || !max_threads.contains({Str(r, "workload"), Uint(r, "order"), false});
   };
   // exit and purger rows carry their freer count.
   auto workload_label = [](const Json& r) {
@@ -217,7 +230,8 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
       if (!timed) {
         ns_per_op.Add(w, series_name(*r), Number(*r, "ns_per_op"));
       }
-      if (const auto per = r->find("counters_per_1000_ops"); per != r->end() && per->is_object()) {
+      if (const auto per = r->find("counters_per_1000_ops");
+          counters_source(*r) && per != r->end() && per->is_object()) {
         zone.Add(w, series_name(*r), Number(*per, "zone_lock_acquisitions"));
       }
       if (const auto lat = r->find("latency"); lat != r->end() && lat->is_object()) {

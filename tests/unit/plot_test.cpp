@@ -107,6 +107,31 @@ TEST(Plot, ZoneLockLatencyAndOverheadCharts) {
   EXPECT_EQ(Find(charts, "ns-per-op-o0")->rows.size(), 1U) << "overhead is not a workload bar";
 }
 
+// make plots: the sweep goes to 4 threads, the latency runs stay at 2.
+// Each set is charted at its own largest thread count; the zone chart
+// takes the sweep's counters.
+TEST(Plot, LatencyRunsAtFewerThreadsThanTheSweep) {
+  Json runs = Json::array();
+  for (const int t : {1, 2, 4}) {
+    Json r = Row("classic", "repeat", t, 1e6 * t, 300);
+    r["counters_per_1000_ops"] = {{"zone_lock_acquisitions", 1.0 * t}};
+    runs.push_back(r);
+  }
+  Json lat = Row("classic", "repeat", 2, 5e5, 600);
+  lat["latency"] = {{"alloc", {{"p50", 100}, {"p95", 200}, {"p99", 300}, {"max", 900}}}};
+  lat["counters_per_1000_ops"] = {{"zone_lock_acquisitions", 99.0}};
+  lat["sample_shift"] = 0;
+  runs.push_back(lat);
+  const std::vector<Chart> charts = Build(runs);
+  const Chart* l = Find(charts, "latency-repeat-o0");
+  ASSERT_NE(l, nullptr);
+  EXPECT_DOUBLE_EQ(*l->rows.at(0).second.at(0), 100.0);
+  const Chart* z = Find(charts, "zone-lock-per-1000-o0");
+  ASSERT_NE(z, nullptr);
+  EXPECT_DOUBLE_EQ(*z->rows.at(0).second.at(0), 4.0) << "the sweep's 4-thread run";
+  EXPECT_EQ(Find(charts, "throughput-repeat-o0")->rows.size(), 3U);
+}
+
 TEST(Plot, BadInput) {
   std::string error;
   EXPECT_THAT(BuildCharts("{", &error), IsEmpty());
