@@ -193,11 +193,17 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
   auto counters_source = [&](const Json& r) {
     return !has_latency(r) || !max_threads.contains({Str(r, "workload"), Uint(r, "order"), false});
   };
-  // exit and purger rows carry their freer count.
+  // exit and purger rows carry their freer count, by what it means for
+  // the defaults so that a sweep stays one line: exit frees from 1 CPU
+  // and from all; purger has a quarter of the threads as purgers.
   auto workload_label = [](const Json& r) {
     std::string w = Str(r, "workload");
-    if (w == "exit" || w == "purger") {
-      w += "/" + std::to_string(Uint(r, "freers"));
+    const uint64_t k = Uint(r, "freers");
+    const uint64_t threads = Uint(r, "threads");
+    if (w == "exit") {
+      w += k == 1 ? "/1" : k == threads ? "/all" : "/" + std::to_string(k);
+    } else if (w == "purger" && k != std::max<uint64_t>(1, threads / 4)) {
+      w += "/" + std::to_string(k);
     }
     return w;
   };
@@ -211,6 +217,7 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
     Means ns_per_op;
     Means zone;
     std::map<std::string, Means> latency;
+    std::set<std::string> per_call;  // workloads timed per command, not per op
     for (const Json* r : ok) {
       if (Uint(*r, "order") != order || Str(*r, "workload") == "overhead") {
         continue;
@@ -235,6 +242,9 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
         zone.Add(w, series_name(*r), Number(*per, "zone_lock_acquisitions"));
       }
       if (const auto lat = r->find("latency"); lat != r->end() && lat->is_object()) {
+        if (Str(*lat, "basis") == "call") {
+          per_call.insert(w);
+        }
         for (const char* side : {"alloc", "free"}) {
           const auto s = lat->find(side);
           if (s == lat->end() || !s->is_object()) {
@@ -296,7 +306,7 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
       c.title += at;
       c.title += " (largest thread count)";
       c.xlabel = "backend, side";
-      c.ylabel = "ns";
+      c.ylabel = per_call.contains(w) ? "ns per block, each command's mean" : "ns";
       c.logy = true;
       m.Fill(&c, false);
       charts.push_back(std::move(c));
