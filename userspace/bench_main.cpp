@@ -194,7 +194,8 @@ int Main(int argc, char** argv) {
     reporters.push_back(std::make_unique<CsvReporter>(*out));
   }
   if (!opts.quiet) {
-    reporters.push_back(std::make_unique<ConsoleReporter>(stdout_taken ? std::cerr : std::cout));
+    reporters.push_back(
+        std::make_unique<ConsoleReporter>(stdout_taken ? std::cerr : std::cout, opts.counters));
   }
 
   Context ctx = CollectContext(argc > 0 ? argv[0] : "pcpool-bench");

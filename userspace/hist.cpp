@@ -52,6 +52,17 @@ void LatencyHistogram::Record(uint64_t ns) {
   max_ = std::max(max_, ns);
 }
 
+void LatencyHistogram::RecordBatch(uint64_t ns, uint64_t count) {
+  if (count == 0) {
+    return;
+  }
+  const uint64_t each = ns / count + (ns % count != 0 ? 1 : 0);
+  counts_[Bucket(each)] += count;
+  count_ += count;
+  sum_ += ns;
+  max_ = std::max(max_, each);
+}
+
 void LatencyHistogram::Add(std::span<const uint64_t> buckets, uint64_t sum, uint64_t max) {
   const size_t n = std::min(buckets.size(), kBuckets);
   for (size_t i = 0; i < n; i++) {
@@ -111,6 +122,7 @@ void OpLatency::Add(const pcpool_hist& h) {
 void OpLatency::Merge(const OpLatency& other) {
   alloc.Merge(other.alloc);
   free.Merge(other.free);
+  per_call = per_call || other.per_call;
 }
 
 }  // namespace pcpool

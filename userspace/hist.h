@@ -36,6 +36,10 @@ class LatencyHistogram {
 
   // One value (tests, userspace timing).
   void Record(uint64_t ns);
+  // A batched command: @count operations took @ns in the kernel together.
+  // Each is counted at their mean (rounded up), the sum stays exact; with
+  // one operation per command it is that operation's latency.
+  void RecordBatch(uint64_t ns, uint64_t count);
   // A kernel histogram: @buckets has kBuckets counts, @sum and @max the
   // matching out fields.
   void Add(std::span<const uint64_t> buckets, uint64_t sum, uint64_t max);
@@ -60,10 +64,13 @@ class LatencyHistogram {
   uint64_t max_ = 0;
 };
 
-// Both halves of a RUN's pcpool_hist.
+// Both halves of a RUN's pcpool_hist, or of batched commands' means.
 struct OpLatency {
   LatencyHistogram alloc;
   LatencyHistogram free;
+  // Filled by RecordBatch (channel and handle workloads): a sample is a
+  // command's mean per block, not one timed operation.
+  bool per_call = false;
 
   void Add(const pcpool_hist& h);
   void Merge(const OpLatency& other);

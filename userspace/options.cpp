@@ -118,7 +118,7 @@ struct Flag {
   Arg arg;
 };
 
-constexpr std::array<Flag, 30> kFlags = {{
+constexpr std::array<Flag, 31> kFlags = {{
     {"backend", Arg::kRequired},    {"workload", Arg::kRequired},
     {"mask", Arg::kRequired},       {"order", Arg::kRequired},
     {"threads", Arg::kRequired},    {"cpus", Arg::kRequired},
@@ -134,6 +134,7 @@ constexpr std::array<Flag, 30> kFlags = {{
     {"device", Arg::kRequired},     {"debugfs", Arg::kRequired},
     {"help", Arg::kNone},           {"run-test-mask", Arg::kRequired},
     {"nr-threads", Arg::kRequired}, {"test-repeat-count", Arg::kRequired},
+    {"counters", Arg::kRequired},
 }};
 
 // test_vmalloc's parameter names, for muscle memory.
@@ -280,6 +281,14 @@ bool Apply(std::string_view flag, std::string_view value, Options* o, std::strin
     o->csv_path = value;
   } else if (flag == "quiet") {
     return ParseBool(flag, value, &o->quiet, error);
+  } else if (flag == "counters") {
+    const std::optional<CounterFilter> f = ParseCounterFilter(value);
+    if (!f) {
+      *error = "--counters: want default, all, none or a list of keys (key* for a prefix), got '" +
+               std::string(value) + "'";
+      return false;
+    }
+    o->counters = *f;
   } else if (flag == "help") {
     return ParseBool(flag, value, &o->help, error);
   } else if (flag == "device") {
@@ -491,6 +500,8 @@ lists run every combination.
                       goes to stderr)
   --csv FILE          write results as CSV ('-' = stdout)
   --quiet             no progress and no table; warnings and errors still print
+  --counters LIST     counter keys in the table: default (those that matter
+                      per backend), all, none, or keys (key* = prefix)
   --device PATH       default /dev/pcpool
   --debugfs DIR       default /sys/kernel/debug/pcpool
   -h, --help

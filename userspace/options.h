@@ -60,6 +60,7 @@ struct Options {
   bool check = false;
   std::string json_path;  // "" none, "-" stdout
   std::string csv_path;
+  CounterFilter counters;  // console table only
   bool quiet = false;
   bool help = false;
   std::string device = kDefaultDevicePath;

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -169,22 +170,40 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
     }
     return s;
   };
-  // Largest thread count per (workload, order).
-  std::map<std::pair<std::string, uint64_t>, uint64_t> max_threads;
+  // Largest thread count per (workload, order), apart for runs with and
+  // without latency figures: a sweep and its latency runs often use
+  // different thread counts, and each feeds its own charts.
+  auto has_latency = [](const Json& r) {
+    const auto l = r.find("latency");
+    return l != r.end() && l->is_object();
+  };
+  using MaxKey = std::tuple<std::string, uint64_t, bool>;
+  std::map<MaxKey, uint64_t> max_threads;
   std::set<uint64_t> orders;
   for (const Json* r : ok) {
-    uint64_t& m = max_threads[{Str(*r, "workload"), Uint(*r, "order")}];
+    uint64_t& m = max_threads[{Str(*r, "workload"), Uint(*r, "order"), has_latency(*r)}];
     m = std::max(m, Uint(*r, "threads"));
     orders.insert(Uint(*r, "order"));
   }
   auto at_max = [&](const Json& r) {
-    return Uint(r, "threads") == max_threads[{Str(r, "workload"), Uint(r, "order")}];
+    return Uint(r, "threads") ==
+           max_threads[{Str(r, "workload"), Uint(r, "order"), has_latency(r)}];
   };
-  // exit and purger rows carry their freer count.
+  // Counters come from the runs without latency where there are such.
+  auto counters_source = [&](const Json& r) {
+    return !has_latency(r) || !max_threads.contains({Str(r, "workload"), Uint(r, "order"), false});
+  };
+  // exit and purger rows carry their freer count, by what it means for
+  // the defaults so that a sweep stays one line: exit frees from 1 CPU
+  // and from all; purger has a quarter of the threads as purgers.
   auto workload_label = [](const Json& r) {
     std::string w = Str(r, "workload");
-    if (w == "exit" || w == "purger") {
-      w += "/" + std::to_string(Uint(r, "freers"));
+    const uint64_t k = Uint(r, "freers");
+    const uint64_t threads = Uint(r, "threads");
+    if (w == "exit") {
+      w += k == 1 ? "/1" : k == threads ? "/all" : "/" + std::to_string(k);
+    } else if (w == "purger" && k != std::max<uint64_t>(1, threads / 4)) {
+      w += "/" + std::to_string(k);
     }
     return w;
   };
@@ -198,6 +217,7 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
     Means ns_per_op;
     Means zone;
     std::map<std::string, Means> latency;
+    std::set<std::string> per_call;  // workloads timed per command, not per op
     for (const Json* r : ok) {
       if (Uint(*r, "order") != order || Str(*r, "workload") == "overhead") {
         continue;
@@ -217,10 +237,14 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
       if (!timed) {
         ns_per_op.Add(w, series_name(*r), Number(*r, "ns_per_op"));
       }
-      if (const auto per = r->find("counters_per_1000_ops"); per != r->end() && per->is_object()) {
+      if (const auto per = r->find("counters_per_1000_ops");
+          counters_source(*r) && per != r->end() && per->is_object()) {
         zone.Add(w, series_name(*r), Number(*per, "zone_lock_acquisitions"));
       }
       if (const auto lat = r->find("latency"); lat != r->end() && lat->is_object()) {
+        if (Str(*lat, "basis") == "call") {
+          per_call.insert(w);
+        }
         for (const char* side : {"alloc", "free"}) {
           const auto s = lat->find(side);
           if (s == lat->end() || !s->is_object()) {
@@ -248,6 +272,7 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
       c.xlabel = "threads";
       c.ylabel = "operations/s (in-kernel time)";
       c.lines = true;
+      c.logy = true;  // backends differ by orders of magnitude
       m.Fill(&c, true);
       charts.push_back(std::move(c));
     }
@@ -281,7 +306,7 @@ std::vector<Chart> BuildCharts(const std::string& results_json_array, std::strin
       c.title += at;
       c.title += " (largest thread count)";
       c.xlabel = "backend, side";
-      c.ylabel = "ns";
+      c.ylabel = per_call.contains(w) ? "ns per block, each command's mean" : "ns";
       c.logy = true;
       m.Fill(&c, false);
       charts.push_back(std::move(c));
@@ -361,7 +386,13 @@ std::string ChartScript(const Chart& c, const std::string& data_path, const std:
   }
   const std::string data = GpString(data_path);
   if (c.lines) {
-    g << "set xtics 1\n";
+    // Thread counts are usually powers of two: a log2 axis spaces 1, 2,
+    // 4, 8 evenly, with a tic at every count that has data.
+    g << "set logscale x 2\nset xtics (";
+    for (size_t i = 0; i < c.rows.size(); i++) {
+      g << (i == 0 ? "" : ", ") << GpString(c.rows[i].first) << " " << c.rows[i].first;
+    }
+    g << ")\nset offsets graph 0.05, graph 0.05, 0, 0\n";
     g << "plot ";
     for (size_t i = 0; i < c.series.size(); i++) {
       g << (i == 0 ? data : "''") << " using 1:" << i + 2 << " with linespoints lw 2 pt 7"

@@ -29,6 +29,11 @@ std::string Format(const char* fmt, double v) {
   return buf.data();
 }
 
+// @fmt applied to @v, or @none when there is no value.
+std::string FormatOr(const char* fmt, const std::optional<double>& v, const char* none) {
+  return v ? Format(fmt, *v) : none;
+}
+
 std::string CountersInline(const CounterDeltas& c) {
   std::string s;
   for (const auto& [key, delta] : c) {
@@ -36,6 +41,17 @@ std::string CountersInline(const CounterDeltas& c) {
       s += ';';
     }
     s += key + "=" + std::to_string(delta);
+  }
+  return s;
+}
+
+std::string GaugesInline(const Gauges& g) {
+  std::string s;
+  for (const auto& [key, v] : g) {
+    if (!s.empty()) {
+      s += ';';
+    }
+    s += key + "=" + std::to_string(v.after);
   }
   return s;
 }
@@ -116,6 +132,8 @@ Json LatencyJson(const OpLatency& l, bool buckets) {
     }
     j[name] = std::move(s);
   }
+  // "op": timed operations; "call": each command's mean per block.
+  j["basis"] = l.per_call ? "call" : "op";
   return j;
 }
 
@@ -135,8 +153,8 @@ Json ThreadJson(const ThreadResult& t) {
   tj["calls"] = t.calls;
   tj["backoffs"] = t.backoffs;
   const uint64_t work = t.ops != 0 ? t.ops : t.frees != 0 ? t.frees : t.allocs;
-  tj["ns_per_op"] = OptionalNumber(Ratio(t.ns, work));
   const std::optional<double> per = Ratio(t.ns, work);
+  tj["ns_per_op"] = OptionalNumber(per);
   tj["ops_per_sec"] = per ? Json(1e9 / *per) : Json(nullptr);
   tj["kernel_cpu"] = t.kernel_cpu;
   tj["migrated"] = t.migrated;
@@ -179,7 +197,9 @@ Json RunJson(const RunResult& r) {
   j["user_ns_per_op"] = OptionalNumber(r.stats.user_ns_per_op);
   j["wall_ns"] = r.wall_ns;
   j["backoffs"] = r.stats.backoffs;
-  j["sample_shift"] = r.spec.latency ? Json(r.spec.sample_shift) : Json(nullptr);
+  // Only timed operations have a sample shift (and cost clock reads).
+  const bool timed = r.spec.latency && !r.stats.latency.per_call;
+  j["sample_shift"] = timed ? Json(r.spec.sample_shift) : Json(nullptr);
   j["latency"] = LatencyJson(r.stats.latency, true);
   Json per_thread = Json::array();
   for (const ThreadResult& t : r.threads) {
@@ -197,9 +217,15 @@ Json RunJson(const RunResult& r) {
       pj[key] = v;
     }
     j["counters_per_1000_ops"] = std::move(pj);
+    Json gj = Json::object();
+    for (const auto& [key, v] : r.gauges) {
+      gj[key] = {{"before", v.before}, {"after", v.after}};
+    }
+    j["gauges"] = std::move(gj);
   } else {
     j["counters"] = nullptr;
     j["counters_per_1000_ops"] = nullptr;
+    j["gauges"] = nullptr;
   }
   j["outstanding_pages_after"] =
       r.outstanding_pages_after ? Json(*r.outstanding_pages_after) : Json(nullptr);
@@ -224,7 +250,7 @@ std::string CsvField(const std::string& s) {
   return q + "\"";
 }
 
-std::string CsvNumber(const std::optional<double>& v) { return v ? Format("%.3f", *v) : ""; }
+std::string CsvNumber(const std::optional<double>& v) { return FormatOr("%.3f", v, ""); }
 
 std::string CsvLatency(const LatencyHistogram& h) {
   const std::optional<LatencySummary> s = h.Summary();
@@ -332,19 +358,23 @@ std::string Row(const std::string& backend, std::string_view workload, const std
 }
 
 // "<title> k=delta ..." for the non-zero deltas of keys <prefix>k, in
-// numeric order of k, and a newline; "" when there are none.
+// numeric order of k, and a newline; "<title> none" when the keys are
+// there but did not move; "" when there are no such keys.
 std::string PrefixedDeltas(const CounterDeltas& c, const std::string& prefix,
                            const std::string& title) {
   std::vector<std::pair<uint64_t, int64_t>> items;
+  bool present = false;
   for (const auto& [key, delta] : c) {
-    if (key.starts_with(prefix) && delta != 0) {
-      const std::string k = key.substr(prefix.size());
-      if (!k.empty() && k.find_first_not_of("0123456789") == std::string::npos) {
-        items.emplace_back(std::stoull(k), delta);
-      }
+    const std::string k = key.starts_with(prefix) ? key.substr(prefix.size()) : "";
+    if (k.empty() || k.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    present = true;
+    if (delta != 0) {
+      items.emplace_back(std::stoull(k), delta);
     }
   }
-  if (items.empty()) {
+  if (!present) {
     return "";
   }
   std::sort(items.begin(), items.end());
@@ -352,7 +382,51 @@ std::string PrefixedDeltas(const CounterDeltas& c, const std::string& prefix,
   for (const auto& [k, delta] : items) {
     line += " " + std::to_string(k) + "=" + (delta > 0 ? "+" : "") + std::to_string(delta);
   }
-  return line + "\n";
+  return line + (items.empty() ? " none\n" : "\n");
+}
+
+// The counter deltas, their rates per 1000 operations and the levels
+// before and after, for the keys @filter shows; for exit, the chunks handed
+// back to the zone by order and the zone-lock acquisitions by pages moved.
+std::string CounterLines(const RunResult& r, const CounterFilter& filter) {
+  if (!r.counters) {
+    return "";
+  }
+  std::string deltas;
+  for (const auto& [key, delta] : *r.counters) {
+    if (delta != 0 && filter.Shows(key)) {
+      deltas += " " + key + "=" + std::to_string(delta);
+    }
+  }
+  std::string per;
+  for (const auto& [key, v] : CountersPer1000(r)) {
+    // Only what shows at one decimal: no "0.0" or "-0.0" entries.
+    if (!GenericCounter(key) && std::fabs(v) >= 0.05 && filter.Shows(key)) {
+      per += " " + key + "=" + Format("%.1f", v);
+    }
+  }
+  std::string levels;
+  for (const auto& [key, v] : r.gauges) {
+    if (filter.Shows(key) && (v.before != 0 || v.after != 0)) {
+      levels += " " + key + "=" + std::to_string(v.before) + "->" + std::to_string(v.after);
+    }
+  }
+  std::string out;
+  for (const auto& [title, line] :
+       {std::pair<const char*, const std::string*>{"counters:", &deltas},
+        {"per 1000 ops:", &per},
+        {"levels before->after:", &levels}}) {
+    if (!line->empty()) {
+      out += std::string("    ") + title + *line + "\n";
+    }
+  }
+  if (r.spec.workload == Workload::kExit) {
+    out += PrefixedDeltas(*r.counters, "zone_freed_order_",
+                          "    chunks handed back to the zone by order:") +
+           PrefixedDeltas(*r.counters, "zone_moved_hist_",
+                          "    zone-lock acquisitions by pages moved:");
+  }
+  return out;
 }
 
 std::string LatencyLine(const char* what, const LatencyHistogram& h) {
@@ -417,14 +491,13 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
     }
     out_ << Row(BackendName(r.spec.backend), workload, std::to_string(r.spec.order),
                 std::to_string(r.spec.cpus.size()), SubmitLabel(r.spec), std::to_string(r.spec.ops),
-                r.stats.ns_per_op ? Format("%.1f", *r.stats.ns_per_op) : "-",
+                FormatOr("%.1f", r.stats.ns_per_op, "-"),
                 r.stats.ops_per_sec ? HumanCount(*r.stats.ops_per_sec) : "-",
-                r.stats.user_ns_per_op ? Format("%.1f", *r.stats.user_ns_per_op) : "-", note)
+                FormatOr("%.1f", r.stats.user_ns_per_op, "-"), note)
          << "\n";
     if (r.stats.alloc_ns_per_block || r.stats.free_ns_per_block) {
-      auto ns = [](const std::optional<double>& v) { return v ? Format("%.1f", *v) : "-"; };
-      out_ << "    alloc/free: " << ns(r.stats.alloc_ns_per_block) << " / "
-           << ns(r.stats.free_ns_per_block) << " ns per block";
+      out_ << "    alloc/free: " << FormatOr("%.1f", r.stats.alloc_ns_per_block, "-") << " / "
+           << FormatOr("%.1f", r.stats.free_ns_per_block, "-") << " ns per block";
       if (r.stats.alloc_ops_per_sec) {
         out_ << ", alloc " << HumanCount(*r.stats.alloc_ops_per_sec) << "/s";
       }
@@ -436,40 +509,17 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
       }
       out_ << "\n";
     }
+    // Batched commands give a mean per block per command, not one op.
+    const char* basis = r.stats.latency.per_call ? "latency per call, ns/block " : "latency ";
     for (const auto& [what, h] :
          {std::pair<const char*, const LatencyHistogram*>{"alloc ns:", &r.stats.latency.alloc},
           {"free ns: ", &r.stats.latency.free}}) {
       const std::string line = LatencyLine(what, *h);
       if (!line.empty()) {
-        out_ << "    latency " << line << "\n";
+        out_ << "    " << basis << line << "\n";
       }
     }
-    if (r.counters && !r.counters->empty()) {
-      out_ << "    counters: ";
-      bool first = true;
-      for (const auto& [key, delta] : *r.counters) {
-        out_ << (first ? "" : " ") << key << "=" << delta;
-        first = false;
-      }
-      out_ << "\n";
-      std::string per;
-      for (const auto& [key, v] : CountersPer1000(r)) {
-        // Only what shows at one decimal: no "0.0" or "-0.0" entries.
-        if (!GenericCounter(key) && std::fabs(v) >= 0.05) {
-          per += " " + key + "=" + Format("%.1f", v);
-        }
-      }
-      if (!per.empty()) {
-        out_ << "    per 1000 ops:" << per << "\n";
-      }
-      // exit: what the zone's counters say about the chunks handed back.
-      if (r.spec.workload == Workload::kExit) {
-        out_ << PrefixedDeltas(*r.counters, "zone_free_order_",
-                               "    zone free chunks by order (delta):")
-             << PrefixedDeltas(*r.counters, "zone_moved_hist_",
-                               "    zone-lock acquisitions by pages moved:");
-      }
-    }
+    out_ << CounterLines(r, filter_);
     if (r.spec.workload == Workload::kOverhead) {
       overhead_.push_back(r);
     }
@@ -483,9 +533,9 @@ void ConsoleReporter::Finalize() {
     out_ << "submission overhead per command, over the in-kernel loop's ns/op:\n";
   }
   for (const OverheadSummary& s : sums) {
-    out_ << "  " << s.name << ": loop " << (s.loop_ns ? Format("%.1f", *s.loop_ns) : "-");
+    out_ << "  " << s.name << ": loop " << FormatOr("%.1f", s.loop_ns, "-");
     auto extra = [&](const char* what, const std::optional<double>& v) {
-      out_ << ", " << what << " " << (v ? Format("%.1f", *v) : "-");
+      out_ << ", " << what << " " << FormatOr("%.1f", v, "-");
       if (v && s.loop_ns) {
         out_ << " (" << Format("%+.1f", *v - *s.loop_ns) << ")";
       }
@@ -530,7 +580,7 @@ void CsvReporter::ReportContext(const Context& /*ctx*/) {
           "ops_done,batch,live,freers,ns,ns_per_op,ops_per_sec,alloc_ns,free_ns,"
           "alloc_ops_per_sec,free_ops_per_sec,user_ns_per_op,wall_ns,backoffs,"
           "alloc_p50,alloc_p95,alloc_p99,alloc_max,free_p50,free_p95,free_p99,free_max,"
-          "outstanding_pages_after,counters,error\n";
+          "outstanding_pages_after,counters,gauges,error\n";
 }
 
 void CsvReporter::ReportRuns(std::span<const RunResult> runs) {
@@ -547,8 +597,8 @@ void CsvReporter::ReportRuns(std::span<const RunResult> runs) {
          << r.wall_ns << ',' << r.stats.backoffs << ',' << CsvLatency(r.stats.latency.alloc) << ','
          << CsvLatency(r.stats.latency.free) << ','
          << (r.outstanding_pages_after ? std::to_string(*r.outstanding_pages_after) : "") << ','
-         << CsvField(r.counters ? CountersInline(*r.counters) : "") << ',' << CsvField(r.error)
-         << "\n";
+         << CsvField(r.counters ? CountersInline(*r.counters) : "") << ','
+         << CsvField(GaugesInline(r.gauges)) << ',' << CsvField(r.error) << "\n";
   }
   out_.flush();
 }

@@ -9,6 +9,7 @@
 #include <ostream>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "context.h"
@@ -32,13 +33,15 @@ class Reporter {
 // and io_uring against the in-kernel loop.
 class ConsoleReporter : public Reporter {
  public:
-  explicit ConsoleReporter(std::ostream& out) : out_(out) {}
+  explicit ConsoleReporter(std::ostream& out, CounterFilter filter = {})
+      : out_(out), filter_(std::move(filter)) {}
   void ReportContext(const Context& ctx) override;
   void ReportRuns(std::span<const RunResult> runs) override;
   void Finalize() override;
 
  private:
   std::ostream& out_;
+  CounterFilter filter_;  // counter keys the table shows
   bool header_done_ = false;
   std::vector<RunResult> overhead_;
 };

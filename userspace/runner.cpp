@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +57,21 @@ void AddProgress(Progress* p, uint64_t n) {
 
 bool LatencyApplies(Workload w) {
   return Info(w).kind == WorkloadKind::kRun && w != Workload::kLifecycle && w != Workload::kSizes;
+}
+
+// Channel and handle workloads time whole commands: with --latency each
+// command's mean per block is a sample (RecordBatch).
+bool BatchLatency(const RunSpec& spec) {
+  const WorkloadKind k = Info(spec.workload).kind;
+  return spec.latency && (k == WorkloadKind::kChannel || k == WorkloadKind::kHandles);
+}
+
+void RecordCall(const RunSpec& spec, LatencyHistogram OpLatency::*side, ThreadResult* t,
+                uint64_t ns, uint64_t done) {
+  if (BatchLatency(spec)) {
+    (t->latency.*side).RecordBatch(ns, done);
+    t->latency.per_call = true;
+  }
 }
 
 bool Seeded(Workload w) {
@@ -174,6 +190,7 @@ void RunProducer(const ChannelThread& me, size_t self, Shared* sh, ChannelState*
         t->alloc_ns += c.ns;
         t->allocs += c.done;
         t->calls++;
+        RecordCall(spec, &OpLatency::alloc, t, c.ns, c.done);
         NoteCpu(t, c.cpu, c.cpu);
         left[i] -= std::min<uint64_t>(left[i], c.done);
         remaining -= std::min<uint64_t>(remaining, c.done);
@@ -220,6 +237,7 @@ void RunConsumer(const ChannelThread& me, Shared* sh, ChannelState* cs, ThreadRe
         t->free_ns += c.ns;
         t->frees += c.done;
         t->calls++;
+        RecordCall(spec, &OpLatency::free, t, c.ns, c.done);
         NoteCpu(t, c.cpu, c.cpu);
         AddProgress(sh->progress, c.done);
         left[i] -= std::min<uint64_t>(left[i], c.done);
@@ -283,6 +301,7 @@ void RunHandles(const HandleThread& me, Shared* sh, HandleState* hs, ThreadResul
     t->alloc_ns += res.value.ns;
     t->allocs += chunk.count;
     t->calls++;
+    RecordCall(spec, &OpLatency::alloc, t, res.value.ns, chunk.count);
     NoteCpu(t, res.value.cpu, res.value.cpu);
     const std::lock_guard<std::mutex> guard(hs->locks[chunk.session]);
     std::vector<uint64_t>& h = hs->handles[chunk.session];
@@ -313,6 +332,7 @@ void RunHandles(const HandleThread& me, Shared* sh, HandleState* hs, ThreadResul
     AddProgress(sh->progress, res.value.freed);
     if (res.value.freed > 0) {
       t->calls++;
+      RecordCall(spec, &OpLatency::free, t, res.value.ns, res.value.freed);
       NoteCpu(t, res.value.cpu, res.value.cpu);
     }
     if (!res.ok()) {
@@ -465,7 +485,7 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
   }
 
   const std::string backend = BackendName(spec.backend);
-  const std::optional<Counters> before = ReadBackendCounters(cfg.debugfs, backend);
+  const std::optional<ParsedCounters> before = ReadBackendCounters(cfg.debugfs, backend);
 
   ChannelState cstate(cplan);
   HandleState hstate(hplan, static_cast<std::ptrdiff_t>(hplan.threads.size()));
@@ -522,9 +542,15 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
   }
   r.wall_ns = NsSince(t0);
 
-  const std::optional<Counters> after = ReadBackendCounters(cfg.debugfs, backend);
+  const std::optional<ParsedCounters> after = ReadBackendCounters(cfg.debugfs, backend);
   if (before && after) {
-    r.counters = CounterDelta(*before, *after);
+    // Levels are reported as they were before and after, not as deltas.
+    r.gauges = GaugeChange(before->values, after->values, after->gauges);
+    std::set<std::string> levels;
+    for (const auto& [key, v] : r.gauges) {
+      levels.insert(key);
+    }
+    r.counters = CounterDelta(before->values, after->values, levels);
   }
   sh.sessions.clear();  // close: the module frees whatever is left
   if (const std::optional<Counters> out = ReadOutstanding(cfg.debugfs)) {

@@ -74,7 +74,8 @@ struct RunResult {
   std::vector<ThreadResult> threads;
   RunStats stats;
   uint64_t wall_ns = 0;                   // start latch to last thread done, userspace clock
-  std::optional<CounterDeltas> counters;  // nullopt: no counters file
+  std::optional<CounterDeltas> counters;  // nullopt: no counters file; no gauges
+  Gauges gauges;                          // levels, before and after the run
   std::optional<uint64_t> outstanding_pages_after;  // backend's, fds closed
   std::vector<std::string> accounting;              // counters that do not balance
   std::string error;                                // first thread error, or a setup failure

@@ -349,6 +349,7 @@ __must_hold(&zone->lock)
 		pcpool_stat_add(&this_stats(zone)->bad_frees, 1);
 		return;
 	}
+	pcpool_stat_add(&this_stats(zone)->freed_order[order], 1);
 	zone->held_moved += 1UL << order;
 	while (order < zone->order) {
 		unsigned long buddy = pfn ^ (1UL << order);
@@ -575,6 +576,14 @@ void pcpool_zone_counters(struct pcpool_zone *zone,
 		"zone_free_order_12", "zone_free_order_13", "zone_free_order_14",
 		"zone_free_order_15",
 	};
+	static const char * const freed_keys[] = {
+		"zone_freed_order_0", "zone_freed_order_1", "zone_freed_order_2",
+		"zone_freed_order_3", "zone_freed_order_4", "zone_freed_order_5",
+		"zone_freed_order_6", "zone_freed_order_7", "zone_freed_order_8",
+		"zone_freed_order_9", "zone_freed_order_10", "zone_freed_order_11",
+		"zone_freed_order_12", "zone_freed_order_13", "zone_freed_order_14",
+		"zone_freed_order_15",
+	};
 	struct pcpool_zone_totals t;
 	unsigned int i;
 
@@ -593,6 +602,8 @@ void pcpool_zone_counters(struct pcpool_zone *zone,
 	emit(arg, "zone_grow_limited", SUM_STAT(zone, grow_limited));
 	emit(arg, "zone_blocks_claimed", SUM_STAT(zone, blocks_claimed));
 	emit(arg, "zone_bad_frees", SUM_STAT(zone, bad_frees));
+	for (i = 0; i <= zone->order && i < ARRAY_SIZE(freed_keys); i++)
+		emit(arg, freed_keys[i], SUM_STAT(zone, freed_order[i]));
 
 	pcpool_zone_get_totals(zone, &t);
 	emit(arg, "zone_blocks_held", t.blocks_held);

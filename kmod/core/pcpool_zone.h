@@ -87,6 +87,8 @@ struct pcpool_zone_stats {
 	u64 grow_limited;	/* at limit_blocks */
 	u64 blocks_claimed;	/* whole blocks taken by an owner */
 	u64 bad_frees;		/* frees refused as invalid */
+	/* chunks handed in to the free lists by order, before merging */
+	u64 freed_order[PCPOOL_NR_ORDERS];
 } ____cacheline_aligned_in_smp;
 
 struct pcpool_zone {

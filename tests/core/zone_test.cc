@@ -242,6 +242,31 @@ TEST_F(ZoneTest, CountersHaveRequiredKeysAndReset) {
   pcpool_zone_free(w.zone, page, 0);
 }
 
+// zone_freed_order_N counts chunks as they are handed in, before merging:
+// buddyinfo (zone_free_order_N) only shows what they merged into.
+TEST_F(ZoneTest, FreedOrderCountsChunksHandedIn) {
+  ZoneParams p;
+  p.reserve = 1;  // keep the block when it is whole again
+  World w(p);
+  struct page* a = pcpool_zone_alloc(w.zone, 0);
+  struct page* b = pcpool_zone_alloc(w.zone, 0);
+  struct page* c2 = pcpool_zone_alloc(w.zone, 2);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_NE(c2, nullptr);
+  pcpool_zone_reset_counters(w.zone);
+  pcpool_zone_free(w.zone, a, 0);
+  pcpool_zone_free(w.zone, b, 0);
+  pcpool_zone_free(w.zone, c2, 2);
+  Counters c = ZoneCounters(w.zone);
+  EXPECT_EQ(c["zone_freed_order_0"], 2u);
+  EXPECT_EQ(c["zone_freed_order_1"], 0u) << "a merge is not a chunk handed in";
+  EXPECT_EQ(c["zone_freed_order_2"], 1u);
+  EXPECT_EQ(c.count("zone_freed_order_4"), 1u);
+  EXPECT_EQ(c.count("zone_freed_order_5"), 0u) << "only orders up to the block order";
+  EXPECT_EQ(c["zone_free_order_4"], 1u) << "all merged back into the block";
+}
+
 TEST_F(ZoneTest, ContendedAcquisitionIsCounted) {
   World w(ZoneParams{});
   ASSERT_EQ(pcpool_zone_grow(w.zone), 0);

@@ -99,6 +99,20 @@ TEST(LatencyHistogram, PercentileOverstatesByLessThanABucket) {
   }
 }
 
+// A batched command: every block at the mean, rounded up, sum exact.
+TEST(LatencyHistogram, RecordBatchCountsEveryBlockAtTheMean) {
+  LatencyHistogram h;
+  h.RecordBatch(1000, 3);  // 333.3 each
+  h.RecordBatch(50, 1);
+  h.RecordBatch(99, 0);  // nothing moved: nothing recorded
+  EXPECT_EQ(h.Count(), 4U);
+  EXPECT_EQ(h.Sum(), 1050U);
+  EXPECT_EQ(h.Max(), 334U);
+  EXPECT_EQ(h.Buckets()[LatencyHistogram::Bucket(334)], 3U);
+  EXPECT_EQ(*h.Percentile(25), LatencyHistogram::BucketHigh(LatencyHistogram::Bucket(50)));
+  EXPECT_EQ(*h.Percentile(100), 334U);
+}
+
 TEST(LatencyHistogram, MergeEqualsRecordingEverything) {
   LatencyHistogram a;
   LatencyHistogram b;

@@ -55,6 +55,7 @@ TEST(Plot, ThroughputSweepPerWorkloadWithALinePerBackend) {
   ASSERT_NE(t, nullptr);
   EXPECT_TRUE(t->lines);
   EXPECT_THAT(t->series, ElementsAre("kernel", "null"));
+  EXPECT_TRUE(t->logy);
   ASSERT_EQ(t->rows.size(), 3U);
   EXPECT_EQ(t->rows[2].first, "4");
   EXPECT_DOUBLE_EQ(*t->rows[2].second[1], 4e7);
@@ -77,7 +78,8 @@ TEST(Plot, ZoneLockLatencyAndOverheadCharts) {
   Json a = Row("classic", "cross", 2, 1e6, 300);
   a["counters_per_1000_ops"] = {{"zone_lock_acquisitions", 31.5}};
   a["latency"] = {{"alloc", {{"p50", 100}, {"p95", 200}, {"p99", 300}, {"max", 900}}},
-                  {"free", nullptr}};
+                  {"free", nullptr},
+                  {"basis", "call"}};
   runs.push_back(a);
   // Repetitions are averaged.
   Json b = a;
@@ -98,12 +100,69 @@ TEST(Plot, ZoneLockLatencyAndOverheadCharts) {
   EXPECT_THAT(l->series, ElementsAre("p50", "p95", "p99", "max"));
   ASSERT_EQ(l->rows.size(), 1U);
   EXPECT_EQ(l->rows[0].first, "classic alloc");
+  EXPECT_EQ(l->ylabel, "ns per block, each command's mean") << "basis: call";
   const Chart* o = Find(charts, "overhead");
   ASSERT_NE(o, nullptr);
   EXPECT_THAT(o->series, ElementsAre("ioctl", "uring", "loop"));
   EXPECT_DOUBLE_EQ(*o->rows[0].second[0], 1050.0) << "ioctl: userspace ns per command";
   EXPECT_DOUBLE_EQ(*o->rows[0].second[2], 50.0) << "loop: in-kernel ns per op";
   EXPECT_EQ(Find(charts, "ns-per-op-o0")->rows.size(), 1U) << "overhead is not a workload bar";
+}
+
+// make plots: the sweep goes to 4 threads, the latency runs stay at 2.
+// Each set is charted at its own largest thread count; the zone chart
+// takes the sweep's counters.
+TEST(Plot, LatencyRunsAtFewerThreadsThanTheSweep) {
+  Json runs = Json::array();
+  for (const int t : {1, 2, 4}) {
+    Json r = Row("classic", "repeat", t, 1e6 * t, 300);
+    r["counters_per_1000_ops"] = {{"zone_lock_acquisitions", 1.0 * t}};
+    runs.push_back(r);
+  }
+  Json lat = Row("classic", "repeat", 2, 5e5, 600);
+  lat["latency"] = {{"alloc", {{"p50", 100}, {"p95", 200}, {"p99", 300}, {"max", 900}}}};
+  lat["counters_per_1000_ops"] = {{"zone_lock_acquisitions", 99.0}};
+  lat["sample_shift"] = 0;
+  runs.push_back(lat);
+  const std::vector<Chart> charts = Build(runs);
+  const Chart* l = Find(charts, "latency-repeat-o0");
+  ASSERT_NE(l, nullptr);
+  EXPECT_DOUBLE_EQ(*l->rows.at(0).second.at(0), 100.0);
+  EXPECT_EQ(l->ylabel, "ns");
+  const Chart* z = Find(charts, "zone-lock-per-1000-o0");
+  ASSERT_NE(z, nullptr);
+  EXPECT_DOUBLE_EQ(*z->rows.at(0).second.at(0), 4.0) << "the sweep's 4-thread run";
+  EXPECT_EQ(Find(charts, "throughput-repeat-o0")->rows.size(), 3U);
+}
+
+// The default freer and purger counts change with the thread count; a
+// sweep with them must still make one line per backend.
+TEST(Plot, DefaultExitAndPurgerCountsSweep) {
+  Json runs = Json::array();
+  for (const int t : {1, 2, 4, 8}) {
+    Json one = Row("classic", "exit", t, 1e6, 100);
+    one["freers"] = 1;
+    runs.push_back(one);
+    if (t > 1) {
+      Json all = Row("classic", "exit", t, 2e6, 100);
+      all["freers"] = t;
+      runs.push_back(all);
+    }
+    Json p = Row("classic", "purger", t, 3e6, 100);
+    p["freers"] = std::max(1, t / 4);
+    runs.push_back(p);
+  }
+  Json odd = Row("classic", "purger", 8, 3e6, 100);
+  odd["freers"] = 3;
+  runs.push_back(odd);
+  const std::vector<Chart> charts = Build(runs);
+  ASSERT_NE(Find(charts, "throughput-exit-1-o0"), nullptr);
+  EXPECT_EQ(Find(charts, "throughput-exit-1-o0")->rows.size(), 4U);
+  ASSERT_NE(Find(charts, "throughput-exit-all-o0"), nullptr);
+  EXPECT_EQ(Find(charts, "throughput-exit-all-o0")->rows.size(), 3U);
+  ASSERT_NE(Find(charts, "throughput-purger-o0"), nullptr);
+  EXPECT_EQ(Find(charts, "throughput-purger-o0")->rows.size(), 4U);
+  EXPECT_EQ(Find(charts, "throughput-purger-3-o0"), nullptr) << "an explicit count at one size";
 }
 
 TEST(Plot, BadInput) {
@@ -136,10 +195,12 @@ TEST(Plot, DataAndScript) {
                            "title columnheader(2)"));
   EXPECT_THAT(g, HasSubstr("'' using 3 lc rgb '#8c8c8c' title columnheader(3)"));
   c.lines = true;
-  c.rows = {{"1", {1, 2}}, {"2", {3, 4}}};
-  EXPECT_EQ(ChartData(c), "\"workload\" \"kernel\" \"null\"\n1 1 2\n2 3 4\n");
+  c.rows = {{"1", {1, 2}}, {"2", {3, 4}}, {"8", {5, 6}}};
+  EXPECT_EQ(ChartData(c), "\"workload\" \"kernel\" \"null\"\n1 1 2\n2 3 4\n8 5 6\n");
   const std::string lines = ChartScript(c, "d", "i.svg", "svg");
   EXPECT_THAT(lines, HasSubstr("set terminal svg"));
+  // Thread counts on a log2 axis, a tic at each count with data.
+  EXPECT_THAT(lines, HasSubstr("set logscale x 2\nset xtics ('1' 1, '2' 2, '8' 8)\n"));
   EXPECT_THAT(lines, HasSubstr("using 1:3 with linespoints"));
 }
 

@@ -15,7 +15,9 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 using Json = nlohmann::json;
 
 Context SampleContext() {
@@ -142,6 +144,7 @@ TEST(JsonReporter, ParsesBackWithContextAndResults) {
   EXPECT_EQ(r["wall_ns"], 123456);
   EXPECT_EQ(r["counters"], Json({{"allocs", 1000}, {"zone_lock_acquisitions", 20}}));
   EXPECT_DOUBLE_EQ(r["counters_per_1000_ops"]["zone_lock_acquisitions"].get<double>(), 20.0);
+  EXPECT_EQ(r["gauges"], Json::object());
   EXPECT_EQ(r["outstanding_pages_after"], 0);
   EXPECT_EQ(r["submit"], "ioctl");
   EXPECT_EQ(r["repetition"], 0);
@@ -237,7 +240,7 @@ TEST(CsvReporter, HeaderAndOneLinePerRun) {
                   "ns_per_op", "ops_per_sec", "alloc_ns", "free_ns", "alloc_ops_per_sec",
                   "free_ops_per_sec", "user_ns_per_op", "wall_ns", "backoffs", "alloc_p50",
                   "alloc_p95", "alloc_p99", "alloc_max", "free_p50", "free_p95", "free_p99",
-                  "free_max", "outstanding_pages_after", "counters", "error"));
+                  "free_max", "outstanding_pages_after", "counters", "gauges", "error"));
   auto col = [&header](const char* name) {
     return static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin());
   };
@@ -304,7 +307,7 @@ TEST(ConsoleReporter, LinesMatch) {
       R"(^\*\*\*WARNING\*\*\* Running under emulation$)",
       R"(^backend +workload +order +threads +path +ops +ns/op +ops/s +user ns/op$)",
       R"(^kernel +repeat +0 +2 +ioctl +1000 +75\.0 +30\.00M +77\.0$)",
-      R"(^    counters: allocs=1000 zone_lock_acquisitions=20$)",
+      R"(^    counters: zone_lock_acquisitions=20$)",
       R"(^    per 1000 ops: zone_lock_acquisitions=20\.0$)",
       R"(^null +cross +3 +3 +ioctl +100 +- +- +-  FAILED: thread 0 \(CPU 0\): PCPOOL_CHAN_ALLOC: ENOMEM .*$)",
   };
@@ -312,6 +315,56 @@ TEST(ConsoleReporter, LinesMatch) {
   for (size_t i = 0; i < lines.size(); i++) {
     EXPECT_THAT(lines[i], MatchesRegex(patterns[i])) << "line " << i;
   }
+}
+
+// The default shows the keys that matter, "all" every key that moved, a
+// list what it names; levels come as before->after, never as deltas.
+TEST(ConsoleReporter, CounterFilterAndLevels) {
+  RunResult r = RepeatRun();
+  r.counters = CounterDeltas{{"allocs", 1000}, {"zone_lock_acquisitions", 20}, {"zone_merges", 0}};
+  r.gauges = Gauges{{"zone_free_pages", {512, 0}}, {"zone_free_order_9", {1, 0}}};
+  auto table = [&r](const char* filter) {
+    std::ostringstream out;
+    ConsoleReporter rep(out, ParseCounterFilter(filter).value());
+    rep.ReportRuns(std::vector<RunResult>{r});
+    std::vector<std::string> lines = Lines(out.str());
+    lines.erase(lines.begin(), lines.begin() + 2);  // header and row
+    return lines;
+  };
+  EXPECT_THAT(table("default"), ElementsAre("    counters: zone_lock_acquisitions=20",
+                                            "    per 1000 ops: zone_lock_acquisitions=20.0",
+                                            "    levels before->after: zone_free_pages=512->0"));
+  EXPECT_THAT(
+      table("all"),
+      ElementsAre("    counters: allocs=1000 zone_lock_acquisitions=20",
+                  "    per 1000 ops: zone_lock_acquisitions=20.0",
+                  "    levels before->after: zone_free_order_9=1->0 zone_free_pages=512->0"));
+  EXPECT_THAT(
+      table("allocs,zone_free_order_*"),
+      ElementsAre("    counters: allocs=1000", "    levels before->after: zone_free_order_9=1->0"));
+  EXPECT_THAT(table("none"), IsEmpty());
+}
+
+// Channel and handle workloads: a sample is a command's mean per block.
+TEST(ConsoleReporter, PerCallLatencyIsLabelled) {
+  RunResult r = RepeatRun();
+  r.spec.workload = Workload::kCross;
+  r.counters.reset();
+  r.stats.latency.alloc.RecordBatch(640, 64);
+  r.stats.latency.per_call = true;
+  std::ostringstream out;
+  ConsoleReporter rep(out);
+  rep.ReportRuns(std::vector<RunResult>{r});
+  EXPECT_THAT(out.str(),
+              HasSubstr("    latency per call, ns/block alloc ns: n=64 mean=10.0 p50=10 p95=10 "
+                        "p99=10 max=10\n"));
+  std::ostringstream json;
+  JsonReporter jrep(json);
+  jrep.ReportRuns(std::vector<RunResult>{r});
+  jrep.Finalize();
+  const Json doc = Json::parse(json.str());
+  EXPECT_EQ(doc["results"][0]["latency"]["basis"], "call");
+  EXPECT_TRUE(doc["results"][0]["sample_shift"].is_null()) << "no operation was timed";
 }
 
 TEST(ConsoleReporter, NotesMigrationAndLeftoverPages) {
@@ -374,15 +427,21 @@ TEST(ConsoleReporter, ExitShowsTheZonesOrderHistogram) {
   RunResult r = RepeatRun();
   r.spec.workload = Workload::kExit;
   r.spec.freers = 2;
-  r.counters = CounterDeltas{{"allocs", 1000},           {"zone_free_order_9", 12},
-                             {"zone_free_order_10", 0},  {"zone_free_order_0", -3},
+  r.counters = CounterDeltas{{"allocs", 1000},           {"zone_freed_order_9", 12},
+                             {"zone_freed_order_10", 0}, {"zone_freed_order_0", 3},
                              {"zone_moved_hist_512", 7}, {"zone_moved_hist_1", 40}};
   std::ostringstream out;
-  ConsoleReporter rep(out);
+  ConsoleReporter rep(out, ParseCounterFilter("none").value());
   rep.ReportRuns(std::vector<RunResult>{r});
-  EXPECT_THAT(out.str(), HasSubstr("    zone free chunks by order (delta): 0=-3 9=+12\n"));
+  EXPECT_THAT(out.str(), HasSubstr("    chunks handed back to the zone by order: 0=+3 9=+12\n"));
   EXPECT_THAT(out.str(), HasSubstr("    zone-lock acquisitions by pages moved: 1=+40 512=+7\n"));
   EXPECT_THAT(out.str(), HasSubstr("exit/2"));
+  // pcpbuddy's frees go to the owners' pools: nothing reaches the zone.
+  r.counters = CounterDeltas{{"zone_freed_order_0", 0}, {"zone_freed_order_9", 0}};
+  std::ostringstream none;
+  ConsoleReporter(none, ParseCounterFilter("none").value()).ReportRuns(std::vector<RunResult>{r});
+  EXPECT_THAT(none.str(), HasSubstr("    chunks handed back to the zone by order: none\n"));
+  EXPECT_THAT(none.str(), Not(HasSubstr("pages moved"))) << "no such keys, no line";
 }
 
 TEST(RunName, NamesEveryDimensionThatIsNotTheDefault) {

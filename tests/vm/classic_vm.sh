@@ -11,13 +11,12 @@
 # bad writes get EINVAL without changing anything; unload is clean.
 
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
-DBG=/sys/kernel/debug/pcpool
 PAR=/sys/module/pcpool/parameters
-failed=0
+NAME=classic_vm.sh
+# shellcheck source=tests/vm/vmlib.sh
+. "$(dirname "$0")/vmlib.sh"
 
-ok() { echo "classic_vm.sh: ok: $*"; }
-fail() { echo "classic_vm.sh: FAIL: $*"; failed=$((failed + 1)); }
-ctr() { awk -v k="$1" '$1 == k { print $2 }' "$DBG/classic/counters"; }
+ctr() { counter classic "$1"; }
 expect() { # key value what
 	v=$(ctr "$1")
 	if [ "$v" = "$2" ]; then
@@ -27,9 +26,7 @@ expect() { # key value what
 	fi
 }
 
-if grep -q '^pcpool ' /proc/modules; then
-	rmmod pcpool || exit 1
-fi
+require_setup "$KO" pcpool-bench
 
 # Larger than any zone limit: the load must fail, not crash or WARN.
 if insmod "$KO" classic_high=2000000000 2>/dev/null; then
@@ -86,9 +83,4 @@ rmmod pcpool || fail "rmmod"
 if dmesg | grep -q -e 'pcpool: .*outstanding at unload' -e 'pcpool: .*leaked'; then
 	fail "leak reported at unload"
 fi
-if [ "$failed" -eq 0 ]; then
-	echo "classic_vm.sh: PASS"
-	exit 0
-fi
-echo "classic_vm.sh: FAIL: $failed"
-exit 1
+finish ""

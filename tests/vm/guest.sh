@@ -18,21 +18,9 @@
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
 ROUNDS=${PCPOOL_ROUNDS:-3}
 GTEST_ARGS=${PCPOOL_GTEST_ARGS:-}
-DBG=/sys/kernel/debug/pcpool
-TMP=${TMPDIR:-/tmp}
-
-passed=0
-failed=0
-
-ok() {
-	echo "guest.sh: ok: $*"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "guest.sh: FAIL: $*"
-	failed=$((failed + 1))
-}
+NAME=guest.sh
+# shellcheck source=tests/vm/vmlib.sh
+. "$(dirname "$0")/vmlib.sh"
 
 # Parameters for round $1: the default, then explicit values.
 round_params() {
@@ -41,21 +29,6 @@ round_params() {
 	2) echo "session_max_pages=300000" ;;
 	*) echo "chan_capacity=1000" ;;
 	esac
-}
-
-# Nothing outstanding in any backend and no session open.
-check_clean() {
-	left=$(awk '$2 != 0' "$DBG/outstanding")
-	sessions=$(cat "$DBG/sessions")
-	if [ -n "$left" ] || [ "$sessions" != 0 ]; then
-		fail "$1: outstanding [$left] sessions $sessions"
-		return 1
-	fi
-	ok "$1: nothing outstanding, no sessions"
-}
-
-counter() {
-	awk -v k="$2" '$1 == k { print $2 }' "$DBG/$1/counters"
 }
 
 # Wait up to $2 seconds for "ready" in file $1 while process $3 lives.
@@ -83,20 +56,31 @@ hold_blocks() {
 	awk '/^MemTotal:/ { n = int($2 / 4 / 16); print (n < 50000 ? n : 50000) }' /proc/meminfo
 }
 
-kill_test_hold() {
-	out=$TMP/hold.out
-	want=$(hold_blocks)
+# start_helper TEST WHAT SECONDS ARGS...: pcpool-vmtest ARGS in the
+# background, output in $out, pid in $pid; false (and reaped) unless it
+# says "ready" within SECONDS.
+start_helper() {
+	t=$1
+	what=$2
+	secs=$3
+	shift 3
+	out=$TMP/$what.out
 	# Truncate here, not in the background child: wait_ready must not
 	# see the previous round's "ready".
 	: >"$out"
-	pcpool-vmtest --hold "$want" >"$out" 2>&1 &
+	pcpool-vmtest "$@" >"$out" 2>&1 &
 	pid=$!
-	if ! wait_ready "$out" 120 "$pid"; then
-		fail "$1: holder did not get ready: $(cat "$out")"
+	if ! wait_ready "$out" "$secs" "$pid"; then
+		fail "$t: $what did not get ready: $(cat "$out")"
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid"
-		return
+		return 1
 	fi
+}
+
+kill_test_hold() {
+	want=$(hold_blocks)
+	start_helper "$1" holder 120 --hold "$want" || return
 	held=$(awk '$1 == "kernel" { print $2 }' "$DBG/outstanding")
 	if [ "${held:-0}" -ge "$want" ]; then
 		ok "$1: holder holds $held pages ($(cat "$out"))"
@@ -112,18 +96,7 @@ kill_test_hold() {
 }
 
 kill_test_spin() {
-	out=$TMP/spin.out
-	# Truncate here, not in the background child: wait_ready must not
-	# see the previous round's "ready".
-	: >"$out"
-	pcpool-vmtest --spin >"$out" 2>&1 &
-	pid=$!
-	if ! wait_ready "$out" 60 "$pid"; then
-		fail "$1: spinner did not get ready: $(cat "$out")"
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid"
-		return
-	fi
+	start_helper "$1" spinner 60 --spin || return
 	# Proof that it is inside RUN: the kernel backend keeps allocating.
 	a0=$(counter kernel allocs)
 	sleep 1
@@ -180,18 +153,7 @@ round() {
 	return 0
 }
 
-if [ ! -r "$KO" ]; then
-	echo "guest.sh: no module at $KO"
-	exit 1
-fi
-if ! command -v pcpool-vmtest >/dev/null; then
-	echo "guest.sh: pcpool-vmtest not in PATH ($PATH)"
-	exit 1
-fi
-if grep -q '^pcpool ' /proc/modules; then
-	echo "guest.sh: pcpool already loaded; unloading it first"
-	rmmod pcpool || exit 1
-fi
+require_setup "$KO" pcpool-vmtest
 
 i=1
 while [ "$i" -le "$ROUNDS" ]; do
@@ -200,52 +162,26 @@ while [ "$i" -le "$ROUNDS" ]; do
 	i=$((i + 1))
 done
 
-# pcpbuddy: CPU offline/online in the middle of a cross-CPU run, exact
-# accounting afterwards, every block back at unload (its own load/unload).
-if [ -r /pcpool/tests/pcpbuddy_vm.sh ]; then
-	if sh /pcpool/tests/pcpbuddy_vm.sh; then
-		ok "pcpbuddy hotplug test"
+# sub_test SCRIPT WHAT: a script with its own load/unload, one check here.
+sub_test() {
+	if [ ! -r "/pcpool/tests/$1" ]; then
+		fail "$2: /pcpool/tests/$1 missing"
+	elif sh "/pcpool/tests/$1"; then
+		ok "$2"
 	else
-		fail "pcpbuddy hotplug test"
+		fail "$2"
 	fi
-fi
+}
 
+# pcpbuddy: CPU offline/online in the middle of a cross-CPU run, exact
+# accounting afterwards, every block back at unload.
+sub_test pcpbuddy_vm.sh "pcpbuddy hotplug test"
 # pcpu caches: channel charge of per-CPU objects; CPU offline/online under a
 # cross-CPU run, exact accounting, every chunk back at unload.
-if [ -r /pcpool/tests/pcpu_hotplug.sh ]; then
-	if sh /pcpool/tests/pcpu_hotplug.sh; then
-		ok "pcpu hotplug test"
-	else
-		fail "pcpu hotplug test"
-	fi
-fi
+sub_test pcpu_hotplug.sh "pcpu hotplug test"
+# <backend>/reset zeroes event counters only.
+sub_test reset_vm.sh "counter reset test"
+# classic_high/classic_batch at load and live.
+sub_test classic_vm.sh "classic tunables test"
 
-# <backend>/reset zeroes event counters only (its own load/unload).
-if [ -r /pcpool/tests/reset_vm.sh ]; then
-	if sh /pcpool/tests/reset_vm.sh; then
-		ok "counter reset test"
-	else
-		fail "counter reset test"
-	fi
-fi
-
-# classic_high/classic_batch at load and live (its own load/unload).
-if [ -r /pcpool/tests/classic_vm.sh ]; then
-	if sh /pcpool/tests/classic_vm.sh; then
-		ok "classic tunables test"
-	else
-		fail "classic tunables test"
-	fi
-fi
-
-# The module reports leaks at unload with pr_err rather than a WARNING.
-if dmesg | grep -q 'pcpool: .*outstanding at unload'; then
-	fail "module reported outstanding pages at unload: $(dmesg | grep 'outstanding at unload')"
-fi
-
-if [ "$failed" -eq 0 ]; then
-	echo "guest.sh: PASS: $ROUNDS load/unload rounds, $passed checks passed"
-	exit 0
-fi
-echo "guest.sh: FAIL: $failed of $((passed + failed)) checks failed"
-exit 1
+finish "$ROUNDS load/unload rounds, "

@@ -21,33 +21,11 @@
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
 OPS=${PCPOOL_OPS:-2000}
 GTEST_ARGS=${PCPOOL_GTEST_ARGS:-}
-DBG=/sys/kernel/debug/pcpool
-TMP=${TMPDIR:-/tmp}
 # pcpool-bench reads PCPOOL_<OPTION> from the environment: not these.
 unset PCPOOL_OPS PCPOOL_KO PCPOOL_GTEST_ARGS
-
-passed=0
-failed=0
-
-ok() {
-	echo "harness_vmtest.sh: ok: $*"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "harness_vmtest.sh: FAIL: $*"
-	failed=$((failed + 1))
-}
-
-check_clean() {
-	left=$(awk '$2 != 0' "$DBG/outstanding")
-	sessions=$(cat "$DBG/sessions")
-	if [ -n "$left" ] || [ "$sessions" != 0 ]; then
-		fail "$1: outstanding [$left] sessions $sessions"
-		return 1
-	fi
-	ok "$1: nothing outstanding, no sessions"
-}
+NAME=harness_vmtest.sh
+# shellcheck source=tests/vm/vmlib.sh
+. "$(dirname "$0")/vmlib.sh"
 
 # bench NAME ARGS...: pcpool-bench with --check, JSON kept for the checks
 # below; passes when it exits 0 and no result carries an error.
@@ -72,19 +50,7 @@ count_runs() {
 	grep '"name"' "$1" | grep -c "$2"
 }
 
-if [ ! -r "$KO" ]; then
-	echo "harness_vmtest.sh: no module at $KO"
-	exit 1
-fi
-for b in pcpool-bench pcpool-uring-vmtest; do
-	command -v "$b" >/dev/null || {
-		echo "harness_vmtest.sh: $b not in PATH ($PATH)"
-		exit 1
-	}
-done
-if grep -q '^pcpool ' /proc/modules; then
-	rmmod pcpool || exit 1
-fi
+require_setup "$KO" pcpool-bench pcpool-uring-vmtest
 if ! insmod "$KO"; then
 	echo "harness_vmtest.sh: insmod $KO failed"
 	exit 1
@@ -134,6 +100,27 @@ if grep -q '"p99"' "$out"; then
 else
 	fail "all: no latency percentiles"
 fi
+# Channel and handle workloads: per-command means per block.
+if grep -q '"basis": "call"' "$out"; then
+	ok "all: per-command latency for channel and handle workloads"
+else
+	fail "all: no per-command latency"
+fi
+# Levels come as before/after; the zone counts what exit hands back.
+# A delta or a rate would be a plain number, a level is {"before", "after"}.
+if grep -q '"zone_free_pages": {' "$out" &&
+	! grep -q '"zone_free_pages": -*[0-9]' "$out"; then
+	ok "all: levels reported as gauges, not as deltas"
+else
+	fail "all: levels missing from gauges or present among the deltas"
+fi
+if grep -q '"backend": "classic"' "$out"; then
+	if grep -q '"zone_freed_order_0"' "$out"; then
+		ok "all: zone_freed_order_N counted"
+	else
+		fail "all: no zone_freed_order_N counters"
+	fi
+fi
 
 # The same through io_uring, for everything that is not overhead.
 bench uring --submit uring --threads 2 --ops "$OPS" \
@@ -160,13 +147,4 @@ if rmmod pcpool; then
 else
 	fail "rmmod"
 fi
-if dmesg | grep -q 'pcpool: .*outstanding at unload'; then
-	fail "outstanding pages at unload: $(dmesg | grep 'outstanding at unload')"
-fi
-
-if [ "$failed" -eq 0 ]; then
-	echo "harness_vmtest.sh: PASS: $passed checks passed"
-	exit 0
-fi
-echo "harness_vmtest.sh: FAIL: $failed of $((passed + failed)) checks failed"
-exit 1
+finish ""

@@ -37,53 +37,17 @@
 #include <thread>
 #include <vector>
 
+#include "vmtest.h"
+
 namespace {
 
-constexpr const char* kDevice = "/dev/" PCPOOL_DEVICE_NAME;
-constexpr const char* kDebugfs = "/sys/kernel/debug/pcpool";
-constexpr const char* kParams = "/sys/module/pcpool/parameters";
-
-// 0 or -errno; EINTR retried here only.
-int Ioctl(int fd, unsigned long request, void* arg) {
-  int ret;
-  do {
-    ret = ioctl(fd, request, arg);
-  } while (ret < 0 && errno == EINTR);
-  return ret < 0 ? -errno : ret;
-}
-
-template <typename T>
-T Arg() {
-  T t{};
-  t.size = sizeof(T);
-  return t;
-}
-
-int OpenDevice() { return open(kDevice, O_RDWR | O_CLOEXEC); }
-
-// "key value" lines (debugfs counters, outstanding) as a map.
-std::map<std::string, int64_t> ReadKeyValues(const std::string& path) {
-  std::map<std::string, int64_t> out;
-  std::ifstream in(path);
-  std::string key;
-  int64_t value;
-  while (in >> key >> value) out[key] = value;
-  return out;
-}
-
-std::map<std::string, int64_t> Outstanding() {
-  return ReadKeyValues(std::string(kDebugfs) + "/outstanding");
-}
+using namespace vmtest;  // NOLINT(google-build-using-namespace): the shared helpers
 
 int64_t Sessions() {
   std::ifstream in(std::string(kDebugfs) + "/sessions");
   int64_t n = -1;
   in >> n;
   return n;
-}
-
-std::map<std::string, int64_t> Counters(const std::string& backend) {
-  return ReadKeyValues(std::string(kDebugfs) + "/" + backend + "/counters");
 }
 
 // <backend>/percpu: header "cpu key...", then one row per CPU.
@@ -105,128 +69,6 @@ std::map<int, std::map<std::string, int64_t>> PerCpu(const std::string& backend)
     for (const auto& k : keys) row >> out[cpu][k];
   }
   return out;
-}
-
-std::string ReadParam(const std::string& name) {
-  std::ifstream in(std::string(kParams) + "/" + name);
-  std::string v;
-  in >> v;
-  return v;
-}
-
-bool WriteParam(const std::string& name, const std::string& value) {
-  std::ofstream out(std::string(kParams) + "/" + name);
-  out << value << std::flush;
-  return out.good();
-}
-
-// debugfs fail_nth: the n-th allocation from now fails; 0 disarms.
-bool SetFailNth(int n) {
-  std::ofstream out(std::string(kDebugfs) + "/fail_nth");
-  out << n << std::flush;
-  return out.good();
-}
-
-bool PinSelf(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
-}
-
-std::vector<int> OnlineCpus() {
-  cpu_set_t set;
-  std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
-  for (int c = 0; c < CPU_SETSIZE; c++)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpus;
-}
-
-const char* BackendName(uint32_t id) {
-  switch (id) {
-    case PCPOOL_BACKEND_KERNEL:
-      return "kernel";
-    case PCPOOL_BACKEND_NULL:
-      return "null";
-    case PCPOOL_BACKEND_CLASSIC:
-      return "classic";
-    case PCPOOL_BACKEND_PCPBUDDY:
-      return "pcpbuddy";
-    case PCPOOL_BACKEND_VMALLOC:
-      return "vmalloc";
-    case PCPOOL_BACKEND_PCPU_KERNEL:
-      return "pcpu-kernel";
-    case PCPOOL_BACKEND_PCPU_RAW:
-      return "pcpu-raw";
-    case PCPOOL_BACKEND_PCPU_ZEROED:
-      return "pcpu-zeroed";
-    case PCPOOL_BACKEND_PCPU_CONSTRUCTED:
-      return "pcpu-constructed";
-    default:
-      return "?";
-  }
-}
-
-// Raw command wrappers: fill the struct, return 0 or -errno, leave the
-// struct as the kernel wrote it.
-int CmdAlloc(int fd, uint32_t backend, uint32_t order, std::vector<uint64_t>* handles,
-             pcpool_alloc* out = nullptr) {
-  auto a = Arg<pcpool_alloc>();
-  a.backend = backend;
-  a.order = order;
-  a.count = handles->size();
-  a.handles = reinterpret_cast<uintptr_t>(handles->data());
-  int ret = Ioctl(fd, PCPOOL_IOC_ALLOC, &a);
-  if (out) *out = a;
-  return ret;
-}
-
-int CmdFree(int fd, const std::vector<uint64_t>& handles, std::vector<int32_t>* status = nullptr,
-            pcpool_free* out = nullptr) {
-  auto f = Arg<pcpool_free>();
-  f.count = handles.size();
-  f.handles = reinterpret_cast<uintptr_t>(handles.data());
-  if (status) {
-    status->assign(handles.size(), 12345);
-    f.status = reinterpret_cast<uintptr_t>(status->data());
-  }
-  int ret = Ioctl(fd, PCPOOL_IOC_FREE, &f);
-  if (out) *out = f;
-  return ret;
-}
-
-int CmdRun(int fd, uint32_t backend, uint32_t workload, uint32_t order, uint64_t ops,
-           uint32_t batch, pcpool_run* out = nullptr) {
-  auto r = Arg<pcpool_run>();
-  r.backend = backend;
-  r.workload = workload;
-  r.order = order;
-  r.ops = ops;
-  r.batch = batch;
-  int ret = Ioctl(fd, PCPOOL_IOC_RUN, &r);
-  if (out) *out = r;
-  return ret;
-}
-
-int CmdChan(int fd, uint32_t op, uint32_t chan, uint32_t backend, uint32_t order, uint64_t count,
-            pcpool_chan* out = nullptr) {
-  auto c = Arg<pcpool_chan>();
-  c.op = op;
-  c.chan = chan;
-  c.backend = backend;
-  c.order = order;
-  c.count = count;
-  int ret = Ioctl(fd, PCPOOL_IOC_CHAN, &c);
-  if (out) *out = c;
-  return ret;
-}
-
-pcpool_stats CmdStats(int fd, uint32_t backend) {
-  auto s = Arg<pcpool_stats>();
-  s.backend = backend;
-  EXPECT_EQ(Ioctl(fd, PCPOOL_IOC_STATS, &s), 0);
-  return s;
 }
 
 class PcpoolTest : public ::testing::Test {

@@ -17,16 +17,13 @@
 # Needs 2+ CPUs; skips (exit 0) with one.
 
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
-DBG=/sys/kernel/debug/pcpool
 CPU1=/sys/devices/system/cpu/cpu1/online
 OPS=${PCPOOL_PH_OPS:-400000}
-TMP=${TMPDIR:-/tmp}
-failed=0
+NAME=pcpu_hotplug.sh
+# shellcheck source=tests/vm/vmlib.sh
+. "$(dirname "$0")/vmlib.sh"
 
-ok() { echo "pcpu_hotplug.sh: ok: $*"; }
-fail() { echo "pcpu_hotplug.sh: FAIL: $*"; failed=$((failed + 1)); }
-# ctr BACKEND KEY
-ctr() { awk -v k="$2" '$1 == k { print $2 }' "$DBG/$1/counters"; }
+ctr() { counter "$@"; }
 outstanding() { awk -v b="$1" '$1 == b { print $2 }' "$DBG/outstanding"; }
 verdict() {
 	if [ "$1" -eq 0 ]; then ok "$2"; else fail "$3"; fi
@@ -162,9 +159,4 @@ echo "pcpu_hotplug.sh: $(grep -E '^(alloc_(hits|depot|refill)|free_(hits|depot|f
 	"$DBG/pcpu-constructed/counters" | tr '\n' ' ')"
 unload_clean "hotplug"
 
-if [ "$failed" -eq 0 ]; then
-	echo "pcpu_hotplug.sh: PASS"
-	exit 0
-fi
-echo "pcpu_hotplug.sh: FAIL: $failed checks failed"
-exit 1
+finish ""

@@ -34,76 +34,20 @@
 #include <thread>
 #include <vector>
 
+#include "vmtest.h"
+
 namespace {
 
-constexpr const char* kDev = "/dev/" PCPOOL_DEVICE_NAME;
-constexpr const char* kDbg = "/sys/kernel/debug/pcpool";
-constexpr const char* kParamDir = "/sys/module/pcpool/parameters";
+using namespace vmtest;  // NOLINT(google-build-using-namespace): the shared helpers
 
 constexpr uint32_t kPcpuBackends[] = {PCPOOL_BACKEND_PCPU_KERNEL, PCPOOL_BACKEND_PCPU_RAW,
                                       PCPOOL_BACKEND_PCPU_ZEROED, PCPOOL_BACKEND_PCPU_CONSTRUCTED};
 constexpr uint32_t kCacheBackends[] = {PCPOOL_BACKEND_PCPU_RAW, PCPOOL_BACKEND_PCPU_ZEROED,
                                        PCPOOL_BACKEND_PCPU_CONSTRUCTED};
 
-const char* PcpuName(uint32_t id) {
-  switch (id) {
-    case PCPOOL_BACKEND_PCPU_KERNEL:
-      return "pcpu-kernel";
-    case PCPOOL_BACKEND_PCPU_RAW:
-      return "pcpu-raw";
-    case PCPOOL_BACKEND_PCPU_ZEROED:
-      return "pcpu-zeroed";
-    case PCPOOL_BACKEND_PCPU_CONSTRUCTED:
-      return "pcpu-constructed";
-    default:
-      return "?";
-  }
-}
+std::map<std::string, int64_t> PcpuCounters(uint32_t id) { return Counters(BackendName(id)); }
 
-int PIoctl(int fd, unsigned long request, void* arg) {
-  int ret = 0;
-  do {
-    ret = ioctl(fd, request, arg);
-  } while (ret < 0 && errno == EINTR);
-  return ret < 0 ? -errno : ret;
-}
-
-template <typename T>
-T PArg() {
-  T t{};
-  t.size = sizeof(T);
-  return t;
-}
-
-std::map<std::string, int64_t> KeyValues(const std::string& path) {
-  std::map<std::string, int64_t> out;
-  std::ifstream in(path);
-  std::string key;
-  int64_t value = 0;
-  while (in >> key >> value) out[key] = value;
-  return out;
-}
-
-std::map<std::string, int64_t> PcpuCounters(uint32_t id) {
-  return KeyValues(std::string(kDbg) + "/" + PcpuName(id) + "/counters");
-}
-
-int64_t PcpuOutstanding(uint32_t id) {
-  return KeyValues(std::string(kDbg) + "/outstanding")[PcpuName(id)];
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool WriteFile(const std::string& path, const std::string& value) {
-  std::ofstream out(path);
-  out << value << std::flush;
-  return out.good();
-}
+int64_t PcpuOutstanding(uint32_t id) { return Outstanding()[BackendName(id)]; }
 
 // Rows of a debugfs table with a header line, as maps.
 std::vector<std::map<std::string, std::string>> Table(const std::string& path) {
@@ -144,71 +88,6 @@ unsigned CountCpuList(const std::string& list) {
 
 unsigned PossibleCpus() { return CountCpuList(ReadFile("/sys/devices/system/cpu/possible")); }
 
-std::vector<int> Online() {
-  cpu_set_t set;
-  std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
-  for (int c = 0; c < CPU_SETSIZE; c++)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpus;
-}
-
-bool Pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
-}
-
-int CmdRunP(int fd, uint32_t backend, uint32_t workload, uint32_t order, uint64_t ops,
-            uint32_t batch, pcpool_run* out = nullptr) {
-  auto r = PArg<pcpool_run>();
-  r.backend = backend;
-  r.workload = workload;
-  r.order = order;
-  r.ops = ops;
-  r.batch = batch;
-  int ret = PIoctl(fd, PCPOOL_IOC_RUN, &r);
-  if (out) *out = r;
-  return ret;
-}
-
-int Alloc(int fd, uint32_t backend, uint32_t order, std::vector<uint64_t>* h) {
-  auto a = PArg<pcpool_alloc>();
-  a.backend = backend;
-  a.order = order;
-  a.count = h->size();
-  a.handles = reinterpret_cast<uintptr_t>(h->data());
-  return PIoctl(fd, PCPOOL_IOC_ALLOC, &a);
-}
-
-int Free(int fd, const std::vector<uint64_t>& h) {
-  auto f = PArg<pcpool_free>();
-  f.count = h.size();
-  f.handles = reinterpret_cast<uintptr_t>(h.data());
-  return PIoctl(fd, PCPOOL_IOC_FREE, &f);
-}
-
-int Chan(int fd, uint32_t op, uint32_t chan, uint32_t backend, uint32_t order, uint64_t count,
-         pcpool_chan* out = nullptr) {
-  auto c = PArg<pcpool_chan>();
-  c.op = op;
-  c.chan = chan;
-  c.backend = backend;
-  c.order = order;
-  c.count = count;
-  int ret = PIoctl(fd, PCPOOL_IOC_CHAN, &c);
-  if (out) *out = c;
-  return ret;
-}
-
-pcpool_stats Stats(int fd, uint32_t backend) {
-  auto s = PArg<pcpool_stats>();
-  s.backend = backend;
-  EXPECT_EQ(PIoctl(fd, PCPOOL_IOC_STATS, &s), 0);
-  return s;
-}
-
 // Sum of the request histogram (req_<size> keys).
 int64_t Requests(const std::map<std::string, int64_t>& c) {
   int64_t n = 0;
@@ -220,29 +99,29 @@ int64_t Requests(const std::map<std::string, int64_t>& c) {
 class PcpuVm : public ::testing::Test {
  protected:
   void SetUp() override {
-    fd_ = open(kDev, O_RDWR | O_CLOEXEC);
-    if (fd_ < 0 && errno == ENOENT) GTEST_SKIP() << kDev << " missing: module not loaded";
+    fd_ = open(kDevice, O_RDWR | O_CLOEXEC);
+    if (fd_ < 0 && errno == ENOENT) GTEST_SKIP() << kDevice << " missing: module not loaded";
     if (fd_ < 0 && (errno == EACCES || errno == EPERM)) GTEST_SKIP() << "needs root";
     ASSERT_GE(fd_, 0) << strerror(errno);
-    version_ = PArg<pcpool_version>();
-    ASSERT_EQ(PIoctl(fd_, PCPOOL_IOC_VERSION, &version_), 0);
+    version_ = Arg<pcpool_version>();
+    ASSERT_EQ(Ioctl(fd_, PCPOOL_IOC_VERSION, &version_), 0);
     for (uint32_t id : kPcpuBackends)
       if (!(version_.backends & (1ULL << id))) GTEST_SKIP() << "no per-CPU backends";
     nposs_ = PossibleCpus();
     ASSERT_GT(nposs_, 0u);
     page_ = 1UL << version_.page_shift;
-    max_cached_ = ReadFile(std::string(kParamDir) + "/pcpu_max_cached_kb");
-    verify_ = ReadFile(std::string(kParamDir) + "/pcpu_verify");
+    max_cached_ = ReadFile(std::string(kParams) + "/pcpu_max_cached_kb");
+    verify_ = ReadFile(std::string(kParams) + "/pcpu_verify");
   }
 
   void TearDown() override {
     if (fd_ < 0) return;
-    WriteFile(std::string(kDbg) + "/fail_nth", "0");
-    WriteFile(std::string(kParamDir) + "/pcpu_max_cached_kb", max_cached_);
-    WriteFile(std::string(kParamDir) + "/pcpu_verify", verify_);
+    WriteFile(std::string(kDebugfs) + "/fail_nth", "0");
+    WriteFile(std::string(kParams) + "/pcpu_max_cached_kb", max_cached_);
+    WriteFile(std::string(kParams) + "/pcpu_verify", verify_);
     close(fd_);
     fd_ = -1;
-    for (uint32_t id : kPcpuBackends) EXPECT_EQ(PcpuOutstanding(id), 0) << PcpuName(id);
+    for (uint32_t id : kPcpuBackends) EXPECT_EQ(PcpuOutstanding(id), 0) << BackendName(id);
   }
 
   // What one object of 2^order bytes is charged, in pages.
@@ -262,14 +141,14 @@ TEST_F(PcpuVm, BackendsAreListedApartFromPageOrders) {
     auto c = PcpuCounters(id);
     for (const char* key :
          {"allocs", "frees", "pages_allocated", "pages_freed", "req_8", "req_2048"})
-      EXPECT_TRUE(c.count(key)) << PcpuName(id) << " lacks " << key;
+      EXPECT_TRUE(c.count(key)) << BackendName(id) << " lacks " << key;
   }
   for (uint32_t id : kCacheBackends) {
     auto c = PcpuCounters(id);
     for (const char* key :
          {"alloc_hits", "alloc_misses", "free_hits", "free_misses", "depot_full_get", "chunk_grow",
           "chunk_shrink", "bytes_cached", "bytes_magazines", "verify_failures"})
-      EXPECT_TRUE(c.count(key)) << PcpuName(id) << " lacks " << key;
+      EXPECT_TRUE(c.count(key)) << BackendName(id) << " lacks " << key;
   }
   // max_order stays the page backends' (per-CPU orders go up to page_shift - 1).
   EXPECT_LT(version_.max_order, version_.page_shift);
@@ -280,15 +159,15 @@ TEST_F(PcpuVm, BackendsAreListedApartFromPageOrders) {
 TEST_F(PcpuVm, AllocFreeEveryClass) {
   for (uint32_t id : kPcpuBackends) {
     for (uint32_t order = 0; order < version_.page_shift; order++) {
-      SCOPED_TRACE(std::string(PcpuName(id)) + " order " + std::to_string(order));
+      SCOPED_TRACE(std::string(BackendName(id)) + " order " + std::to_string(order));
       auto before = PcpuCounters(id);
       std::vector<uint64_t> h(300, 0);
-      ASSERT_EQ(Alloc(fd_, id, order, &h), 0);
+      ASSERT_EQ(CmdAlloc(fd_, id, order, &h), 0);
       EXPECT_EQ(std::set<uint64_t>(h.begin(), h.end()).size(), h.size());
-      auto st = Stats(fd_, id);
+      auto st = CmdStats(fd_, id);
       EXPECT_EQ(st.session_pages, 300 * ObjPages(order));
       EXPECT_EQ(PcpuOutstanding(id), static_cast<int64_t>(300 * ObjPages(order)));
-      ASSERT_EQ(Free(fd_, h), 0);
+      ASSERT_EQ(CmdFree(fd_, h), 0);
       auto after = PcpuCounters(id);
       EXPECT_EQ(after["allocs"] - before["allocs"], 300);
       EXPECT_EQ(after["frees"] - before["frees"], 300);
@@ -301,37 +180,37 @@ TEST_F(PcpuVm, AllocFreeEveryClass) {
 
 TEST_F(PcpuVm, BadSizesAndWorkloadsAreRejected) {
   for (uint32_t id : kPcpuBackends) {
-    SCOPED_TRACE(PcpuName(id));
+    SCOPED_TRACE(BackendName(id));
     std::vector<uint64_t> h(1, 0);
     // 2^page_shift bytes is above the largest class (PAGE_SIZE / 2).
-    EXPECT_EQ(Alloc(fd_, id, version_.page_shift, &h), -EINVAL);
-    EXPECT_EQ(CmdRunP(fd_, id, PCPOOL_WL_REPEAT, version_.page_shift, 10, 0), -EINVAL);
-    EXPECT_EQ(Chan(fd_, PCPOOL_CHAN_ALLOC, 0, id, version_.page_shift, 1), -EINVAL);
+    EXPECT_EQ(CmdAlloc(fd_, id, version_.page_shift, &h), -EINVAL);
+    EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_REPEAT, version_.page_shift, 10, 0), -EINVAL);
+    EXPECT_EQ(CmdChan(fd_, PCPOOL_CHAN_ALLOC, 0, id, version_.page_shift, 1), -EINVAL);
     // The per-CPU workloads take their sizes themselves: order must be 0.
-    EXPECT_EQ(CmdRunP(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 3, 10, 1), -EINVAL);
-    EXPECT_EQ(CmdRunP(fd_, id, PCPOOL_WL_PCPU_SIZES, 5, 10, 10), -EINVAL);
-    EXPECT_EQ(CmdRunP(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 0, 10, 0), -EINVAL);
-    EXPECT_EQ(CmdRunP(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 0, 10, version_.nr_cpu_ids + 1), -EINVAL);
-    EXPECT_EQ(CmdRunP(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, 10, 0), -EINVAL);
-    EXPECT_EQ(CmdRunP(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, 10, PCPOOL_MAX_BATCH + 1), -EINVAL);
-    EXPECT_EQ(CmdRunP(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, 0, 10), -EINVAL);
-    EXPECT_EQ(CmdRunP(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, PCPOOL_MAX_RUN_OPS + 1, 10), -EINVAL);
-    auto r = PArg<pcpool_run>();
+    EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 3, 10, 1), -EINVAL);
+    EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_SIZES, 5, 10, 10), -EINVAL);
+    EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 0, 10, 0), -EINVAL);
+    EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 0, 10, version_.nr_cpu_ids + 1), -EINVAL);
+    EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, 10, 0), -EINVAL);
+    EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, 10, PCPOOL_MAX_BATCH + 1), -EINVAL);
+    EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, 0, 10), -EINVAL);
+    EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, PCPOOL_MAX_RUN_OPS + 1, 10), -EINVAL);
+    auto r = Arg<pcpool_run>();
     r.backend = id;
     r.workload = PCPOOL_WL_PCPU_SIZES;
     r.ops = 10;
     r.batch = 10;
     r.resv[0] = 1;
-    EXPECT_EQ(PIoctl(fd_, PCPOOL_IOC_RUN, &r), -EINVAL);
+    EXPECT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), -EINVAL);
     r.resv[0] = 0;
     r.flags = 1;
-    EXPECT_EQ(PIoctl(fd_, PCPOOL_IOC_RUN, &r), -EINVAL);
+    EXPECT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), -EINVAL);
   }
   // Page backends have no per-CPU workloads.
-  EXPECT_EQ(CmdRunP(fd_, PCPOOL_BACKEND_KERNEL, PCPOOL_WL_PCPU_LIFECYCLE, 0, 10, 1), -EINVAL);
-  EXPECT_EQ(CmdRunP(fd_, PCPOOL_BACKEND_NULL, PCPOOL_WL_PCPU_SIZES, 0, 10, 10), -EINVAL);
-  EXPECT_EQ(CmdRunP(fd_, PCPOOL_BACKEND_PCPU_RAW, PCPOOL_NR_WORKLOADS, 0, 10, 1), -ENOENT);
-  EXPECT_EQ(Stats(fd_, PCPOOL_BACKEND_PCPU_RAW).session_pages, 0u);
+  EXPECT_EQ(CmdRun(fd_, PCPOOL_BACKEND_KERNEL, PCPOOL_WL_PCPU_LIFECYCLE, 0, 10, 1), -EINVAL);
+  EXPECT_EQ(CmdRun(fd_, PCPOOL_BACKEND_NULL, PCPOOL_WL_PCPU_SIZES, 0, 10, 10), -EINVAL);
+  EXPECT_EQ(CmdRun(fd_, PCPOOL_BACKEND_PCPU_RAW, PCPOOL_NR_WORKLOADS, 0, 10, 1), -ENOENT);
+  EXPECT_EQ(CmdStats(fd_, PCPOOL_BACKEND_PCPU_RAW).session_pages, 0u);
 }
 
 // REPEAT on a cache: after the first refill everything is a magazine hit
@@ -339,11 +218,11 @@ TEST_F(PcpuVm, BadSizesAndWorkloadsAreRejected) {
 TEST_F(PcpuVm, RepeatHitsMagazinesAndLeavesTheKernelAlone) {
   for (uint32_t id : kCacheBackends) {
     for (uint32_t order : {3u, 6u, 11u}) {
-      SCOPED_TRACE(std::string(PcpuName(id)) + " order " + std::to_string(order));
-      ASSERT_EQ(CmdRunP(fd_, id, PCPOOL_WL_REPEAT, order, 1000, 0), 0);  // warm
+      SCOPED_TRACE(std::string(BackendName(id)) + " order " + std::to_string(order));
+      ASSERT_EQ(CmdRun(fd_, id, PCPOOL_WL_REPEAT, order, 1000, 0), 0);  // warm
       auto before = PcpuCounters(id);
       pcpool_run r{};
-      ASSERT_EQ(CmdRunP(fd_, id, PCPOOL_WL_REPEAT, order, 100000, 0, &r), 0);
+      ASSERT_EQ(CmdRun(fd_, id, PCPOOL_WL_REPEAT, order, 100000, 0, &r), 0);
       EXPECT_EQ(r.done, 100000u);
       auto after = PcpuCounters(id);
       EXPECT_EQ(after["chunk_grow"], before["chunk_grow"]);
@@ -357,10 +236,10 @@ TEST_F(PcpuVm, RepeatHitsMagazinesAndLeavesTheKernelAlone) {
 TEST_F(PcpuVm, BulkOnEveryBackend) {
   for (uint32_t id : kPcpuBackends) {
     for (uint32_t batch : {1u, 64u, 5000u}) {
-      SCOPED_TRACE(std::string(PcpuName(id)) + " batch " + std::to_string(batch));
+      SCOPED_TRACE(std::string(BackendName(id)) + " batch " + std::to_string(batch));
       auto before = PcpuCounters(id);
       pcpool_run r{};
-      ASSERT_EQ(CmdRunP(fd_, id, PCPOOL_WL_BULK, 4, 20000, batch, &r), 0);
+      ASSERT_EQ(CmdRun(fd_, id, PCPOOL_WL_BULK, 4, 20000, batch, &r), 0);
       EXPECT_EQ(r.done, 20000u);
       auto after = PcpuCounters(id);
       EXPECT_EQ(after["allocs"] - before["allocs"], 20000);
@@ -374,15 +253,15 @@ TEST_F(PcpuVm, BulkOnEveryBackend) {
 // Fork-like lifecycle: the kernel checks the per-process sums itself
 // (-EIO on a wrong one), on one CPU, two, and every possible one.
 TEST_F(PcpuVm, LifecycleSumsAreExact) {
-  ASSERT_TRUE(WriteFile(std::string(kParamDir) + "/pcpu_verify", "1"));
+  ASSERT_TRUE(WriteFile(std::string(kParams) + "/pcpu_verify", "1"));
   auto c0 = PcpuCounters(PCPOOL_BACKEND_PCPU_CONSTRUCTED);
   for (uint32_t id : kPcpuBackends) {
     for (uint32_t cpus : {1u, 2u, nposs_}) {
       if (cpus > nposs_) continue;
-      SCOPED_TRACE(std::string(PcpuName(id)) + " cpus " + std::to_string(cpus));
+      SCOPED_TRACE(std::string(BackendName(id)) + " cpus " + std::to_string(cpus));
       auto before = PcpuCounters(id);
       pcpool_run r{};
-      ASSERT_EQ(CmdRunP(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 0, 3000, cpus, &r), 0);
+      ASSERT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 0, 3000, cpus, &r), 0);
       EXPECT_EQ(r.done, 3000u);
       EXPECT_GT(r.ns, 0u);
       auto after = PcpuCounters(id);
@@ -402,10 +281,10 @@ TEST_F(PcpuVm, LifecycleSumsAreExact) {
 // test_vmalloc's pcpu test: 35000 objects of random size and alignment.
 TEST_F(PcpuVm, SizesLikeTestVmalloc) {
   for (uint32_t id : kPcpuBackends) {
-    SCOPED_TRACE(PcpuName(id));
+    SCOPED_TRACE(BackendName(id));
     auto before = PcpuCounters(id);
     pcpool_run r{};
-    ASSERT_EQ(CmdRunP(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, 35000, 35000, &r), 0);
+    ASSERT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, 35000, 35000, &r), 0);
     EXPECT_EQ(r.done, 35000u);
     auto after = PcpuCounters(id);
     EXPECT_EQ(after["allocs"] - before["allocs"], 35000);
@@ -416,36 +295,36 @@ TEST_F(PcpuVm, SizesLikeTestVmalloc) {
     EXPECT_EQ(PcpuOutstanding(id), 0);
   }
   // Short rounds too (the last one partial).
-  ASSERT_EQ(CmdRunP(fd_, PCPOOL_BACKEND_PCPU_RAW, PCPOOL_WL_PCPU_SIZES, 0, 2500, 1000), 0);
+  ASSERT_EQ(CmdRun(fd_, PCPOOL_BACKEND_PCPU_RAW, PCPOOL_WL_PCPU_SIZES, 0, 2500, 1000), 0);
 }
 
 // Free on another CPU through a channel: the consumer's frees land in its
 // own magazines and the depot, the producer refills from the depot.
 TEST_F(PcpuVm, CrossCpuThroughChannels) {
-  auto cpus = Online();
+  auto cpus = OnlineCpus();
   if (cpus.size() < 2) GTEST_SKIP() << "needs 2 CPUs";
   for (uint32_t id : kPcpuBackends) {
-    SCOPED_TRACE(PcpuName(id));
+    SCOPED_TRACE(BackendName(id));
     const uint64_t total = 20000;
     auto before = PcpuCounters(id);
     std::atomic<bool> failed{false};
     std::thread producer([&] {
-      if (!Pin(cpus[0])) return failed.store(true);
+      if (!PinSelf(cpus[0])) return failed.store(true);
       uint64_t pushed = 0;
       while (pushed < total && !failed) {
         pcpool_chan c{};
-        if (Chan(fd_, PCPOOL_CHAN_ALLOC, 2, id, 3, std::min<uint64_t>(256, total - pushed), &c))
+        if (CmdChan(fd_, PCPOOL_CHAN_ALLOC, 2, id, 3, std::min<uint64_t>(256, total - pushed), &c))
           return failed.store(true);
         pushed += c.done;
         if (!c.done) sched_yield();
       }
     });
     std::thread consumer([&] {
-      if (!Pin(cpus[1])) return failed.store(true);
+      if (!PinSelf(cpus[1])) return failed.store(true);
       uint64_t freed = 0;
       while (freed < total && !failed) {
         pcpool_chan c{};
-        if (Chan(fd_, PCPOOL_CHAN_FREE, 2, 0, 0, 256, &c)) return failed.store(true);
+        if (CmdChan(fd_, PCPOOL_CHAN_FREE, 2, 0, 0, 256, &c)) return failed.store(true);
         freed += c.done;
         if (!c.done) sched_yield();
       }
@@ -461,17 +340,17 @@ TEST_F(PcpuVm, CrossCpuThroughChannels) {
     }
   }
   // Per-CPU hit/miss rows exist for every CPU of every cache.
-  auto rows = Table(std::string(kDbg) + "/pcpu/cpus");
+  auto rows = Table(std::string(kDebugfs) + "/pcpu/cpus");
   EXPECT_EQ(rows.size(), 3u * nposs_);
 }
 
 // The bound: with pcpu_max_cached_kb=0 nothing is kept beyond the per-CPU
 // magazines, so after a big run only chunks holding magazine objects stay.
 TEST_F(PcpuVm, ZeroBudgetKeepsNothingBeyondMagazines) {
-  ASSERT_TRUE(WriteFile(std::string(kDbg) + "/pcpu/drain", "1"));
-  ASSERT_TRUE(WriteFile(std::string(kParamDir) + "/pcpu_max_cached_kb", "0"));
-  ASSERT_EQ(CmdRunP(fd_, PCPOOL_BACKEND_PCPU_ZEROED, PCPOOL_WL_PCPU_SIZES, 0, 35000, 35000), 0);
-  for (const auto& row : Table(std::string(kDbg) + "/pcpu/classes")) {
+  ASSERT_TRUE(WriteFile(std::string(kDebugfs) + "/pcpu/drain", "1"));
+  ASSERT_TRUE(WriteFile(std::string(kParams) + "/pcpu_max_cached_kb", "0"));
+  ASSERT_EQ(CmdRun(fd_, PCPOOL_BACKEND_PCPU_ZEROED, PCPOOL_WL_PCPU_SIZES, 0, 35000, 35000), 0);
+  for (const auto& row : Table(std::string(kDebugfs) + "/pcpu/classes")) {
     if (row.at("backend") != "pcpu-zeroed") continue;
     SCOPED_TRACE("size " + row.at("size"));
     EXPECT_EQ(std::stoul(row.at("depot_objs")), 0u);
@@ -485,14 +364,14 @@ TEST_F(PcpuVm, ZeroBudgetKeepsNothingBeyondMagazines) {
 // runs every shrinker (drop_slab()), which must give back free chunks and
 // depot magazines.
 TEST_F(PcpuVm, ShrinkerGivesMemoryBack) {
-  ASSERT_TRUE(WriteFile(std::string(kParamDir) + "/pcpu_max_cached_kb", "1048576"));
-  ASSERT_EQ(CmdRunP(fd_, PCPOOL_BACKEND_PCPU_RAW, PCPOOL_WL_PCPU_SIZES, 0, 35000, 35000), 0);
-  auto before = KeyValues(std::string(kDbg) + "/pcpu/shrinker");
+  ASSERT_TRUE(WriteFile(std::string(kParams) + "/pcpu_max_cached_kb", "1048576"));
+  ASSERT_EQ(CmdRun(fd_, PCPOOL_BACKEND_PCPU_RAW, PCPOOL_WL_PCPU_SIZES, 0, 35000, 35000), 0);
+  auto before = ReadKeyValues(std::string(kDebugfs) + "/pcpu/shrinker");
   auto c0 = PcpuCounters(PCPOOL_BACKEND_PCPU_RAW);
   ASSERT_GT(before["reclaimable_pages"], 0);
   ASSERT_GT(c0["bytes_cached"], 1 << 20);
   ASSERT_TRUE(WriteFile("/proc/sys/vm/drop_caches", "2"));
-  auto after = KeyValues(std::string(kDbg) + "/pcpu/shrinker");
+  auto after = ReadKeyValues(std::string(kDebugfs) + "/pcpu/shrinker");
   auto c1 = PcpuCounters(PCPOOL_BACKEND_PCPU_RAW);
   EXPECT_GT(after["scans"], before["scans"]);
   EXPECT_GT(after["pages_freed"], before["pages_freed"]);
@@ -508,9 +387,9 @@ TEST_F(PcpuVm, KilledSizesRunLeavesNothing) {
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    int fd = open(kDev, O_RDWR | O_CLOEXEC);
+    int fd = open(kDevice, O_RDWR | O_CLOEXEC);
     if (fd < 0) _exit(2);
-    CmdRunP(fd, PCPOOL_BACKEND_PCPU_KERNEL, PCPOOL_WL_PCPU_SIZES, 0, PCPOOL_MAX_RUN_OPS, 20000);
+    CmdRun(fd, PCPOOL_BACKEND_PCPU_KERNEL, PCPOOL_WL_PCPU_SIZES, 0, PCPOOL_MAX_RUN_OPS, 20000);
     _exit(3);
   }
   bool running = false;
@@ -528,7 +407,7 @@ TEST_F(PcpuVm, KilledSizesRunLeavesNothing) {
 // An allocation failing midway (debugfs fail_nth): ALLOC undoes all, RUN
 // stops where it failed, and nothing stays held, in every per-CPU backend.
 TEST_F(PcpuVm, AllocFailureMidway) {
-  const std::string fail = std::string(kDbg) + "/fail_nth";
+  const std::string fail = std::string(kDebugfs) + "/fail_nth";
   if (!WriteFile(fail, "0")) GTEST_SKIP() << "no debugfs fail_nth";
   struct Wl {
     uint32_t id;
@@ -541,24 +420,24 @@ TEST_F(PcpuVm, AllocFailureMidway) {
                     {PCPOOL_WL_PCPU_LIFECYCLE, 0, 2, 499},  // two objects per process
                     {PCPOOL_WL_PCPU_SIZES, 0, 700, 999}};
   for (uint32_t id : kPcpuBackends) {
-    SCOPED_TRACE(PcpuName(id));
+    SCOPED_TRACE(BackendName(id));
     auto c0 = PcpuCounters(id);
     std::vector<uint64_t> h(100, 0);
     ASSERT_TRUE(WriteFile(fail, "50"));
-    EXPECT_EQ(Alloc(fd_, id, 4, &h), -ENOMEM);
+    EXPECT_EQ(CmdAlloc(fd_, id, 4, &h), -ENOMEM);
     auto c1 = PcpuCounters(id);
     EXPECT_EQ(c1["allocs"] - c0["allocs"], 49);
     EXPECT_EQ(c1["frees"] - c0["frees"], 49);
     EXPECT_EQ(c1["alloc_failures"] - c0["alloc_failures"], 1);
-    EXPECT_EQ(Stats(fd_, id).session_pages, 0u);
+    EXPECT_EQ(CmdStats(fd_, id).session_pages, 0u);
     EXPECT_EQ(PcpuOutstanding(id), 0);
     for (const Wl& wl : wls) {
       SCOPED_TRACE("workload " + std::to_string(wl.id));
       pcpool_run r{};
       ASSERT_TRUE(WriteFile(fail, "1000"));
-      EXPECT_EQ(CmdRunP(fd_, id, wl.id, wl.order, 5000, wl.batch, &r), -ENOMEM);
+      EXPECT_EQ(CmdRun(fd_, id, wl.id, wl.order, 5000, wl.batch, &r), -ENOMEM);
       EXPECT_EQ(r.done, wl.want_done);
-      EXPECT_EQ(Stats(fd_, id).session_pages, 0u);
+      EXPECT_EQ(CmdStats(fd_, id).session_pages, 0u);
       EXPECT_EQ(PcpuOutstanding(id), 0);
     }
   }
@@ -567,15 +446,15 @@ TEST_F(PcpuVm, AllocFailureMidway) {
 // Bad, stale and repeated handles of per-CPU objects change nothing.
 TEST_F(PcpuVm, BadHandles) {
   for (uint32_t id : kPcpuBackends) {
-    SCOPED_TRACE(PcpuName(id));
+    SCOPED_TRACE(BackendName(id));
     std::vector<uint64_t> h(3, 0);
-    ASSERT_EQ(Alloc(fd_, id, 6, &h), 0);
-    ASSERT_EQ(Free(fd_, {h[0]}), 0);
-    EXPECT_EQ(Free(fd_, {h[0]}), -ENOENT);
-    EXPECT_EQ(Free(fd_, {h[1] ^ (1ULL << 32)}), -ENOENT);
-    EXPECT_EQ(Stats(fd_, id).session_handles, 2u);
-    EXPECT_EQ(Stats(fd_, id).session_pages, 2 * ObjPages(6));
-    EXPECT_EQ(Free(fd_, {h[1], h[2]}), 0);
+    ASSERT_EQ(CmdAlloc(fd_, id, 6, &h), 0);
+    ASSERT_EQ(CmdFree(fd_, {h[0]}), 0);
+    EXPECT_EQ(CmdFree(fd_, {h[0]}), -ENOENT);
+    EXPECT_EQ(CmdFree(fd_, {h[1] ^ (1ULL << 32)}), -ENOENT);
+    EXPECT_EQ(CmdStats(fd_, id).session_handles, 2u);
+    EXPECT_EQ(CmdStats(fd_, id).session_pages, 2 * ObjPages(6));
+    EXPECT_EQ(CmdFree(fd_, {h[1], h[2]}), 0);
     EXPECT_EQ(PcpuOutstanding(id), 0);
   }
 }
@@ -587,26 +466,26 @@ TEST_F(PcpuVm, CloseReleasesEverything) {
     ~Fd() {
       if (fd >= 0) close(fd);
     }
-  } s{open(kDev, O_RDWR | O_CLOEXEC)};
+  } s{open(kDevice, O_RDWR | O_CLOEXEC)};
   ASSERT_GE(s.fd, 0);
   for (uint32_t id : kPcpuBackends) {
     std::vector<uint64_t> h(2000, 0);
-    ASSERT_EQ(Alloc(s.fd, id, 3, &h), 0);
+    ASSERT_EQ(CmdAlloc(s.fd, id, 3, &h), 0);
     for (uint32_t ch = 0; ch < 4; ch++)
-      ASSERT_EQ(Chan(s.fd, PCPOOL_CHAN_ALLOC, ch, id, 3 + ch, 100), 0);
-    EXPECT_GT(PcpuOutstanding(id), 0) << PcpuName(id);
+      ASSERT_EQ(CmdChan(s.fd, PCPOOL_CHAN_ALLOC, ch, id, 3 + ch, 100), 0);
+    EXPECT_GT(PcpuOutstanding(id), 0) << BackendName(id);
   }
   close(s.fd);
   s.fd = -1;
-  for (uint32_t id : kPcpuBackends) EXPECT_EQ(PcpuOutstanding(id), 0) << PcpuName(id);
+  for (uint32_t id : kPcpuBackends) EXPECT_EQ(PcpuOutstanding(id), 0) << BackendName(id);
 }
 
 // The module's own checks of the dual-mode counter, run on real CPUs.
 TEST_F(PcpuVm, SelfTest) {
-  std::string out = ReadFile(std::string(kDbg) + "/pcpu/selftest");
+  std::string out = ReadFile(std::string(kDebugfs) + "/pcpu/selftest");
   EXPECT_NE(out.find(" 0 failed"), std::string::npos) << out;
   EXPECT_EQ(out.find("FAIL"), std::string::npos) << out;
-  if (Online().size() >= 2) {
+  if (OnlineCpus().size() >= 2) {
     EXPECT_NE(out.find("ok counter: a second CPU upgrades it"), std::string::npos) << out;
   }
 }
@@ -614,10 +493,10 @@ TEST_F(PcpuVm, SelfTest) {
 // Drained, the caches hold no chunk, and every chunk obtained from
 // alloc_percpu() has been returned: the counters prove it.
 TEST_F(PcpuVm, DrainReturnsEveryChunk) {
-  ASSERT_EQ(CmdRunP(fd_, PCPOOL_BACKEND_PCPU_CONSTRUCTED, PCPOOL_WL_BULK, 7, 10000, 1000), 0);
-  ASSERT_TRUE(WriteFile(std::string(kDbg) + "/pcpu/drain", "1"));
+  ASSERT_EQ(CmdRun(fd_, PCPOOL_BACKEND_PCPU_CONSTRUCTED, PCPOOL_WL_BULK, 7, 10000, 1000), 0);
+  ASSERT_TRUE(WriteFile(std::string(kDebugfs) + "/pcpu/drain", "1"));
   for (uint32_t id : kCacheBackends) {
-    SCOPED_TRACE(PcpuName(id));
+    SCOPED_TRACE(BackendName(id));
     auto c = PcpuCounters(id);
     EXPECT_EQ(c["chunks"], 0);
     EXPECT_EQ(c["chunk_grow"], c["chunk_shrink"]);
@@ -641,9 +520,9 @@ uint64_t Median(std::vector<uint64_t> v) {
 // is pcpu-sizes with pcpu_max_cached_kb=1048576, so that the cache may keep
 // what the 35000 objects need from one run to the next.
 TEST_F(PcpuVm, DISABLED_Bench) {
-  auto cpus = Online();
+  auto cpus = OnlineCpus();
   ASSERT_FALSE(cpus.empty());
-  ASSERT_TRUE(Pin(cpus[0]));
+  ASSERT_TRUE(PinSelf(cpus[0]));
   struct Case {
     const char* name;
     uint32_t workload;
@@ -661,7 +540,7 @@ TEST_F(PcpuVm, DISABLED_Bench) {
       {"pcpu-sizes", PCPOOL_WL_PCPU_SIZES, 0, 35000, 35000, nullptr},
       {"pcpu-sizes-1g", PCPOOL_WL_PCPU_SIZES, 0, 35000, 35000, "1048576"},
   };
-  const std::string param = std::string(kParamDir) + "/pcpu_max_cached_kb";
+  const std::string param = std::string(kParams) + "/pcpu_max_cached_kb";
   for (const Case& c : cases) {
     std::vector<uint32_t> ids(std::begin(kPcpuBackends), std::end(kPcpuBackends));
     if ((c.workload == PCPOOL_WL_REPEAT || c.workload == PCPOOL_WL_BULK) &&
@@ -675,11 +554,11 @@ TEST_F(PcpuVm, DISABLED_Bench) {
       uint64_t ops = id == PCPOOL_BACKEND_PCPU_KERNEL && c.workload != PCPOOL_WL_PCPU_SIZES
                          ? c.ops / 10
                          : c.ops;
-      ASSERT_EQ(CmdRunP(fd_, id, c.workload, c.order, std::min<uint64_t>(ops, 35000), c.batch), 0);
+      ASSERT_EQ(CmdRun(fd_, id, c.workload, c.order, std::min<uint64_t>(ops, 35000), c.batch), 0);
       std::vector<uint64_t> ns;
       for (int i = 0; i < 7; i++) {
         pcpool_run r{};
-        ASSERT_EQ(CmdRunP(fd_, id, c.workload, c.order, ops, c.batch, &r), 0);
+        ASSERT_EQ(CmdRun(fd_, id, c.workload, c.order, ops, c.batch, &r), 0);
         ASSERT_EQ(r.done, ops);
         ns.push_back(r.ns);
       }
@@ -687,7 +566,7 @@ TEST_F(PcpuVm, DISABLED_Bench) {
       printf(
           "pcpubench workload=%s backend=%s order=%u batch=%u possible_cpus=%u ops=%llu "
           "ns=%llu ns_per_op=%.1f\n",
-          c.name, id == PCPOOL_BACKEND_NULL ? "null" : PcpuName(id), c.order, c.batch, nposs_,
+          c.name, id == PCPOOL_BACKEND_NULL ? "null" : BackendName(id), c.order, c.batch, nposs_,
           static_cast<unsigned long long>(ops), static_cast<unsigned long long>(med),
           static_cast<double>(med) / static_cast<double>(ops));
       fflush(stdout);

@@ -11,8 +11,9 @@
 # again after a reset, and unload is clean.
 
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
-DBG=/sys/kernel/debug/pcpool
-failed=0
+NAME=reset_vm.sh
+# shellcheck source=tests/vm/vmlib.sh
+. "$(dirname "$0")/vmlib.sh"
 # Common counters ("outstanding" is derived from them) and gauges: all
 # other keys are event counters and must read 0 after a reset, so one
 # added later without a reset is caught here.
@@ -21,17 +22,13 @@ KEEP="$KEEP|zone_blocks_held|zone_free_pages|zone_free_order_[0-9]+"
 KEEP="$KEEP|classic_(pcp_pages|high|batch)"
 KEEP="$KEEP|pcpbuddy_(pool_pages|blocks_owned|high|batch|reserve))\$"
 
-ok() { echo "reset_vm.sh: ok: $*"; }
-fail() { echo "reset_vm.sh: FAIL: $*"; failed=$((failed + 1)); }
-ctr() { awk -v k="$2" '$1 == k { print $2 }' "$DBG/$1/counters"; }
+ctr() { counter "$@"; }
 bulk() {
 	pcpool-bench --backend "$1" --workload bulk --order 0 --ops 20000 \
 		>/dev/null
 }
 
-if grep -q '^pcpool ' /proc/modules; then
-	rmmod pcpool || exit 1
-fi
+require_setup "$KO" pcpool-bench
 insmod "$KO" || { echo "reset_vm.sh: FAIL: insmod"; exit 1; }
 
 for b in classic pcpbuddy; do
@@ -92,12 +89,4 @@ if [ -e "$DBG/null/reset" ]; then
 fi
 
 rmmod pcpool || fail "rmmod"
-if dmesg | grep -q 'pcpool: .*outstanding at unload'; then
-	fail "outstanding pages reported at unload"
-fi
-if [ "$failed" -eq 0 ]; then
-	echo "reset_vm.sh: PASS"
-	exit 0
-fi
-echo "reset_vm.sh: FAIL: $failed"
-exit 1
+finish ""

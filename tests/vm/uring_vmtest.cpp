@@ -30,57 +30,11 @@
 #include <thread>
 #include <vector>
 
+#include "vmtest.h"
+
 namespace {
 
-constexpr const char* kDevice = "/dev/" PCPOOL_DEVICE_NAME;
-constexpr const char* kDebugfs = "/sys/kernel/debug/pcpool";
-
-int Ioctl(int fd, unsigned long request, void* arg) {
-  int ret;
-  do {
-    ret = ioctl(fd, request, arg);
-  } while (ret < 0 && errno == EINTR);
-  return ret < 0 ? -errno : ret;
-}
-
-std::map<std::string, int64_t> ReadKeyValues(const std::string& path) {
-  std::map<std::string, int64_t> out;
-  std::ifstream in(path);
-  std::string key;
-  int64_t value;
-  while (in >> key >> value) out[key] = value;
-  return out;
-}
-
-std::map<std::string, int64_t> Counters(const std::string& backend) {
-  return ReadKeyValues(std::string(kDebugfs) + "/" + backend + "/counters");
-}
-
-bool SetFailNth(int n) {
-  std::ofstream out(std::string(kDebugfs) + "/fail_nth");
-  out << n << std::flush;
-  return out.good();
-}
-
-bool PinSelf(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
-}
-
-const char* Name(uint32_t id) {
-  switch (id) {
-    case PCPOOL_BACKEND_KERNEL:
-      return "kernel";
-    case PCPOOL_BACKEND_NULL:
-      return "null";
-    case PCPOOL_BACKEND_VMALLOC:
-      return "vmalloc";
-    default:
-      return "?";
-  }
-}
+using namespace vmtest;  // NOLINT(google-build-using-namespace): the shared helpers
 
 pcpool_run MakeRun(uint32_t backend, uint32_t workload, uint64_t ops, uint32_t batch,
                    uint64_t seed = 0) {
@@ -116,7 +70,7 @@ class UringTest : public ::testing::Test {
     SetFailNth(0);
     if (have_ring_) io_uring_queue_exit(&ring_);
     if (fd_ >= 0) close(fd_);
-    for (const auto& [name, pages] : ReadKeyValues(std::string(kDebugfs) + "/outstanding"))
+    for (const auto& [name, pages] : Outstanding())
       EXPECT_EQ(pages, 0) << "backend " << name << " leaked pages";
   }
 
@@ -194,16 +148,16 @@ TEST_F(UringTest, RunGivesTheSameResultsAsIoctl) {
                         {PCPOOL_WL_CHURN, 128, 3000, 12}};
   for (uint32_t b : backends_) {
     for (const Case& c : cases) {
-      SCOPED_TRACE(std::string(Name(b)) + " workload " + std::to_string(c.wl));
+      SCOPED_TRACE(std::string(BackendName(b)) + " workload " + std::to_string(c.wl));
       std::map<std::string, int64_t> delta[2];
       pcpool_run out[2];
       for (int path = 0; path < 2; path++) {
-        auto before = Counters(Name(b));
+        auto before = Counters(BackendName(b));
         out[path] = MakeRun(b, c.wl, c.ops, c.batch, c.seed);
         const int ret =
             path == 0 ? Ioctl(fd_, PCPOOL_IOC_RUN, &out[path]) : Uring(PCPOOL_IOC_RUN, &out[path]);
         ASSERT_EQ(ret, 0);
-        auto after = Counters(Name(b));
+        auto after = Counters(BackendName(b));
         for (const auto& [k, v] : after) delta[path][k] = v - before[k];
         EXPECT_EQ(out[path].done, c.ops);
         EXPECT_GT(out[path].ns, 0U);
@@ -462,7 +416,7 @@ TEST_F(RunV1Test, HistogramCountsTimedOperations) {
         Case{PCPOOL_WL_BULK, 32, 0, 1000, 0}, Case{PCPOOL_WL_BUSY, 64, 0, 1000, 5},
         Case{PCPOOL_WL_CHURN, 64, 0, 1000, 6}}) {
     for (uint32_t b : backends_) {
-      SCOPED_TRACE(std::string(Name(b)) + " wl " + std::to_string(c.wl) + " shift " +
+      SCOPED_TRACE(std::string(BackendName(b)) + " wl " + std::to_string(c.wl) + " shift " +
                    std::to_string(c.shift));
       memset(hist.get(), 0xa5, sizeof(*hist));  // the kernel zeroes its out fields
       hist->size = sizeof(*hist);
@@ -501,7 +455,7 @@ TEST_F(RunV1Test, HistogramCountsTimedOperations) {
 
 TEST_F(RunV1Test, BulkAndChurnTimeTheirHalves) {
   for (uint32_t b : backends_) {
-    SCOPED_TRACE(Name(b));
+    SCOPED_TRACE(BackendName(b));
     pcpool_run r = MakeRun(b, PCPOOL_WL_BULK, 4096, 64);
     ASSERT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), 0);
     EXPECT_GT(r.alloc_ns, 0U);
@@ -516,12 +470,12 @@ TEST_F(RunV1Test, BulkAndChurnTimeTheirHalves) {
 
 TEST_F(RunV1Test, BusyKeepsItsLiveSetAndReleasesIt) {
   for (uint32_t b : backends_) {
-    SCOPED_TRACE(Name(b));
-    auto before = Counters(Name(b));
+    SCOPED_TRACE(BackendName(b));
+    auto before = Counters(BackendName(b));
     pcpool_run r = MakeRun(b, PCPOOL_WL_BUSY, 2000, 500, 9);
     ASSERT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), 0);
     EXPECT_EQ(r.done, 2000U);
-    auto after = Counters(Name(b));
+    auto after = Counters(BackendName(b));
     EXPECT_EQ(after["allocs"] - before["allocs"], 2500);
     EXPECT_EQ(after["frees"] - before["frees"], 2500);
   }
