@@ -369,6 +369,7 @@ static void pcpool_pcpu_show_cache(struct seq_file *m, u32 backend_id)
 		sum.st.alloc_hits += t.st.alloc_hits;
 		sum.st.alloc_depot += t.st.alloc_depot;
 		sum.st.alloc_refill += t.st.alloc_refill;
+		sum.st.alloc_failed += t.st.alloc_failed;
 		sum.st.free_hits += t.st.free_hits;
 		sum.st.free_depot += t.st.free_depot;
 		sum.st.free_flush += t.st.free_flush;
@@ -401,6 +402,7 @@ static void pcpool_pcpu_show_cache(struct seq_file *m, u32 backend_id)
 		   sum.st.alloc_depot + sum.st.alloc_refill);
 	seq_printf(m, "alloc_depot %llu\n", sum.st.alloc_depot);
 	seq_printf(m, "alloc_refill %llu\n", sum.st.alloc_refill);
+	seq_printf(m, "alloc_failed %llu\n", sum.st.alloc_failed);
 	seq_printf(m, "free_hits %llu\n", sum.st.free_hits);
 	seq_printf(m, "free_misses %llu\n", sum.st.free_depot +
 		   sum.st.free_flush + sum.st.free_direct);
