@@ -37,7 +37,6 @@
 #include "pcpool.h"
 #include "pcpool_pcpu.h"
 
-#define PCPOOL_PCPU_NR_BACKENDS	4	/* kernel, raw, zeroed, constructed */
 #define PCPOOL_PCPU_GFP		(GFP_KERNEL | __GFP_NOWARN)
 /* Loop iterations between fatal-signal checks and cond_resched(). */
 #define PCPOOL_PCPU_YIELD_MASK	1023U
@@ -63,14 +62,25 @@ static struct pcpool_pcpu_budget pcpool_pcpu_budget = {
  */
 static DEFINE_MUTEX(pcpool_pcpu_lock);
 static struct pcpool_pcpu_pool *pcpool_pcpu_pools[PCPOOL_PCPU_NR_MODES];
+/*
+ * The cache serving each order (orders below the smallest class go to it),
+ * so the fast path finds it with one load and no clamping.  Set before
+ * the backend is used, cleared at teardown.
+ */
+static struct pcpool_pcpu_cache *
+pcpool_pcpu_caches[PCPOOL_PCPU_NR_MODES][PCPOOL_PCPU_MAX_SHIFT + 1];
 static void *pcpool_pcpu_meta[PCPOOL_PCPU_NR_MODES];
 
-/* Requests by size class (log2 of max(size, align)), per CPU. */
+/*
+ * pcpu-kernel's requests by size class (log2 of max(size, align)), per
+ * CPU.  The caches count every request anyway (hits, misses, failures),
+ * so theirs are summed from those instead of counted twice.
+ */
 struct pcpool_pcpu_hist {
 	u64 req[PCPOOL_PCPU_NR_CLASSES];
 };
 
-static struct pcpool_pcpu_hist __percpu *pcpool_pcpu_hist[PCPOOL_PCPU_NR_BACKENDS];
+static struct pcpool_pcpu_hist __percpu *pcpool_pcpu_hist;
 
 static u64 pcpool_pcpu_shrink_scans;
 static u64 pcpool_pcpu_shrink_pages;
@@ -160,75 +170,36 @@ static void pcpool_pcpu_meta_free(void *ctx, void *p)
 
 /* ---- helpers ---- */
 
-static unsigned int pcpool_pcpu_index(u32 backend_id)
-{
-	return backend_id - PCPOOL_BACKEND_PCPU_KERNEL;
-}
-
 static struct pcpool_pcpu_pool *pcpool_pcpu_pool_of(u32 backend_id)
 {
 	return pcpool_pcpu_pools[backend_id - PCPOOL_BACKEND_PCPU_RAW];
 }
 
-static void pcpool_pcpu_count_request(u32 backend_id, unsigned int shift)
+static void pcpool_pcpu_show_req(struct seq_file *m, unsigned int i, u64 n)
 {
-	this_cpu_inc(pcpool_pcpu_hist[pcpool_pcpu_index(backend_id)]
-		     ->req[shift - PCPOOL_PCPU_MIN_SHIFT]);
-}
-
-static int pcpool_pcpu_hist_init(u32 backend_id)
-{
-	struct pcpool_pcpu_hist __percpu **h =
-		&pcpool_pcpu_hist[pcpool_pcpu_index(backend_id)];
-
-	pcpool_nr_possible_cpus = num_possible_cpus();
-	*h = alloc_percpu(struct pcpool_pcpu_hist);
-	return *h ? 0 : -ENOMEM;
-}
-
-static void pcpool_pcpu_hist_exit(u32 backend_id)
-{
-	struct pcpool_pcpu_hist __percpu **h =
-		&pcpool_pcpu_hist[pcpool_pcpu_index(backend_id)];
-
-	free_percpu(*h);
-	*h = NULL;
-}
-
-static void pcpool_pcpu_show_hist(struct seq_file *m, u32 backend_id)
-{
-	struct pcpool_pcpu_hist __percpu *h =
-		pcpool_pcpu_hist[pcpool_pcpu_index(backend_id)];
-	unsigned int i;
-	int cpu;
-
-	for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++) {
-		u64 sum = 0;
-
-		for_each_possible_cpu(cpu)
-			sum += READ_ONCE(per_cpu_ptr(h, cpu)->req[i]);
-		seq_printf(m, "req_%u %llu\n", 1U << (i + PCPOOL_PCPU_MIN_SHIFT),
-			   sum);
-	}
+	seq_printf(m, "req_%u %llu\n", 1U << (i + PCPOOL_PCPU_MIN_SHIFT), n);
 }
 
 /* ---- pcpu-kernel ---- */
 
 static int pcpool_pcpu_kernel_init(void)
 {
-	return pcpool_pcpu_hist_init(PCPOOL_BACKEND_PCPU_KERNEL);
+	pcpool_nr_possible_cpus = num_possible_cpus();
+	pcpool_pcpu_hist = alloc_percpu(struct pcpool_pcpu_hist);
+	return pcpool_pcpu_hist ? 0 : -ENOMEM;
 }
 
 static void pcpool_pcpu_kernel_exit(void)
 {
-	pcpool_pcpu_hist_exit(PCPOOL_BACKEND_PCPU_KERNEL);
+	free_percpu(pcpool_pcpu_hist);
+	pcpool_pcpu_hist = NULL;
 }
 
 static int pcpool_pcpu_kernel_alloc_sized(size_t size, size_t align,
 					  unsigned int shift,
 					  void __percpu **p)
 {
-	pcpool_pcpu_count_request(PCPOOL_BACKEND_PCPU_KERNEL, shift);
+	this_cpu_inc(pcpool_pcpu_hist->req[shift - PCPOOL_PCPU_MIN_SHIFT]);
 	*p = __alloc_percpu_gfp(size, align, PCPOOL_PCPU_GFP);
 	return *p ? 0 : -ENOMEM;
 }
@@ -248,7 +219,16 @@ static void pcpool_pcpu_kernel_free(union pcpool_obj obj, unsigned int order)
 
 static void pcpool_pcpu_kernel_show(struct seq_file *m)
 {
-	pcpool_pcpu_show_hist(m, PCPOOL_BACKEND_PCPU_KERNEL);
+	unsigned int i;
+	int cpu;
+
+	for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++) {
+		u64 sum = 0;
+
+		for_each_possible_cpu(cpu)
+			sum += READ_ONCE(per_cpu_ptr(pcpool_pcpu_hist, cpu)->req[i]);
+		pcpool_pcpu_show_req(m, i, sum);
+	}
 }
 
 const struct pcpool_backend_ops pcpool_pcpu_kernel_ops = {
@@ -263,6 +243,11 @@ const struct pcpool_backend_ops pcpool_pcpu_kernel_ops = {
 };
 
 /* ---- the three caches ---- */
+
+static unsigned int pcpool_pcpu_order_shift(unsigned int order)
+{
+	return max_t(unsigned int, order, PCPOOL_PCPU_MIN_SHIFT);
+}
 
 static int pcpool_pcpu_pool_create(u32 backend_id, enum pcpool_pcpu_mode mode)
 {
@@ -284,22 +269,21 @@ static int pcpool_pcpu_pool_create(u32 backend_id, enum pcpool_pcpu_mode mode)
 	void *buf;
 	int ret;
 
-	ret = pcpool_pcpu_hist_init(backend_id);
-	if (ret)
-		return ret;
+	unsigned int order;
+
+	pcpool_nr_possible_cpus = num_possible_cpus();
 	size = pcpool_pcpu_pool_meta_size(&cfg);
-	if (!size) {
-		ret = -EINVAL;
-		goto err_hist;
-	}
+	if (!size)
+		return -EINVAL;
 	buf = kvzalloc(size, GFP_KERNEL);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto err_hist;
-	}
+	if (!buf)
+		return -ENOMEM;
 	ret = pcpool_pcpu_pool_init(buf, size, &cfg, &pool);
 	if (ret)
 		goto err_buf;
+	for (order = 0; order <= PCPOOL_PCPU_MAX_SHIFT; order++)
+		pcpool_pcpu_caches[mode][order] =
+			pcpool_pcpu_pool_cache(pool, pcpool_pcpu_order_shift(order));
 	mutex_lock(&pcpool_pcpu_lock);
 	pcpool_pcpu_meta[mode] = buf;
 	pcpool_pcpu_pools[mode] = pool;
@@ -316,8 +300,6 @@ static int pcpool_pcpu_pool_create(u32 backend_id, enum pcpool_pcpu_mode mode)
 
 err_buf:
 	kvfree(buf);
-err_hist:
-	pcpool_pcpu_hist_exit(backend_id);
 	return ret;
 }
 
@@ -334,6 +316,7 @@ static void pcpool_pcpu_pool_teardown(u32 backend_id, enum pcpool_pcpu_mode mode
 	mutex_unlock(&pcpool_pcpu_lock);
 	if (!pool)
 		return;
+	memset(pcpool_pcpu_caches[mode], 0, sizeof(pcpool_pcpu_caches[mode]));
 
 	leaked = pcpool_pcpu_pool_destroy(pool);
 	for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++) {
@@ -351,14 +334,12 @@ static void pcpool_pcpu_pool_teardown(u32 backend_id, enum pcpool_pcpu_mode mode
 		backend_id, grow, shrink);
 	kvfree(pcpool_pcpu_meta[mode]);
 	pcpool_pcpu_meta[mode] = NULL;
-	pcpool_pcpu_hist_exit(backend_id);
 }
 
 /* One object of class @shift from the cache of @backend_id. */
 static int pcpool_pcpu_cache_alloc(u32 backend_id, unsigned int shift,
 				   void __percpu **p)
 {
-	pcpool_pcpu_count_request(backend_id, shift);
 	return pcpool_pcpu_alloc(pcpool_pcpu_pool_cache(pcpool_pcpu_pool_of(backend_id),
 							shift), p);
 }
@@ -370,25 +351,25 @@ static void pcpool_pcpu_cache_free(u32 backend_id, unsigned int shift,
 						shift), p);
 }
 
-static unsigned int pcpool_pcpu_order_shift(unsigned int order)
-{
-	return max_t(unsigned int, order, PCPOOL_PCPU_MIN_SHIFT);
-}
-
 static void pcpool_pcpu_show_cache(struct seq_file *m, u32 backend_id)
 {
 	struct pcpool_pcpu_pool *pool = pcpool_pcpu_pool_of(backend_id);
 	struct pcpool_pcpu_totals sum = {}, t;
 	unsigned long bytes_cached = 0, bytes_mags = 0, bytes_chunks = 0;
+	u64 req[PCPOOL_PCPU_NR_CLASSES];
 	unsigned int i;
 
 	for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++) {
 		struct pcpool_pcpu_cache *c = pool->cache[i];
 
 		pcpool_pcpu_get_totals(c, &t);
+		/* every request is a hit, a miss or a failure of its class */
+		req[i] = t.st.alloc_hits + t.st.alloc_depot +
+			 t.st.alloc_refill + t.st.alloc_failed;
 		sum.st.alloc_hits += t.st.alloc_hits;
 		sum.st.alloc_depot += t.st.alloc_depot;
 		sum.st.alloc_refill += t.st.alloc_refill;
+		sum.st.alloc_failed += t.st.alloc_failed;
 		sum.st.free_hits += t.st.free_hits;
 		sum.st.free_depot += t.st.free_depot;
 		sum.st.free_flush += t.st.free_flush;
@@ -421,6 +402,7 @@ static void pcpool_pcpu_show_cache(struct seq_file *m, u32 backend_id)
 		   sum.st.alloc_depot + sum.st.alloc_refill);
 	seq_printf(m, "alloc_depot %llu\n", sum.st.alloc_depot);
 	seq_printf(m, "alloc_refill %llu\n", sum.st.alloc_refill);
+	seq_printf(m, "alloc_failed %llu\n", sum.st.alloc_failed);
 	seq_printf(m, "free_hits %llu\n", sum.st.free_hits);
 	seq_printf(m, "free_misses %llu\n", sum.st.free_depot +
 		   sum.st.free_flush + sum.st.free_direct);
@@ -452,7 +434,8 @@ static void pcpool_pcpu_show_cache(struct seq_file *m, u32 backend_id)
 	seq_printf(m, "verify_failures %llu\n", sum.st.verify_failures);
 	seq_printf(m, "bad_frees %llu\n", sum.bad_frees);
 	seq_printf(m, "cpu_dead_objs %llu\n", sum.st.dead_objs);
-	pcpool_pcpu_show_hist(m, backend_id);
+	for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++)
+		pcpool_pcpu_show_req(m, i, req[i]);
 }
 
 /*
@@ -475,16 +458,15 @@ static void pcpool_pcpu_##lname##_exit(void)				\
 static int pcpool_pcpu_##lname##_alloc(unsigned int order,		\
 				       union pcpool_obj *obj)		\
 {									\
-	return pcpool_pcpu_cache_alloc(PCPOOL_BACKEND_PCPU_##NAME,	\
-				       pcpool_pcpu_order_shift(order),	\
-				       &obj->pcpu);			\
+	return pcpool_pcpu_alloc(pcpool_pcpu_caches[PCPOOL_PCPU_##NAME][order], \
+				 &obj->pcpu);				\
 }									\
 									\
 static void pcpool_pcpu_##lname##_free(union pcpool_obj obj,		\
 				       unsigned int order)		\
 {									\
-	pcpool_pcpu_cache_free(PCPOOL_BACKEND_PCPU_##NAME,		\
-			       pcpool_pcpu_order_shift(order), obj.pcpu);	\
+	pcpool_pcpu_free(pcpool_pcpu_caches[PCPOOL_PCPU_##NAME][order],	\
+			 obj.pcpu);					\
 }									\
 									\
 static void pcpool_pcpu_##lname##_show(struct seq_file *m)		\

@@ -100,7 +100,7 @@ int pcpool_pcpu_cache_init(void *buf, size_t size,
 	c->per_chunk = PCPOOL_PCPU_CHUNK_SIZE >> cfg->shift;
 	c->hash_bits = pcpu_hash_bits(cfg);
 	c->mode = cfg->mode;
-	c->verify = cfg->verify;
+	pcpool_pcpu_set_verify(c, cfg->verify);
 	c->obj_bytes = (unsigned long)c->size * c->nr_possible;
 	if (cfg->mode == PCPOOL_PCPU_CONSTRUCTED) {
 		c->ctor = cfg->ctor;
@@ -595,6 +595,17 @@ static void pcpu_set_mags(struct pcpool_pcpu_cpu *pc,
 	WRITE_ONCE(pc->prev, prev);
 }
 
+/* The source failed us: counted so that requests = hits + misses + this. */
+static int pcpu_alloc_failed(struct pcpool_pcpu_cache *c, int err)
+{
+	unsigned int cpu;
+	struct pcpool_pcpu_cpu *pc = pcpu_get(c, &cpu);
+
+	pcpool_pcpu_stat_add(&pc->st.alloc_failed, 1);
+	pcpool_pcpu_put_cpu(cpu);
+	return err;
+}
+
 /*
  * Magazines and depot had nothing: a batch from the chunks into a
  * magazine that becomes this CPU's loaded one.  Not pinned; may sleep.
@@ -614,13 +625,17 @@ static int pcpu_alloc_refill(struct pcpool_pcpu_cache *c,
 		/* no magazine to be had: serve one object, cache nothing */
 		n = pcpu_chunk_take(c, &obj, 1);
 		if (n < 0)
-			return n;
+			return pcpu_alloc_failed(c, n);
+		/* a miss all the same: counted, or requests would not add up */
+		pc = pcpu_get(c, &cpu);
+		pcpool_pcpu_stat_add(&pc->st.alloc_refill, 1);
+		pcpool_pcpu_put_cpu(cpu);
 		goto out;
 	}
 	n = pcpu_chunk_take(c, m->obj, c->mag_size);
 	if (n < 0) {
 		pcpu_depot_put(c, m);
-		return n;
+		return pcpu_alloc_failed(c, n);
 	}
 	obj = m->obj[n - 1];
 	m->nr = n - 1;
@@ -952,6 +967,7 @@ void pcpool_pcpu_get_totals(struct pcpool_pcpu_cache *c,
 		t->st.alloc_hits += READ_ONCE(s->alloc_hits);
 		t->st.alloc_depot += READ_ONCE(s->alloc_depot);
 		t->st.alloc_refill += READ_ONCE(s->alloc_refill);
+		t->st.alloc_failed += READ_ONCE(s->alloc_failed);
 		t->st.free_hits += READ_ONCE(s->free_hits);
 		t->st.free_depot += READ_ONCE(s->free_depot);
 		t->st.free_flush += READ_ONCE(s->free_flush);

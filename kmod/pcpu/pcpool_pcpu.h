@@ -131,6 +131,7 @@ struct pcpool_pcpu_cpu_stats {
 	u64 alloc_hits;		/* from a magazine of this CPU */
 	u64 alloc_depot;	/* after taking a full magazine from the depot */
 	u64 alloc_refill;	/* after refilling from chunks */
+	u64 alloc_failed;	/* the source said no: -ENOMEM */
 	u64 free_hits;		/* into a magazine of this CPU */
 	u64 free_depot;		/* after trading a full magazine for an empty one */
 	u64 free_flush;		/* after flushing a magazine to its chunks */
@@ -171,6 +172,11 @@ struct pcpool_pcpu_cache {
 	unsigned int hash_bits;
 	enum pcpool_pcpu_mode mode;
 	bool verify;			/* READ_ONCE: may be toggled any time */
+	/*
+	 * RAW, or CONSTRUCTED without verify: free is a bare push.  One flag
+	 * so the inline free tests one byte, not the mode and verify.
+	 */
+	bool free_inline;		/* READ_ONCE, follows verify */
 	unsigned long obj_bytes;	/* size * nr_possible: real bytes */
 	void (*ctor)(void __percpu *obj, unsigned int size, void *arg);
 	bool (*check)(void __percpu *obj, unsigned int size, void *arg);
@@ -268,8 +274,7 @@ static inline void pcpool_pcpu_free(struct pcpool_pcpu_cache *c,
 	struct pcpool_pcpu_cpu *pc;
 	unsigned int cpu;
 
-	if (c->mode == PCPOOL_PCPU_ZEROED ||
-	    (c->mode == PCPOOL_PCPU_CONSTRUCTED && READ_ONCE(c->verify))) {
+	if (unlikely(!READ_ONCE(c->free_inline))) {
 		pcpool_pcpu_free_slow(c, obj, false);
 		return;
 	}
@@ -317,6 +322,8 @@ unsigned long pcpool_pcpu_shrink_count(struct pcpool_pcpu_cache *c);
 static inline void pcpool_pcpu_set_verify(struct pcpool_pcpu_cache *c, bool on)
 {
 	WRITE_ONCE(c->verify, on);
+	WRITE_ONCE(c->free_inline, c->mode == PCPOOL_PCPU_RAW ||
+		   (c->mode == PCPOOL_PCPU_CONSTRUCTED && !on));
 }
 
 /* Reporting: sums over CPUs and the cache's own counters. */

@@ -344,6 +344,13 @@ TEST_F(PcpuModes, ConstructedKeepsStateAndVerifies) {
   ASSERT_EQ(pcpool_pcpu_alloc(c, &o), 0);
   Copy<int64_t>(o, 1)[3] = 0;
   pcpool_pcpu_free(c, o);
+
+  // Verify back on: the inline free path must notice and check again.
+  pcpool_pcpu_set_verify(c, true);
+  ASSERT_EQ(pcpool_pcpu_alloc(c, &o), 0);
+  Copy<int64_t>(o, 0)[0] = 1;
+  pcpool_pcpu_free(c, o);
+  EXPECT_EQ(w.Totals(5).st.verify_failures, 2u);
 }
 
 struct CtorStats {
@@ -611,6 +618,7 @@ TEST_F(PcpuFailures, ChunkSourceSaysNo) {
   void __percpu* o = nullptr;
   EXPECT_EQ(pcpool_pcpu_alloc(c, &o), -ENOMEM);
   EXPECT_EQ(w.Totals(4).chunk_grow_failed, 1u);
+  EXPECT_EQ(w.Totals(4).st.alloc_failed, 1u);
   EXPECT_EQ(pcpool_pcpu_user_chunks_out(&w.arena), 0u);
   pcpool_pcpu_user_chunk_fail_after(&w.arena, -1);
   EXPECT_EQ(pcpool_pcpu_alloc(c, &o), 0);
@@ -649,7 +657,7 @@ TEST_F(PcpuFailures, RandomFailuresNeverLeak) {
   pcpool_pcpu_user_meta_fail_every(&w.arena, 5);
   std::mt19937 rng(42);
   std::vector<std::pair<unsigned, void __percpu*>> live;
-  unsigned long failures = 0;
+  unsigned long failures = 0, allocs_freed = 0;
   for (int i = 0; i < 20000; i++) {
     pcpool_user_set_cpu(rng() % p.nr_cpus);
     if (live.empty() || rng() % 3 != 0) {
@@ -665,6 +673,7 @@ TEST_F(PcpuFailures, RandomFailuresNeverLeak) {
     } else {
       size_t k = rng() % live.size();
       pcpool_pcpu_free(w.Cache(live[k].first), live[k].second);
+      allocs_freed++;
       live[k] = live.back();
       live.pop_back();
     }
@@ -672,6 +681,15 @@ TEST_F(PcpuFailures, RandomFailuresNeverLeak) {
       for (unsigned s = kMin; s <= kMax; s++) pcpool_pcpu_shrink(w.Cache(s), (i / 5000) % 2);
   }
   EXPECT_GT(failures, 0u);
+  // Every call is a hit, a miss or a failure: the module's request counts.
+  unsigned long failed = 0, requests = 0;
+  for (unsigned s = kMin; s <= kMax; s++) {
+    auto t = w.Totals(s);
+    failed += t.st.alloc_failed;
+    requests += t.st.alloc_hits + t.st.alloc_depot + t.st.alloc_refill + t.st.alloc_failed;
+  }
+  EXPECT_EQ(failed, failures);
+  EXPECT_EQ(requests, live.size() + failures + allocs_freed);
   for (auto& [shift, o] : live) pcpool_pcpu_free(w.Cache(shift), o);
   pcpool_pcpu_user_chunk_fail_every(&w.arena, 0);
   pcpool_pcpu_user_meta_fail_every(&w.arena, 0);
