@@ -21,10 +21,16 @@
 	put_cpu();							\
 } while (0)
 
+static inline struct pcpool_pcpbuddy_blk *pb_blk(struct pcpool_pcpbuddy *pb,
+						 unsigned long idx)
+{
+	return (struct pcpool_pcpbuddy_blk *)(pb->blk + idx * pb->blk_stride);
+}
+
 static inline unsigned long *pb_map(struct pcpool_pcpbuddy *pb,
 				    unsigned long idx)
 {
-	return pb->map + idx * pb->zone->map_words;
+	return pb_blk(pb, idx)->map;
 }
 
 static inline unsigned long pb_off(struct pcpool_pcpbuddy *pb,
@@ -42,9 +48,15 @@ static inline unsigned int this_cpu_id(struct pcpool_pcpbuddy *pb)
 	return cpu;
 }
 
-static void pool_add(struct pcpool_pcpbuddy *pb,
-		     struct pcpool_pcpbuddy_pool *pool, unsigned long pfn,
-		     unsigned int order, bool loose)
+/*
+ * pool_add() and pool_del() are most of a pool hit: inline on the hot
+ * path, as classic's are.  Out of line, a hit made 5 calls more than
+ * classic's and cost twice as much (Documentation/pcpbuddy.rst).
+ */
+static __always_inline void pool_add(struct pcpool_pcpbuddy *pb,
+				     struct pcpool_pcpbuddy_pool *pool,
+				     unsigned long pfn, unsigned int order,
+				     bool loose)
 {
 	struct page *page = pfn_to_page(pfn);
 
@@ -56,16 +68,17 @@ static void pool_add(struct pcpool_pcpbuddy *pb,
 		unsigned long idx = pcpool_zone_block_index(pb->zone, pfn);
 
 		__set_bit(pb_off(pb, pfn), pb_map(pb, idx));
-		pb->pool_free[idx] += 1U << order;
-		if (pb->pool_free[idx] == pb->zone->block_pages)
+		pb_blk(pb, idx)->pool_free += 1U << order;
+		if (pb_blk(pb, idx)->pool_free == pb->zone->block_pages)
 			pool->nr_whole++;
 	}
 }
 
 /* Take a chunk off its list; returns true if it was loose. */
-static bool pool_del(struct pcpool_pcpbuddy *pb,
-		     struct pcpool_pcpbuddy_pool *pool, struct page *page,
-		     unsigned long pfn, unsigned int order)
+static __always_inline bool pool_del(struct pcpool_pcpbuddy *pb,
+				     struct pcpool_pcpbuddy_pool *pool,
+				     struct page *page, unsigned long pfn,
+				     unsigned int order)
 {
 	bool loose = page_private(page) & PCPBUDDY_LOOSE;
 
@@ -77,9 +90,9 @@ static bool pool_del(struct pcpool_pcpbuddy *pb,
 		unsigned long idx = pcpool_zone_block_index(pb->zone, pfn);
 
 		__clear_bit(pb_off(pb, pfn), pb_map(pb, idx));
-		if (pb->pool_free[idx] == pb->zone->block_pages)
+		if (pb_blk(pb, idx)->pool_free == pb->zone->block_pages)
 			pool->nr_whole--;
-		pb->pool_free[idx] -= 1U << order;
+		pb_blk(pb, idx)->pool_free -= 1U << order;
 	}
 	return loose;
 }
@@ -128,10 +141,10 @@ __must_hold(&pool->lock)
  * whatever pieces they are; beyond that the block goes back to the zone
  * whole and its ownership ends.
  */
-static void insert_owned(struct pcpool_pcpbuddy *pb,
-			 struct pcpool_pcpbuddy_pool *pool,
-			 struct pcpool_pcpbuddy_stats *st, unsigned long pfn,
-			 unsigned int order)
+static __always_inline void
+insert_owned(struct pcpool_pcpbuddy *pb, struct pcpool_pcpbuddy_pool *pool,
+	     struct pcpool_pcpbuddy_stats *st, unsigned long pfn,
+	     unsigned int order)
 __must_hold(&pool->lock)
 {
 	struct pcpool_zone *zone = pb->zone;
@@ -139,7 +152,7 @@ __must_hold(&pool->lock)
 	unsigned long base = pfn & ~(zone->block_pages - 1);
 
 	pool_add(pb, pool, pfn, order, false);
-	if (pb->pool_free[idx] != zone->block_pages ||
+	if (pb_blk(pb, idx)->pool_free != zone->block_pages ||
 	    pool->nr_whole <= pb->reserve)
 		return;
 	pcpool_stat_add(&st->pool_merges, collect_block(pb, pool, idx) - 1);
@@ -187,10 +200,9 @@ __must_hold(&pool->lock)
 }
 
 /* Smallest chunk of at least @order, split down; halves stay in @pool. */
-static struct page *pool_rmqueue(struct pcpool_pcpbuddy *pb,
-				 struct pcpool_pcpbuddy_pool *pool,
-				 struct pcpool_pcpbuddy_stats *st,
-				 unsigned int order)
+static __always_inline struct page *
+pool_rmqueue(struct pcpool_pcpbuddy *pb, struct pcpool_pcpbuddy_pool *pool,
+	     struct pcpool_pcpbuddy_stats *st, unsigned int order)
 __must_hold(&pool->lock)
 {
 	unsigned int o;
@@ -274,8 +286,8 @@ __must_hold(&pool->lock)
 
 			if (o < zone->order) {
 				frag_note(pool, idx);
-				WRITE_ONCE(pb->zone_frags[idx],
-					   READ_ONCE(pb->zone_frags[idx]) +
+				WRITE_ONCE(pb_blk(pb, idx)->zone_frags,
+					   READ_ONCE(pb_blk(pb, idx)->zone_frags) +
 					   (1U << o));
 			} else {
 				pcpool_stat_add(&st->blocks_returned, 1);
@@ -308,7 +320,7 @@ __must_hold(&pool->lock)
 	got = pcpool_zone_take_fragments(zone, pfn, &list);
 	/* a hint (see struct pcpool_pcpbuddy): races only make it stale */
 	if (pcpool_zone_owner(zone, pfn) == (int)cpu)
-		WRITE_ONCE(pb->zone_frags[idx], 0);
+		WRITE_ONCE(pb_blk(pb, idx)->zone_frags, 0);
 	while (!list_empty(&list)) {
 		struct page *page = list_first_entry(&list, struct page, lru);
 		unsigned int o = page_private(page);
@@ -373,8 +385,9 @@ __must_hold(&pool->lock)
 		return NULL;
 	pcpool_stat_add(&st->refill_phase1, 1);
 	pcpool_stat_add(&st->blocks_claimed, 1);
-	WRITE_ONCE(pb->zone_frags[pcpool_zone_block_index(pb->zone,
-							  page_to_pfn(page))], 0);
+	WRITE_ONCE(pb_blk(pb, pcpool_zone_block_index(pb->zone,
+						      page_to_pfn(page)))->zone_frags,
+		   0);
 	pool_add(pb, pool, page_to_pfn(page), pb->zone->order, false);
 	return pool_rmqueue(pb, pool, st, order);
 }
@@ -467,7 +480,11 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 		struct page *page;
 
 		spin_lock(&pool->lock);
-		page = pool_get(pb, pool, st, order);
+		/* The hit, inline; pool_get() merges on demand. */
+		if (likely(pool->nr_free[order]))
+			page = pool_rmqueue(pb, pool, st, order);
+		else
+			page = pool_get(pb, pool, st, order);
 		if (!page)
 			page = refill_fragments(pb, pool, st, cpu, order);
 		if (!page)
@@ -515,11 +532,11 @@ __must_hold(&pool->lock)
 {
 	struct pcpool_zone *zone = pb->zone;
 	unsigned long idx = pcpool_zone_block_index(zone, pfn);
-	u32 frags = READ_ONCE(pb->zone_frags[idx]);
+	u32 frags = READ_ONCE(pb_blk(pb, idx)->zone_frags);
 	unsigned long got;
 
 	if (likely(!frags) || pcpool_zone_owner(zone, pfn) != owner ||
-	    pb->pool_free[idx] + frags < zone->block_pages)
+	    pb_blk(pb, idx)->pool_free + frags < zone->block_pages)
 		return;
 	got = take_back(pb, pool, st, owner, idx);
 	pcpool_stat_add(&st->recovers, 1);
@@ -576,6 +593,18 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 	put_cpu();
 }
 
+/*
+ * Each block's record on cache lines of its own: its owner writes it on
+ * every allocation and free, and packed per-block arrays put blocks of
+ * different owners on one line (false sharing between CPUs).
+ */
+static size_t pcpbuddy_blk_stride(const struct pcpool_zone *zone)
+{
+	return ALIGN(sizeof(struct pcpool_pcpbuddy_blk) +
+		     zone->map_words * sizeof(unsigned long),
+		     (size_t)PCPOOL_CACHE_BYTES);
+}
+
 size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone)
 {
 	if (!zone)
@@ -584,8 +613,7 @@ size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone)
 	       zone->nr_cpus * (sizeof(struct pcpool_pcpbuddy_pool) +
 				sizeof(struct pcpool_pcpbuddy_stats) +
 				sizeof(int)) +
-	       zone->nr_span * (zone->map_words * sizeof(unsigned long) +
-				2 * sizeof(u32));
+	       zone->nr_span * pcpbuddy_blk_stride(zone);
 }
 
 int pcpool_pcpbuddy_set_high_batch(struct pcpool_pcpbuddy *pb,
@@ -619,12 +647,9 @@ int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
 	p += zone->nr_cpus * sizeof(struct pcpool_pcpbuddy_pool);
 	pb->stats = (struct pcpool_pcpbuddy_stats *)p;
 	p += zone->nr_cpus * sizeof(struct pcpool_pcpbuddy_stats);
-	pb->map = (unsigned long *)p;
-	p += zone->nr_span * zone->map_words * sizeof(unsigned long);
-	pb->pool_free = (u32 *)p;
-	p += zone->nr_span * sizeof(u32);
-	pb->zone_frags = (u32 *)p;
-	p += zone->nr_span * sizeof(u32);
+	pb->blk = p;
+	pb->blk_stride = pcpbuddy_blk_stride(zone);
+	p += zone->nr_span * pb->blk_stride;
 	pb->node = (int *)p;
 
 	pb->zone = zone;
@@ -895,7 +920,7 @@ static unsigned long check_pool(struct pcpool_pcpbuddy *pb, unsigned int cpu)
 			sum += 1UL << (page_private(pfn_to_page(base + off)) &
 				       PCPBUDDY_ORDER_MASK);
 		}
-		bad += sum != pb->pool_free[idx];
+		bad += sum != pb_blk(pb, idx)->pool_free;
 		whole += sum == zone->block_pages;
 	}
 	bad += bits != owned_chunks;
@@ -921,7 +946,7 @@ unsigned long pcpool_pcpbuddy_check(struct pcpool_pcpbuddy *pb)
 			continue;
 		for (w = 0; w < zone->map_words; w++)
 			bad += pb_map(pb, idx)[w] != 0;
-		bad += pb->pool_free[idx] != 0;
+		bad += pb_blk(pb, idx)->pool_free != 0;
 	}
 	return bad + pcpool_zone_check(zone);
 }

@@ -65,6 +65,20 @@ struct pcpool_pcpbuddy_pool {
 	unsigned long frag[PCPOOL_PCPBUDDY_FRAG_RING];	/* block index + 1 */
 } ____cacheline_aligned_in_smp;
 
+/*
+ * Per block, changed only under its owner's pool lock: the pages of the
+ * block free in the owner's pool and a bitmap of their chunk heads.
+ * @zone_frags is a hint: pages the owner drained to the zone and has not
+ * taken back.  Never below the truth while the owner is online, so a free
+ * that may complete the block knows to take its fragments back.  Records
+ * are cache-line strided (pcpool_pcpbuddy.blk_stride).
+ */
+struct pcpool_pcpbuddy_blk {
+	u32 pool_free;
+	u32 zone_frags;
+	unsigned long map[];
+};
+
 struct pcpool_pcpbuddy {
 	struct pcpool_zone *zone;
 	unsigned int nr_cpus;
@@ -74,18 +88,8 @@ struct pcpool_pcpbuddy {
 	struct pcpool_pcpbuddy_pool *pool;	/* [nr_cpus] */
 	struct pcpool_pcpbuddy_stats *stats;	/* [nr_cpus] */
 	int *node;			/* [nr_cpus], for the steal order */
-	/*
-	 * Per block, changed only under its owner's pool lock: free-chunk
-	 * heads in the owner's pool, and the pages they cover.
-	 */
-	unsigned long *map;
-	u32 *pool_free;
-	/*
-	 * Per block, a hint: pages the owner drained to the zone and has not
-	 * taken back.  Never below the truth while the owner is online, so a
-	 * free that may complete the block knows to take its fragments back.
-	 */
-	u32 *zone_frags;
+	char *blk;			/* [nr_span] records, blk_stride apart */
+	size_t blk_stride;
 };
 
 size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone);
