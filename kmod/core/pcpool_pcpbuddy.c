@@ -252,9 +252,14 @@ static void frag_note(struct pcpool_pcpbuddy_pool *pool, unsigned long idx)
 	pool->frag_head = (pool->frag_head + 1) % PCPOOL_PCPBUDDY_FRAG_RING;
 }
 
+static unsigned long absorb_remote(struct pcpool_pcpbuddy *pb,
+				   struct pcpool_pcpbuddy_pool *pool,
+				   struct pcpool_pcpbuddy_stats *st);
+
 /*
  * Hand chunks to the zone, coarsest first, until at most @target pages
- * stay, under one zone-lock acquisition.  Owned chunks are merged
+ * stay (none if the pool is dead), under one zone-lock acquisition.
+ * Remote frees queued for the pool are absorbed first.  Owned chunks are merged
  * already (frees merge eagerly).  Returns pages handed over.
  */
 static unsigned long drain_pool(struct pcpool_pcpbuddy *pb,
@@ -267,6 +272,9 @@ __must_hold(&pool->lock)
 	unsigned long drained = 0;
 	unsigned int o = zone->order;
 
+	absorb_remote(pb, pool, st);
+	if (pool->dead)
+		target = 0;
 	if (pool->free_pages <= target)
 		return 0;
 	merge_pool(pb, pool, st);
@@ -429,7 +437,8 @@ __must_hold(&pool->lock)
  * CPU distance; never more than the request.  Holds one pool lock at a
  * time, never our own.
  */
-static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order)
+static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order,
+			  bool *absorbed)
 {
 	unsigned int cpu = get_cpu();
 	struct pcpool_pcpbuddy_stats *st = &pb->stats[cpu];
@@ -446,11 +455,15 @@ static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order)
 
 			if (near != !pass)
 				continue;
-			if (READ_ONCE(victim->free_pages) < (1UL << order))
+			if (READ_ONCE(victim->free_pages) < (1UL << order) &&
+			    llist_empty(&victim->remote))
 				continue;
 			spin_lock(&victim->lock);
-			if (!victim->dead)
+			if (!victim->dead) {
+				if (absorb_remote(pb, victim, st))
+					*absorbed = true;
 				page = pool_get(pb, victim, st, order);
+			}
 			if (page)
 				WRITE_ONCE(victim->stolen_pages,
 					   victim->stolen_pages + (1UL << order));
@@ -468,7 +481,7 @@ static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order)
 struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 				   unsigned int order)
 {
-	bool at_limit = false;
+	bool at_limit = false, absorbed = false, retried = false;
 	int grows = 0;
 
 	if (order > pb->zone->order)
@@ -481,10 +494,20 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 
 		spin_lock(&pool->lock);
 		/* The hit, inline; pool_get() merges on demand. */
-		if (likely(pool->nr_free[order]))
+		if (likely(pool->nr_free[order])) {
 			page = pool_rmqueue(pb, pool, st, order);
-		else
+		} else {
+			bool absorbed = absorb_remote(pb, pool, st);
+
 			page = pool_get(pb, pool, st, order);
+			/* absorbed remote frees may leave it above high */
+			if (absorbed && pool->free_pages > pb->high) {
+				pcpool_stat_add(&st->drains, 1);
+				pcpool_stat_add(&st->drain_pages,
+						drain_pool(pb, pool, st,
+							   pb->high - pb->batch));
+			}
+		}
 		if (!page)
 			page = refill_fragments(pb, pool, st, cpu, order);
 		if (!page)
@@ -510,10 +533,19 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 			}
 			continue;
 		}
-		page = steal(pb, order);
+		page = steal(pb, order, &absorbed);
 		if (page) {
 			cpu_stat_add(pb, allocs, 1);
 			return page;
+		}
+		/*
+		 * Absorbing completed blocks that went to the zone, or back
+		 * to the page source: claim or grow again, once.
+		 */
+		if (absorbed && !retried) {
+			retried = true;
+			at_limit = false;
+			continue;
 		}
 		cpu_stat_add(pb, alloc_failures, 1);
 		return NULL;
@@ -523,11 +555,11 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 /*
  * After a free into the owner's pool: if the pages the owner drained are
  * all that is missing from the block, take them back so it can be whole.
+ * Inline: every owned free runs the check; take_back() is the rare part.
  */
-static void maybe_take_back(struct pcpool_pcpbuddy *pb,
-			    struct pcpool_pcpbuddy_pool *pool,
-			    struct pcpool_pcpbuddy_stats *st, int owner,
-			    unsigned long pfn)
+static __always_inline void
+maybe_take_back(struct pcpool_pcpbuddy *pb, struct pcpool_pcpbuddy_pool *pool,
+		struct pcpool_pcpbuddy_stats *st, int owner, unsigned long pfn)
 __must_hold(&pool->lock)
 {
 	struct pcpool_zone *zone = pb->zone;
@@ -541,6 +573,68 @@ __must_hold(&pool->lock)
 	got = take_back(pb, pool, st, owner, idx);
 	pcpool_stat_add(&st->recovers, 1);
 	pcpool_stat_add(&st->recover_pages, got);
+}
+
+/* A chunk on a remote-free list: its page->lru is the list node. */
+static inline struct llist_node *page_llnode(struct page *page)
+{
+	return (struct llist_node *)&page->lru;
+}
+
+/*
+ * Take the pool's remote-free list and put every chunk in as if freed
+ * here: merged lazily, whole blocks beyond the reserve back to the zone.
+ * Any CPU holding the pool's lock may do it (steal, drain-all, hotplug).
+ * Returns pages absorbed.
+ */
+static unsigned long absorb_remote(struct pcpool_pcpbuddy *pb,
+				   struct pcpool_pcpbuddy_pool *pool,
+				   struct pcpool_pcpbuddy_stats *st)
+__must_hold(&pool->lock)
+{
+	int owner = (int)(pool - pb->pool);
+	unsigned long chunks = 0, pages = 0;
+	struct llist_node *node;
+
+	if (llist_empty(&pool->remote))
+		return 0;
+	node = llist_del_all(&pool->remote);
+	while (node) {
+		struct page *page = list_entry((struct list_head *)node,
+					       struct page, lru);
+		unsigned int order = page_private(page);
+		unsigned long pfn = page_to_pfn(page);
+
+		node = node->next;
+		insert_owned(pb, pool, st, pfn, order);
+		maybe_take_back(pb, pool, st, owner, pfn);
+		pages += 1UL << order;
+		chunks++;
+	}
+	/* after free_pages grew: a racy sum may count a chunk twice, never 0 */
+	WRITE_ONCE(pool->remote_in_pages, pool->remote_in_pages + pages);
+	pcpool_stat_add(&st->remote_absorbs, 1);
+	pcpool_stat_add(&st->remote_absorbed, chunks);
+	return pages;
+}
+
+/*
+ * Queue a chunk of another online CPU's block on that pool's remote-free
+ * list: one cmpxchg on a line the owner reads only when it absorbs, and
+ * the owner's lock untouched.  Counted first, so the chunk is never
+ * missing from pcpool_pcpbuddy_pool_pages().  A CPU going offline after
+ * the dead check leaves the chunk on the dead pool's list, still counted,
+ * until the next drain-all (shrinker, unload) absorbs it to the zone.
+ */
+static void queue_remote(struct pcpool_pcpbuddy_pool *pool,
+			 struct pcpool_pcpbuddy_stats *st, struct page *page,
+			 unsigned int order)
+{
+	set_page_private(page, order);
+	pcpool_stat_add(&st->remote_out_pages, 1UL << order);
+	llist_add(page_llnode(page), &pool->remote);
+	pcpool_stat_add(&st->remote_frees, 1);
+	pcpool_stat_add(&st->remote_queued, 1);
 }
 
 void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
@@ -569,6 +663,12 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 		pcpool_stat_add(&st->loose_frees, 1);
 	} else {
 		pool = &pb->pool[owner];
+		if (owner != (int)cpu && READ_ONCE(pb->remote_list) &&
+		    !READ_ONCE(pool->dead)) {
+			queue_remote(pool, st, page, order);
+			put_cpu();
+			return;
+		}
 		spin_lock(&pool->lock);
 		if (unlikely(pool->dead)) {
 			spin_unlock(&pool->lock);
@@ -661,10 +761,22 @@ int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
 		struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
 
 		spin_lock_init(&pool->lock);
+		init_llist_head(&pool->remote);
 		for (o = 0; o < PCPOOL_NR_ORDERS; o++)
 			INIT_LIST_HEAD(&pool->area[o]);
 	}
 	*pbp = pb;
+	return 0;
+}
+
+int pcpool_pcpbuddy_set_remote_free(struct pcpool_pcpbuddy *pb,
+				    enum pcpool_pcpbuddy_remote mode)
+{
+	if (mode != PCPOOL_PCPBUDDY_REMOTE_LOCK &&
+	    mode != PCPOOL_PCPBUDDY_REMOTE_LIST)
+		return -EINVAL;
+	/* Lists are absorbed in either mode, so a switch strands nothing. */
+	WRITE_ONCE(pb->remote_list, mode == PCPOOL_PCPBUDDY_REMOTE_LIST);
 	return 0;
 }
 
@@ -687,7 +799,8 @@ unsigned long pcpool_pcpbuddy_drain_all(struct pcpool_pcpbuddy *pb)
 		struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
 
 		/* Racy: a pool that fills right after is drained next time. */
-		if (!READ_ONCE(pool->free_pages)) {
+		if (!READ_ONCE(pool->free_pages) &&
+		    llist_empty(&pool->remote)) {
 			skipped++;
 			continue;
 		}
@@ -714,7 +827,7 @@ void pcpool_pcpbuddy_cpu_dead(struct pcpool_pcpbuddy *pb, unsigned int cpu)
 	pool = &pb->pool[cpu];
 	me = get_cpu();
 	spin_lock(&pool->lock);
-	pool->dead = true;
+	WRITE_ONCE(pool->dead, true);
 	pcpool_stat_add(&pb->stats[me].drain_pages,
 			drain_pool(pb, pool, &pb->stats[me], 0));
 	spin_unlock(&pool->lock);
@@ -729,13 +842,27 @@ void pcpool_pcpbuddy_cpu_online(struct pcpool_pcpbuddy *pb, unsigned int cpu)
 		return;
 	pool = &pb->pool[cpu];
 	spin_lock(&pool->lock);
-	pool->dead = false;
+	WRITE_ONCE(pool->dead, false);
 	spin_unlock(&pool->lock);
 }
 
 void pcpool_pcpbuddy_destroy(struct pcpool_pcpbuddy *pb)
 {
 	pcpool_pcpbuddy_drain_all(pb);
+}
+
+/* Pages on remote-free lists: queued by any CPU, less absorbed. */
+static unsigned long remote_pages(struct pcpool_pcpbuddy *pb)
+{
+	u64 out = 0, in = 0;
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < pb->nr_cpus; cpu++) {
+		in += READ_ONCE(pb->pool[cpu].remote_in_pages);
+		out += READ_ONCE(pb->stats[cpu].remote_out_pages);
+	}
+	/* racy reads may see an absorb before its queueing */
+	return out > in ? (unsigned long)(out - in) : 0;
 }
 
 unsigned long pcpool_pcpbuddy_pool_pages(struct pcpool_pcpbuddy *pb)
@@ -745,7 +872,7 @@ unsigned long pcpool_pcpbuddy_pool_pages(struct pcpool_pcpbuddy *pb)
 
 	for (cpu = 0; cpu < pb->nr_cpus; cpu++)
 		sum += READ_ONCE(pb->pool[cpu].free_pages);
-	return sum;
+	return sum + remote_pages(pb);
 }
 
 unsigned long pcpool_pcpbuddy_shrink(struct pcpool_pcpbuddy *pb,
@@ -779,6 +906,9 @@ static const struct {
 	PB_STAT(frees),
 	PB_STAT(local_frees),
 	PB_STAT(remote_frees),
+	PB_STAT(remote_queued),
+	PB_STAT(remote_absorbs),
+	PB_STAT(remote_absorbed),
 	PB_STAT(loose_frees),
 	PB_STAT(dead_frees),
 	PB_STAT(pool_merges),
@@ -831,6 +961,8 @@ void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
 			 PCPOOL_OWNER_NONE;
 	emit(arg, "pcpbuddy_stolen_pages", stolen);
 	emit(arg, "pcpbuddy_pool_pages", pcpool_pcpbuddy_pool_pages(pb));
+	emit(arg, "pcpbuddy_remote_pages", remote_pages(pb));
+	emit(arg, "pcpbuddy_remote_list", READ_ONCE(pb->remote_list));
 	emit(arg, "pcpbuddy_blocks_owned", owned);
 	emit(arg, "pcpbuddy_high", READ_ONCE(pb->high));
 	emit(arg, "pcpbuddy_batch", READ_ONCE(pb->batch));
@@ -852,6 +984,10 @@ void pcpool_pcpbuddy_cpu_counters(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 						    pb_keys[i].off));
 	emit(arg, "pcpbuddy_stolen_pages", READ_ONCE(pb->pool[cpu].stolen_pages));
 	emit(arg, "pcpbuddy_pool_pages", READ_ONCE(pb->pool[cpu].free_pages));
+	emit(arg, "pcpbuddy_remote_out_pages",
+	     READ_ONCE(pb->stats[cpu].remote_out_pages));
+	emit(arg, "pcpbuddy_remote_in_pages",
+	     READ_ONCE(pb->pool[cpu].remote_in_pages));
 }
 
 void pcpool_pcpbuddy_reset_counters(struct pcpool_pcpbuddy *pb)

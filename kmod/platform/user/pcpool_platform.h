@@ -253,6 +253,48 @@ static inline void list_splice_init(struct list_head *list,
 #define list_last_entry(ptr, type, member) \
 	list_entry((ptr)->prev, type, member)
 
+/*
+ * ---- lock-free lists, include/linux/llist.h: any number of adders, one
+ * deleter of everything at a time; release on add, acquire on del_all ----
+ */
+
+struct llist_node {
+	struct llist_node *next;
+};
+
+struct llist_head {
+	struct llist_node *first;
+};
+
+static inline void init_llist_head(struct llist_head *list)
+{
+	WRITE_ONCE(list->first, (struct llist_node *)NULL);
+}
+
+static inline bool llist_empty(const struct llist_head *head)
+{
+	return !READ_ONCE(head->first);
+}
+
+/* True if the list was empty before. */
+static inline bool llist_add(struct llist_node *n, struct llist_head *head)
+{
+	struct llist_node *first = READ_ONCE(head->first);
+
+	do {
+		n->next = first;
+	} while (!__atomic_compare_exchange_n(&head->first, &first, n, true,
+					      __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+	return !first;
+}
+
+static inline struct llist_node *llist_del_all(struct llist_head *head)
+{
+	return __atomic_exchange_n(&head->first, (struct llist_node *)NULL,
+				   __ATOMIC_ACQUIRE);
+}
+
 /* ---- struct page model: one flat array, pfn = base + index ---- */
 
 struct page {
