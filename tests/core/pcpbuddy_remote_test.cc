@@ -41,8 +41,7 @@ void FreeOn(pcpool_pcpbuddy* pb, unsigned cpu, const std::vector<struct page*>& 
 TEST_F(PcpbuddyRemoteTest, ModeSwitchValidatesAndShows) {
   PbWorld b(ZoneParams{}, 1);
   EXPECT_EQ(PbCounters(b.pb)["pcpbuddy_remote_list"], 0u) << "the core defaults to lock";
-  EXPECT_EQ(pcpool_pcpbuddy_set_remote_free(b.pb, static_cast<pcpool_pcpbuddy_remote>(2)),
-            -EINVAL);
+  EXPECT_EQ(pcpool_pcpbuddy_set_remote_free(b.pb, static_cast<pcpool_pcpbuddy_remote>(2)), -EINVAL);
   EXPECT_EQ(pcpool_pcpbuddy_set_remote_free(b.pb, static_cast<pcpool_pcpbuddy_remote>(-1)),
             -EINVAL);
   EXPECT_EQ(PbCounters(b.pb)["pcpbuddy_remote_list"], 0u);
