@@ -21,10 +21,17 @@
 	put_cpu();							\
 } while (0)
 
+/* The zone's block index, from pcpbuddy's own copies of its geometry. */
+static inline unsigned long pb_idx(struct pcpool_pcpbuddy *pb,
+				   unsigned long pfn)
+{
+	return (pfn >> pb->order) - pb->base_block;
+}
+
 static inline struct pcpool_pcpbuddy_blk *pb_blk(struct pcpool_pcpbuddy *pb,
 						 unsigned long idx)
 {
-	return (struct pcpool_pcpbuddy_blk *)(pb->blk + idx * pb->blk_stride);
+	return (struct pcpool_pcpbuddy_blk *)(pb->blk + (idx << pb->blk_shift));
 }
 
 static inline unsigned long *pb_map(struct pcpool_pcpbuddy *pb,
@@ -65,7 +72,7 @@ static __always_inline void pool_add(struct pcpool_pcpbuddy *pb,
 	pool->nr_free[order]++;
 	WRITE_ONCE(pool->free_pages, pool->free_pages + (1UL << order));
 	if (!loose) {
-		unsigned long idx = pcpool_zone_block_index(pb->zone, pfn);
+		unsigned long idx = pb_idx(pb, pfn);
 
 		__set_bit(pb_off(pb, pfn), pb_map(pb, idx));
 		pb_blk(pb, idx)->pool_free += 1U << order;
@@ -87,7 +94,7 @@ static __always_inline bool pool_del(struct pcpool_pcpbuddy *pb,
 	pool->nr_free[order]--;
 	WRITE_ONCE(pool->free_pages, pool->free_pages - (1UL << order));
 	if (!loose) {
-		unsigned long idx = pcpool_zone_block_index(pb->zone, pfn);
+		unsigned long idx = pb_idx(pb, pfn);
 
 		__clear_bit(pb_off(pb, pfn), pb_map(pb, idx));
 		if (pb_blk(pb, idx)->pool_free == pb->zone->block_pages)
@@ -101,7 +108,7 @@ static __always_inline bool pool_del(struct pcpool_pcpbuddy *pb,
 static inline bool pool_free_head(struct pcpool_pcpbuddy *pb,
 				  unsigned long pfn, unsigned int order)
 {
-	unsigned long idx = pcpool_zone_block_index(pb->zone, pfn);
+	unsigned long idx = pb_idx(pb, pfn);
 
 	return test_bit(pb_off(pb, pfn), pb_map(pb, idx)) &&
 	       page_private(pfn_to_page(pfn)) == order;
@@ -148,7 +155,7 @@ insert_owned(struct pcpool_pcpbuddy *pb, struct pcpool_pcpbuddy_pool *pool,
 __must_hold(&pool->lock)
 {
 	struct pcpool_zone *zone = pb->zone;
-	unsigned long idx = pcpool_zone_block_index(zone, pfn);
+	unsigned long idx = pb_idx(pb, pfn);
 	unsigned long base = pfn & ~(zone->block_pages - 1);
 
 	pool_add(pb, pool, pfn, order, false);
@@ -290,7 +297,7 @@ __must_hold(&pool->lock)
 		page = list_last_entry(&pool->area[o], struct page, lru);
 		pfn = page_to_pfn(page);
 		if (!pool_del(pb, pool, page, pfn, o)) {
-			unsigned long idx = pcpool_zone_block_index(zone, pfn);
+			unsigned long idx = pb_idx(pb, pfn);
 
 			if (o < zone->order) {
 				frag_note(pool, idx);
@@ -393,9 +400,7 @@ __must_hold(&pool->lock)
 		return NULL;
 	pcpool_stat_add(&st->refill_phase1, 1);
 	pcpool_stat_add(&st->blocks_claimed, 1);
-	WRITE_ONCE(pb_blk(pb, pcpool_zone_block_index(pb->zone,
-						      page_to_pfn(page)))->zone_frags,
-		   0);
+	WRITE_ONCE(pb_blk(pb, pb_idx(pb, page_to_pfn(page)))->zone_frags, 0);
 	pool_add(pb, pool, page_to_pfn(page), pb->zone->order, false);
 	return pool_rmqueue(pb, pool, st, order);
 }
@@ -563,7 +568,7 @@ maybe_take_back(struct pcpool_pcpbuddy *pb, struct pcpool_pcpbuddy_pool *pool,
 __must_hold(&pool->lock)
 {
 	struct pcpool_zone *zone = pb->zone;
-	unsigned long idx = pcpool_zone_block_index(zone, pfn);
+	unsigned long idx = pb_idx(pb, pfn);
 	u32 frags = READ_ONCE(pb_blk(pb, idx)->zone_frags);
 	unsigned long got;
 
@@ -641,21 +646,21 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 			  unsigned int order)
 {
 	struct pcpool_zone *zone = pb->zone;
-	unsigned long pfn = page_to_pfn(page);
+	unsigned long pfn = page_to_pfn(page), idx = pb_idx(pb, pfn);
 	struct pcpool_pcpbuddy_stats *st;
 	struct pcpool_pcpbuddy_pool *pool;
 	unsigned int cpu;
 	int owner;
 
-	if (WARN_ON_ONCE(order > zone->order ||
-			 !pcpool_zone_pfn_in_span(zone, pfn) ||
+	/* idx < nr_span: pcpool_zone_pfn_in_span() */
+	if (WARN_ON_ONCE(order > pb->order || idx >= zone->nr_span ||
 			 (pfn & ((1UL << order) - 1))))
 		return;
 	cpu = get_cpu();
 	st = &pb->stats[cpu];
 	pcpool_stat_add(&st->frees, 1);
 	/* Stable while we hold a page of the block: it cannot be whole. */
-	owner = pcpool_zone_owner(zone, pfn);
+	owner = READ_ONCE(zone->blocks[idx].owner);
 	if (owner < 0 || owner >= (int)pb->nr_cpus) {
 		pool = &pb->pool[cpu];
 		spin_lock(&pool->lock);
@@ -698,11 +703,15 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
  * every allocation and free, and packed per-block arrays put blocks of
  * different owners on one line (false sharing between CPUs).
  */
-static size_t pcpbuddy_blk_stride(const struct pcpool_zone *zone)
+static unsigned int pcpbuddy_blk_shift(const struct pcpool_zone *zone)
 {
-	return ALIGN(sizeof(struct pcpool_pcpbuddy_blk) +
-		     zone->map_words * sizeof(unsigned long),
-		     (size_t)PCPOOL_CACHE_BYTES);
+	size_t size = ALIGN(sizeof(struct pcpool_pcpbuddy_blk) +
+			    zone->map_words * sizeof(unsigned long),
+			    (size_t)PCPOOL_CACHE_BYTES);
+	unsigned int shift = ilog2(size);
+
+	/* a power of two: the hot paths shift instead of multiplying */
+	return (1UL << shift) < size ? shift + 1 : shift;
 }
 
 size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone)
@@ -713,7 +722,7 @@ size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone)
 	       zone->nr_cpus * (sizeof(struct pcpool_pcpbuddy_pool) +
 				sizeof(struct pcpool_pcpbuddy_stats) +
 				sizeof(int)) +
-	       zone->nr_span * pcpbuddy_blk_stride(zone);
+	       (zone->nr_span << pcpbuddy_blk_shift(zone));
 }
 
 int pcpool_pcpbuddy_set_high_batch(struct pcpool_pcpbuddy *pb,
@@ -748,11 +757,13 @@ int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
 	pb->stats = (struct pcpool_pcpbuddy_stats *)p;
 	p += zone->nr_cpus * sizeof(struct pcpool_pcpbuddy_stats);
 	pb->blk = p;
-	pb->blk_stride = pcpbuddy_blk_stride(zone);
-	p += zone->nr_span * pb->blk_stride;
+	pb->blk_shift = pcpbuddy_blk_shift(zone);
+	p += zone->nr_span << pb->blk_shift;
 	pb->node = (int *)p;
 
 	pb->zone = zone;
+	pb->order = zone->order;
+	pb->base_block = zone->base_block;
 	pb->nr_cpus = zone->nr_cpus;
 	pb->reserve = reserve_blocks;
 	pb->high = 2 * zone->block_pages;

@@ -87,7 +87,7 @@ struct pcpool_pcpbuddy_pool {
  * @zone_frags is a hint: pages the owner drained to the zone and has not
  * taken back.  Never below the truth while the owner is online, so a free
  * that may complete the block knows to take its fragments back.  Records
- * are cache-line strided (pcpool_pcpbuddy.blk_stride).
+ * are cache-line strided (pcpool_pcpbuddy.blk_shift).
  */
 struct pcpool_pcpbuddy_blk {
 	u32 pool_free;
@@ -105,8 +105,11 @@ struct pcpool_pcpbuddy {
 	struct pcpool_pcpbuddy_pool *pool;	/* [nr_cpus] */
 	struct pcpool_pcpbuddy_stats *stats;	/* [nr_cpus] */
 	int *node;			/* [nr_cpus], for the steal order */
-	char *blk;			/* [nr_span] records, blk_stride apart */
-	size_t blk_stride;
+	char *blk;			/* [nr_span] records, 1 << blk_shift apart */
+	unsigned int blk_shift;
+	/* the zone's, copied: one load less on every pool operation */
+	unsigned int order;
+	unsigned long base_block;
 };
 
 size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone);
