@@ -11,6 +11,8 @@
 #   bench/pcpbuddy.sh                 # defaults
 #   OPS=500000 REPEAT=5 bench/pcpbuddy.sh
 #   PARAMS="pcpbuddy_pool_reserve=4" bench/pcpbuddy.sh   # module parameters
+#   REMOTE=both bench/pcpbuddy.sh     # then pcpbuddy again with remote frees
+#                                     # under the owner's lock, same boot
 #
 # The guest boots with init_on_alloc=0: Debian enables it, and then the
 # kernel backend zeroes every page it hands out while the pool backends
@@ -22,15 +24,19 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 ops=${OPS:-200000}
 repeat=${REPEAT:-3}
 params=${PARAMS:-}
+remote=${REMOTE:-}
 results=${RESULTS:-$top/results}
 out=$results/pcpbuddy-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 export BUILD=${BUILD:-$top/build}
 
+cmd="insmod /pcpool/pcpool.ko $params && pcpool-bench --backend kernel,null,classic,pcpbuddy --workload repeat,bulk,cross --order 0 --threads 2 --ops $ops --repeat $repeat --json /out/results.json && rmmod pcpool"
+if [ "$remote" = both ]; then
+	# the module's default is list; run it explicitly, then lock
+	cmd="insmod /pcpool/pcpool.ko $params pcpbuddy_remote_free=list && pcpool-bench --backend kernel,null,classic,pcpbuddy --workload repeat,bulk,cross,fanin --order 0 --threads 2 --ops $ops --repeat $repeat --json /out/results.json && rmmod pcpool && insmod /pcpool/pcpool.ko $params pcpbuddy_remote_free=lock && pcpool-bench --backend pcpbuddy --workload repeat,bulk,cross,fanin --order 0 --threads 2 --ops $ops --repeat $repeat --json /out/lock.json && rmmod pcpool"
+fi
 "$top/scripts/vm" --smp 2 --append init_on_alloc=0 --out "$out" \
-	--log "$out/guest.log" -- \
-	"insmod /pcpool/pcpool.ko $params && pcpool-bench --backend kernel,null,classic,pcpbuddy --workload repeat,bulk,cross --order 0 --threads 2 --ops $ops --repeat $repeat --json /out/results.json && rmmod pcpool" |
-	tee "$out/table.txt"
+	--log "$out/guest.log" -- "$cmd" | tee "$out/table.txt"
 
 python3 - "$out/results.json" <<'PY'
 import json, statistics, sys
@@ -68,5 +74,18 @@ line("cross: pcpbuddy / classic zone-lock acq per 1000 ops",
      ak / ac if ac else float("nan"), "<= 0.02", ac and ak / ac <= 0.02)
 line("repeat: pcpbuddy / kernel ns/op", rp / rk, "<= 0.3", rp / rk <= 0.3)
 line("repeat: pcpbuddy / null ns/op", rp / rn, "<= 2", rp / rn <= 2)
+
+try:
+    lock = json.load(open(sys.argv[1].replace("results.json", "lock.json")))
+except OSError:
+    sys.exit(0)
+lns = {}
+for r in lock["results"]:
+    if r.get("ns_per_op") is not None:
+        lns.setdefault(r["workload"], []).append(r["ns_per_op"])
+print("\npcpbuddy remote frees, list vs lock (median ns/op, same boot):")
+for w in ("repeat", "bulk", "cross", "fanin"):
+    a, b = med(ns, "pcpbuddy", w), statistics.median(lns.get(w, [float("nan")]))
+    print(f"  {w:<7} list {a:9.1f}  lock {b:9.1f}  list/lock {a / b:6.3f}")
 PY
 echo "results: $out" >&2

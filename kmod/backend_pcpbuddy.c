@@ -16,6 +16,7 @@
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/topology.h>
 
 #include "pcpool.h"
@@ -46,6 +47,11 @@ static unsigned long pcpbuddy_batch;
 module_param(pcpbuddy_batch, ulong, 0444);
 MODULE_PARM_DESC(pcpbuddy_batch,
 		 "A drain leaves high - batch pages (0: a quarter of high)");
+
+static char *pcpbuddy_remote_free = "list";
+module_param(pcpbuddy_remote_free, charp, 0444);
+MODULE_PARM_DESC(pcpbuddy_remote_free,
+		 "A free of another CPU's page: \"list\" (lock-free, absorbed by the owner) or \"lock\" (under the owner's pool lock)");
 
 /* Default pool size bounds, in pageblocks. */
 #define PCPBUDDY_HIGH_MIN_BLOCKS	2
@@ -93,7 +99,10 @@ static int pcpbuddy_cpu_prepare(unsigned int cpu)
 	return 0;
 }
 
-/* A dead CPU's pool is emptied; frees to its blocks go to the zone. */
+/*
+ * A dead CPU's pool is emptied, remote-free list included; frees to its
+ * blocks go to the zone.
+ */
 static int pcpbuddy_cpu_dead(unsigned int cpu)
 {
 	mutex_lock(&pcpbuddy_drain_mutex);
@@ -121,13 +130,30 @@ static void pcpbuddy_sizes(struct pcpool_zone *zone, unsigned long *high,
 		   max(*high / zone->block_pages / 2, 1UL);
 }
 
+static int pcpbuddy_remote_mode(enum pcpool_pcpbuddy_remote *mode)
+{
+	if (sysfs_streq(pcpbuddy_remote_free, "list"))
+		*mode = PCPOOL_PCPBUDDY_REMOTE_LIST;
+	else if (sysfs_streq(pcpbuddy_remote_free, "lock"))
+		*mode = PCPOOL_PCPBUDDY_REMOTE_LOCK;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int pcpool_pcpbuddy_backend_init(void)
 {
+	enum pcpool_pcpbuddy_remote remote;
 	unsigned long high, batch, reserve;
 	struct pcpool_zone_config cfg;
 	unsigned int cpu;
 	size_t size;
 	int ret;
+
+	if (!pcpbuddy_remote_free || pcpbuddy_remote_mode(&remote)) {
+		pr_err("pcpbuddy_remote_free must be \"list\" or \"lock\"\n");
+		return -EINVAL;
+	}
 
 	pcpool_kernel_zone_config(&cfg, pcpbuddy_zone_limit_blocks,
 				  pcpbuddy_zone_reserve_blocks);
@@ -154,6 +180,7 @@ static int pcpool_pcpbuddy_backend_init(void)
 			high, batch);
 	for_each_possible_cpu(cpu)
 		pcpool_pcpbuddy_set_node(pcpbuddy, cpu, cpu_to_node(cpu));
+	pcpool_pcpbuddy_set_remote_free(pcpbuddy, remote);
 
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN,
 					"pcpool/pcpbuddy:prepare",

@@ -21,10 +21,23 @@
 	put_cpu();							\
 } while (0)
 
+/* The zone's block index, from pcpbuddy's own copies of its geometry. */
+static inline unsigned long pb_idx(struct pcpool_pcpbuddy *pb,
+				   unsigned long pfn)
+{
+	return (pfn >> pb->order) - pb->base_block;
+}
+
+static inline struct pcpool_pcpbuddy_blk *pb_blk(struct pcpool_pcpbuddy *pb,
+						 unsigned long idx)
+{
+	return (struct pcpool_pcpbuddy_blk *)(pb->blk + (idx << pb->blk_shift));
+}
+
 static inline unsigned long *pb_map(struct pcpool_pcpbuddy *pb,
 				    unsigned long idx)
 {
-	return pb->map + idx * pb->zone->map_words;
+	return pb_blk(pb, idx)->map;
 }
 
 static inline unsigned long pb_off(struct pcpool_pcpbuddy *pb,
@@ -42,9 +55,15 @@ static inline unsigned int this_cpu_id(struct pcpool_pcpbuddy *pb)
 	return cpu;
 }
 
-static void pool_add(struct pcpool_pcpbuddy *pb,
-		     struct pcpool_pcpbuddy_pool *pool, unsigned long pfn,
-		     unsigned int order, bool loose)
+/*
+ * pool_add() and pool_del() are most of a pool hit: inline on the hot
+ * path, as classic's are.  Out of line, a hit made 5 calls more than
+ * classic's and cost twice as much (Documentation/pcpbuddy.rst).
+ */
+static __always_inline void pool_add(struct pcpool_pcpbuddy *pb,
+				     struct pcpool_pcpbuddy_pool *pool,
+				     unsigned long pfn, unsigned int order,
+				     bool loose)
 {
 	struct page *page = pfn_to_page(pfn);
 
@@ -53,19 +72,20 @@ static void pool_add(struct pcpool_pcpbuddy *pb,
 	pool->nr_free[order]++;
 	WRITE_ONCE(pool->free_pages, pool->free_pages + (1UL << order));
 	if (!loose) {
-		unsigned long idx = pcpool_zone_block_index(pb->zone, pfn);
+		unsigned long idx = pb_idx(pb, pfn);
 
 		__set_bit(pb_off(pb, pfn), pb_map(pb, idx));
-		pb->pool_free[idx] += 1U << order;
-		if (pb->pool_free[idx] == pb->zone->block_pages)
+		pb_blk(pb, idx)->pool_free += 1U << order;
+		if (pb_blk(pb, idx)->pool_free == pb->zone->block_pages)
 			pool->nr_whole++;
 	}
 }
 
 /* Take a chunk off its list; returns true if it was loose. */
-static bool pool_del(struct pcpool_pcpbuddy *pb,
-		     struct pcpool_pcpbuddy_pool *pool, struct page *page,
-		     unsigned long pfn, unsigned int order)
+static __always_inline bool pool_del(struct pcpool_pcpbuddy *pb,
+				     struct pcpool_pcpbuddy_pool *pool,
+				     struct page *page, unsigned long pfn,
+				     unsigned int order)
 {
 	bool loose = page_private(page) & PCPBUDDY_LOOSE;
 
@@ -74,12 +94,12 @@ static bool pool_del(struct pcpool_pcpbuddy *pb,
 	pool->nr_free[order]--;
 	WRITE_ONCE(pool->free_pages, pool->free_pages - (1UL << order));
 	if (!loose) {
-		unsigned long idx = pcpool_zone_block_index(pb->zone, pfn);
+		unsigned long idx = pb_idx(pb, pfn);
 
 		__clear_bit(pb_off(pb, pfn), pb_map(pb, idx));
-		if (pb->pool_free[idx] == pb->zone->block_pages)
+		if (pb_blk(pb, idx)->pool_free == pb->zone->block_pages)
 			pool->nr_whole--;
-		pb->pool_free[idx] -= 1U << order;
+		pb_blk(pb, idx)->pool_free -= 1U << order;
 	}
 	return loose;
 }
@@ -88,7 +108,7 @@ static bool pool_del(struct pcpool_pcpbuddy *pb,
 static inline bool pool_free_head(struct pcpool_pcpbuddy *pb,
 				  unsigned long pfn, unsigned int order)
 {
-	unsigned long idx = pcpool_zone_block_index(pb->zone, pfn);
+	unsigned long idx = pb_idx(pb, pfn);
 
 	return test_bit(pb_off(pb, pfn), pb_map(pb, idx)) &&
 	       page_private(pfn_to_page(pfn)) == order;
@@ -128,18 +148,18 @@ __must_hold(&pool->lock)
  * whatever pieces they are; beyond that the block goes back to the zone
  * whole and its ownership ends.
  */
-static void insert_owned(struct pcpool_pcpbuddy *pb,
-			 struct pcpool_pcpbuddy_pool *pool,
-			 struct pcpool_pcpbuddy_stats *st, unsigned long pfn,
-			 unsigned int order)
+static __always_inline void
+insert_owned(struct pcpool_pcpbuddy *pb, struct pcpool_pcpbuddy_pool *pool,
+	     struct pcpool_pcpbuddy_stats *st, unsigned long pfn,
+	     unsigned int order)
 __must_hold(&pool->lock)
 {
 	struct pcpool_zone *zone = pb->zone;
-	unsigned long idx = pcpool_zone_block_index(zone, pfn);
+	unsigned long idx = pb_idx(pb, pfn);
 	unsigned long base = pfn & ~(zone->block_pages - 1);
 
 	pool_add(pb, pool, pfn, order, false);
-	if (pb->pool_free[idx] != zone->block_pages ||
+	if (pb_blk(pb, idx)->pool_free != zone->block_pages ||
 	    pool->nr_whole <= pb->reserve)
 		return;
 	pcpool_stat_add(&st->pool_merges, collect_block(pb, pool, idx) - 1);
@@ -187,10 +207,9 @@ __must_hold(&pool->lock)
 }
 
 /* Smallest chunk of at least @order, split down; halves stay in @pool. */
-static struct page *pool_rmqueue(struct pcpool_pcpbuddy *pb,
-				 struct pcpool_pcpbuddy_pool *pool,
-				 struct pcpool_pcpbuddy_stats *st,
-				 unsigned int order)
+static __always_inline struct page *
+pool_rmqueue(struct pcpool_pcpbuddy *pb, struct pcpool_pcpbuddy_pool *pool,
+	     struct pcpool_pcpbuddy_stats *st, unsigned int order)
 __must_hold(&pool->lock)
 {
 	unsigned int o;
@@ -240,9 +259,14 @@ static void frag_note(struct pcpool_pcpbuddy_pool *pool, unsigned long idx)
 	pool->frag_head = (pool->frag_head + 1) % PCPOOL_PCPBUDDY_FRAG_RING;
 }
 
+static unsigned long absorb_remote(struct pcpool_pcpbuddy *pb,
+				   struct pcpool_pcpbuddy_pool *pool,
+				   struct pcpool_pcpbuddy_stats *st);
+
 /*
  * Hand chunks to the zone, coarsest first, until at most @target pages
- * stay, under one zone-lock acquisition.  Owned chunks are merged
+ * stay (none if the pool is dead), under one zone-lock acquisition.
+ * Remote frees queued for the pool are absorbed first.  Owned chunks are merged
  * already (frees merge eagerly).  Returns pages handed over.
  */
 static unsigned long drain_pool(struct pcpool_pcpbuddy *pb,
@@ -255,6 +279,9 @@ __must_hold(&pool->lock)
 	unsigned long drained = 0;
 	unsigned int o = zone->order;
 
+	absorb_remote(pb, pool, st);
+	if (pool->dead)
+		target = 0;
 	if (pool->free_pages <= target)
 		return 0;
 	merge_pool(pb, pool, st);
@@ -270,12 +297,12 @@ __must_hold(&pool->lock)
 		page = list_last_entry(&pool->area[o], struct page, lru);
 		pfn = page_to_pfn(page);
 		if (!pool_del(pb, pool, page, pfn, o)) {
-			unsigned long idx = pcpool_zone_block_index(zone, pfn);
+			unsigned long idx = pb_idx(pb, pfn);
 
 			if (o < zone->order) {
 				frag_note(pool, idx);
-				WRITE_ONCE(pb->zone_frags[idx],
-					   READ_ONCE(pb->zone_frags[idx]) +
+				WRITE_ONCE(pb_blk(pb, idx)->zone_frags,
+					   READ_ONCE(pb_blk(pb, idx)->zone_frags) +
 					   (1U << o));
 			} else {
 				pcpool_stat_add(&st->blocks_returned, 1);
@@ -308,7 +335,7 @@ __must_hold(&pool->lock)
 	got = pcpool_zone_take_fragments(zone, pfn, &list);
 	/* a hint (see struct pcpool_pcpbuddy): races only make it stale */
 	if (pcpool_zone_owner(zone, pfn) == (int)cpu)
-		WRITE_ONCE(pb->zone_frags[idx], 0);
+		WRITE_ONCE(pb_blk(pb, idx)->zone_frags, 0);
 	while (!list_empty(&list)) {
 		struct page *page = list_first_entry(&list, struct page, lru);
 		unsigned int o = page_private(page);
@@ -373,8 +400,7 @@ __must_hold(&pool->lock)
 		return NULL;
 	pcpool_stat_add(&st->refill_phase1, 1);
 	pcpool_stat_add(&st->blocks_claimed, 1);
-	WRITE_ONCE(pb->zone_frags[pcpool_zone_block_index(pb->zone,
-							  page_to_pfn(page))], 0);
+	WRITE_ONCE(pb_blk(pb, pb_idx(pb, page_to_pfn(page)))->zone_frags, 0);
 	pool_add(pb, pool, page_to_pfn(page), pb->zone->order, false);
 	return pool_rmqueue(pb, pool, st, order);
 }
@@ -416,7 +442,8 @@ __must_hold(&pool->lock)
  * CPU distance; never more than the request.  Holds one pool lock at a
  * time, never our own.
  */
-static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order)
+static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order,
+			  bool *absorbed)
 {
 	unsigned int cpu = get_cpu();
 	struct pcpool_pcpbuddy_stats *st = &pb->stats[cpu];
@@ -433,11 +460,15 @@ static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order)
 
 			if (near != !pass)
 				continue;
-			if (READ_ONCE(victim->free_pages) < (1UL << order))
+			if (READ_ONCE(victim->free_pages) < (1UL << order) &&
+			    llist_empty(&victim->remote))
 				continue;
 			spin_lock(&victim->lock);
-			if (!victim->dead)
+			if (!victim->dead) {
+				if (absorb_remote(pb, victim, st))
+					*absorbed = true;
 				page = pool_get(pb, victim, st, order);
+			}
 			if (page)
 				WRITE_ONCE(victim->stolen_pages,
 					   victim->stolen_pages + (1UL << order));
@@ -455,7 +486,7 @@ static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order)
 struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 				   unsigned int order)
 {
-	bool at_limit = false;
+	bool at_limit = false, absorbed = false, retried = false;
 	int grows = 0;
 
 	if (order > pb->zone->order)
@@ -467,7 +498,21 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 		struct page *page;
 
 		spin_lock(&pool->lock);
-		page = pool_get(pb, pool, st, order);
+		/* The hit, inline; pool_get() merges on demand. */
+		if (likely(pool->nr_free[order])) {
+			page = pool_rmqueue(pb, pool, st, order);
+		} else {
+			bool absorbed = absorb_remote(pb, pool, st);
+
+			page = pool_get(pb, pool, st, order);
+			/* absorbed remote frees may leave it above high */
+			if (absorbed && pool->free_pages > pb->high) {
+				pcpool_stat_add(&st->drains, 1);
+				pcpool_stat_add(&st->drain_pages,
+						drain_pool(pb, pool, st,
+							   pb->high - pb->batch));
+			}
+		}
 		if (!page)
 			page = refill_fragments(pb, pool, st, cpu, order);
 		if (!page)
@@ -493,10 +538,19 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 			}
 			continue;
 		}
-		page = steal(pb, order);
+		page = steal(pb, order, &absorbed);
 		if (page) {
 			cpu_stat_add(pb, allocs, 1);
 			return page;
+		}
+		/*
+		 * Absorbing completed blocks that went to the zone, or back
+		 * to the page source: claim or grow again, once.
+		 */
+		if (absorbed && !retried) {
+			retried = true;
+			at_limit = false;
+			continue;
 		}
 		cpu_stat_add(pb, alloc_failures, 1);
 		return NULL;
@@ -506,45 +560,107 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 /*
  * After a free into the owner's pool: if the pages the owner drained are
  * all that is missing from the block, take them back so it can be whole.
+ * Inline: every owned free runs the check; take_back() is the rare part.
  */
-static void maybe_take_back(struct pcpool_pcpbuddy *pb,
-			    struct pcpool_pcpbuddy_pool *pool,
-			    struct pcpool_pcpbuddy_stats *st, int owner,
-			    unsigned long pfn)
+static __always_inline void
+maybe_take_back(struct pcpool_pcpbuddy *pb, struct pcpool_pcpbuddy_pool *pool,
+		struct pcpool_pcpbuddy_stats *st, int owner, unsigned long pfn)
 __must_hold(&pool->lock)
 {
 	struct pcpool_zone *zone = pb->zone;
-	unsigned long idx = pcpool_zone_block_index(zone, pfn);
-	u32 frags = READ_ONCE(pb->zone_frags[idx]);
+	unsigned long idx = pb_idx(pb, pfn);
+	u32 frags = READ_ONCE(pb_blk(pb, idx)->zone_frags);
 	unsigned long got;
 
 	if (likely(!frags) || pcpool_zone_owner(zone, pfn) != owner ||
-	    pb->pool_free[idx] + frags < zone->block_pages)
+	    pb_blk(pb, idx)->pool_free + frags < zone->block_pages)
 		return;
 	got = take_back(pb, pool, st, owner, idx);
 	pcpool_stat_add(&st->recovers, 1);
 	pcpool_stat_add(&st->recover_pages, got);
 }
 
+/* A chunk on a remote-free list: its page->lru is the list node. */
+static inline struct llist_node *page_llnode(struct page *page)
+{
+	return (struct llist_node *)&page->lru;
+}
+
+/*
+ * Take the pool's remote-free list and put every chunk in as if freed
+ * here: merged lazily, whole blocks beyond the reserve back to the zone.
+ * Any CPU holding the pool's lock may do it (steal, drain-all, hotplug).
+ * Returns pages absorbed.
+ */
+static unsigned long absorb_remote(struct pcpool_pcpbuddy *pb,
+				   struct pcpool_pcpbuddy_pool *pool,
+				   struct pcpool_pcpbuddy_stats *st)
+__must_hold(&pool->lock)
+{
+	int owner = (int)(pool - pb->pool);
+	unsigned long chunks = 0, pages = 0;
+	struct llist_node *node;
+
+	if (llist_empty(&pool->remote))
+		return 0;
+	node = llist_del_all(&pool->remote);
+	while (node) {
+		struct page *page = list_entry((struct list_head *)node,
+					       struct page, lru);
+		unsigned int order = page_private(page);
+		unsigned long pfn = page_to_pfn(page);
+
+		node = node->next;
+		insert_owned(pb, pool, st, pfn, order);
+		maybe_take_back(pb, pool, st, owner, pfn);
+		pages += 1UL << order;
+		chunks++;
+	}
+	/* after free_pages grew: a racy sum may count a chunk twice, never 0 */
+	WRITE_ONCE(pool->remote_in_pages, pool->remote_in_pages + pages);
+	pcpool_stat_add(&st->remote_absorbs, 1);
+	pcpool_stat_add(&st->remote_absorbed, chunks);
+	return pages;
+}
+
+/*
+ * Queue a chunk of another online CPU's block on that pool's remote-free
+ * list: one cmpxchg on a line the owner reads only when it absorbs, and
+ * the owner's lock untouched.  Counted first, so the chunk is never
+ * missing from pcpool_pcpbuddy_pool_pages().  A CPU going offline after
+ * the dead check leaves the chunk on the dead pool's list, still counted,
+ * until the next drain-all (shrinker, unload) absorbs it to the zone.
+ */
+static void queue_remote(struct pcpool_pcpbuddy_pool *pool,
+			 struct pcpool_pcpbuddy_stats *st, struct page *page,
+			 unsigned int order)
+{
+	set_page_private(page, order);
+	pcpool_stat_add(&st->remote_out_pages, 1UL << order);
+	llist_add(page_llnode(page), &pool->remote);
+	pcpool_stat_add(&st->remote_frees, 1);
+	pcpool_stat_add(&st->remote_queued, 1);
+}
+
 void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 			  unsigned int order)
 {
 	struct pcpool_zone *zone = pb->zone;
-	unsigned long pfn = page_to_pfn(page);
+	unsigned long pfn = page_to_pfn(page), idx = pb_idx(pb, pfn);
 	struct pcpool_pcpbuddy_stats *st;
 	struct pcpool_pcpbuddy_pool *pool;
 	unsigned int cpu;
 	int owner;
 
-	if (WARN_ON_ONCE(order > zone->order ||
-			 !pcpool_zone_pfn_in_span(zone, pfn) ||
+	/* idx < nr_span: pcpool_zone_pfn_in_span() */
+	if (WARN_ON_ONCE(order > pb->order || idx >= zone->nr_span ||
 			 (pfn & ((1UL << order) - 1))))
 		return;
 	cpu = get_cpu();
 	st = &pb->stats[cpu];
 	pcpool_stat_add(&st->frees, 1);
 	/* Stable while we hold a page of the block: it cannot be whole. */
-	owner = pcpool_zone_owner(zone, pfn);
+	owner = READ_ONCE(zone->blocks[idx].owner);
 	if (owner < 0 || owner >= (int)pb->nr_cpus) {
 		pool = &pb->pool[cpu];
 		spin_lock(&pool->lock);
@@ -552,6 +668,12 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 		pcpool_stat_add(&st->loose_frees, 1);
 	} else {
 		pool = &pb->pool[owner];
+		if (owner != (int)cpu && READ_ONCE(pb->remote_list) &&
+		    !READ_ONCE(pool->dead)) {
+			queue_remote(pool, st, page, order);
+			put_cpu();
+			return;
+		}
 		spin_lock(&pool->lock);
 		if (unlikely(pool->dead)) {
 			spin_unlock(&pool->lock);
@@ -576,6 +698,22 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 	put_cpu();
 }
 
+/*
+ * Each block's record on cache lines of its own: its owner writes it on
+ * every allocation and free, and packed per-block arrays put blocks of
+ * different owners on one line (false sharing between CPUs).
+ */
+static unsigned int pcpbuddy_blk_shift(const struct pcpool_zone *zone)
+{
+	size_t size = ALIGN(sizeof(struct pcpool_pcpbuddy_blk) +
+			    zone->map_words * sizeof(unsigned long),
+			    (size_t)PCPOOL_CACHE_BYTES);
+	unsigned int shift = ilog2(size);
+
+	/* a power of two: the hot paths shift instead of multiplying */
+	return (1UL << shift) < size ? shift + 1 : shift;
+}
+
 size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone)
 {
 	if (!zone)
@@ -584,8 +722,7 @@ size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone)
 	       zone->nr_cpus * (sizeof(struct pcpool_pcpbuddy_pool) +
 				sizeof(struct pcpool_pcpbuddy_stats) +
 				sizeof(int)) +
-	       zone->nr_span * (zone->map_words * sizeof(unsigned long) +
-				2 * sizeof(u32));
+	       (zone->nr_span << pcpbuddy_blk_shift(zone));
 }
 
 int pcpool_pcpbuddy_set_high_batch(struct pcpool_pcpbuddy *pb,
@@ -619,15 +756,14 @@ int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
 	p += zone->nr_cpus * sizeof(struct pcpool_pcpbuddy_pool);
 	pb->stats = (struct pcpool_pcpbuddy_stats *)p;
 	p += zone->nr_cpus * sizeof(struct pcpool_pcpbuddy_stats);
-	pb->map = (unsigned long *)p;
-	p += zone->nr_span * zone->map_words * sizeof(unsigned long);
-	pb->pool_free = (u32 *)p;
-	p += zone->nr_span * sizeof(u32);
-	pb->zone_frags = (u32 *)p;
-	p += zone->nr_span * sizeof(u32);
+	pb->blk = p;
+	pb->blk_shift = pcpbuddy_blk_shift(zone);
+	p += zone->nr_span << pb->blk_shift;
 	pb->node = (int *)p;
 
 	pb->zone = zone;
+	pb->order = zone->order;
+	pb->base_block = zone->base_block;
 	pb->nr_cpus = zone->nr_cpus;
 	pb->reserve = reserve_blocks;
 	pb->high = 2 * zone->block_pages;
@@ -636,10 +772,22 @@ int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
 		struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
 
 		spin_lock_init(&pool->lock);
+		init_llist_head(&pool->remote);
 		for (o = 0; o < PCPOOL_NR_ORDERS; o++)
 			INIT_LIST_HEAD(&pool->area[o]);
 	}
 	*pbp = pb;
+	return 0;
+}
+
+int pcpool_pcpbuddy_set_remote_free(struct pcpool_pcpbuddy *pb,
+				    enum pcpool_pcpbuddy_remote mode)
+{
+	if (mode != PCPOOL_PCPBUDDY_REMOTE_LOCK &&
+	    mode != PCPOOL_PCPBUDDY_REMOTE_LIST)
+		return -EINVAL;
+	/* Lists are absorbed in either mode, so a switch strands nothing. */
+	WRITE_ONCE(pb->remote_list, mode == PCPOOL_PCPBUDDY_REMOTE_LIST);
 	return 0;
 }
 
@@ -662,7 +810,8 @@ unsigned long pcpool_pcpbuddy_drain_all(struct pcpool_pcpbuddy *pb)
 		struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
 
 		/* Racy: a pool that fills right after is drained next time. */
-		if (!READ_ONCE(pool->free_pages)) {
+		if (!READ_ONCE(pool->free_pages) &&
+		    llist_empty(&pool->remote)) {
 			skipped++;
 			continue;
 		}
@@ -689,7 +838,7 @@ void pcpool_pcpbuddy_cpu_dead(struct pcpool_pcpbuddy *pb, unsigned int cpu)
 	pool = &pb->pool[cpu];
 	me = get_cpu();
 	spin_lock(&pool->lock);
-	pool->dead = true;
+	WRITE_ONCE(pool->dead, true);
 	pcpool_stat_add(&pb->stats[me].drain_pages,
 			drain_pool(pb, pool, &pb->stats[me], 0));
 	spin_unlock(&pool->lock);
@@ -704,13 +853,27 @@ void pcpool_pcpbuddy_cpu_online(struct pcpool_pcpbuddy *pb, unsigned int cpu)
 		return;
 	pool = &pb->pool[cpu];
 	spin_lock(&pool->lock);
-	pool->dead = false;
+	WRITE_ONCE(pool->dead, false);
 	spin_unlock(&pool->lock);
 }
 
 void pcpool_pcpbuddy_destroy(struct pcpool_pcpbuddy *pb)
 {
 	pcpool_pcpbuddy_drain_all(pb);
+}
+
+/* Pages on remote-free lists: queued by any CPU, less absorbed. */
+static unsigned long remote_pages(struct pcpool_pcpbuddy *pb)
+{
+	u64 out = 0, in = 0;
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < pb->nr_cpus; cpu++) {
+		in += READ_ONCE(pb->pool[cpu].remote_in_pages);
+		out += READ_ONCE(pb->stats[cpu].remote_out_pages);
+	}
+	/* racy reads may see an absorb before its queueing */
+	return out > in ? (unsigned long)(out - in) : 0;
 }
 
 unsigned long pcpool_pcpbuddy_pool_pages(struct pcpool_pcpbuddy *pb)
@@ -720,7 +883,7 @@ unsigned long pcpool_pcpbuddy_pool_pages(struct pcpool_pcpbuddy *pb)
 
 	for (cpu = 0; cpu < pb->nr_cpus; cpu++)
 		sum += READ_ONCE(pb->pool[cpu].free_pages);
-	return sum;
+	return sum + remote_pages(pb);
 }
 
 unsigned long pcpool_pcpbuddy_shrink(struct pcpool_pcpbuddy *pb,
@@ -754,6 +917,9 @@ static const struct {
 	PB_STAT(frees),
 	PB_STAT(local_frees),
 	PB_STAT(remote_frees),
+	PB_STAT(remote_queued),
+	PB_STAT(remote_absorbs),
+	PB_STAT(remote_absorbed),
 	PB_STAT(loose_frees),
 	PB_STAT(dead_frees),
 	PB_STAT(pool_merges),
@@ -806,6 +972,8 @@ void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
 			 PCPOOL_OWNER_NONE;
 	emit(arg, "pcpbuddy_stolen_pages", stolen);
 	emit(arg, "pcpbuddy_pool_pages", pcpool_pcpbuddy_pool_pages(pb));
+	emit(arg, "pcpbuddy_remote_pages", remote_pages(pb));
+	emit(arg, "pcpbuddy_remote_list", READ_ONCE(pb->remote_list));
 	emit(arg, "pcpbuddy_blocks_owned", owned);
 	emit(arg, "pcpbuddy_high", READ_ONCE(pb->high));
 	emit(arg, "pcpbuddy_batch", READ_ONCE(pb->batch));
@@ -827,6 +995,10 @@ void pcpool_pcpbuddy_cpu_counters(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 						    pb_keys[i].off));
 	emit(arg, "pcpbuddy_stolen_pages", READ_ONCE(pb->pool[cpu].stolen_pages));
 	emit(arg, "pcpbuddy_pool_pages", READ_ONCE(pb->pool[cpu].free_pages));
+	emit(arg, "pcpbuddy_remote_out_pages",
+	     READ_ONCE(pb->stats[cpu].remote_out_pages));
+	emit(arg, "pcpbuddy_remote_in_pages",
+	     READ_ONCE(pb->pool[cpu].remote_in_pages));
 }
 
 void pcpool_pcpbuddy_reset_counters(struct pcpool_pcpbuddy *pb)
@@ -895,7 +1067,7 @@ static unsigned long check_pool(struct pcpool_pcpbuddy *pb, unsigned int cpu)
 			sum += 1UL << (page_private(pfn_to_page(base + off)) &
 				       PCPBUDDY_ORDER_MASK);
 		}
-		bad += sum != pb->pool_free[idx];
+		bad += sum != pb_blk(pb, idx)->pool_free;
 		whole += sum == zone->block_pages;
 	}
 	bad += bits != owned_chunks;
@@ -921,7 +1093,7 @@ unsigned long pcpool_pcpbuddy_check(struct pcpool_pcpbuddy *pb)
 			continue;
 		for (w = 0; w < zone->map_words; w++)
 			bad += pb_map(pb, idx)[w] != 0;
-		bad += pb->pool_free[idx] != 0;
+		bad += pb_blk(pb, idx)->pool_free != 0;
 	}
 	return bad + pcpool_zone_check(zone);
 }

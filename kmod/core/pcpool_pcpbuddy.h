@@ -27,6 +27,9 @@ struct pcpool_pcpbuddy_stats {
 	u64 frees;
 	u64 local_frees;	/* freed into this CPU's own pool */
 	u64 remote_frees;	/* routed to another CPU's pool */
+	u64 remote_queued;	/* ... through its remote-free list */
+	u64 remote_absorbs;	/* remote-free lists taken (non-empty) */
+	u64 remote_absorbed;	/* chunks taken off remote-free lists */
 	u64 loose_frees;	/* block unowned: cached here without merging */
 	u64 dead_frees;		/* owner offline: straight to the zone */
 	u64 pool_merges;	/* buddy merges under a pool lock */
@@ -50,6 +53,11 @@ struct pcpool_pcpbuddy_stats {
 	u64 drain_all_visited;
 	u64 drain_all_skipped;
 	u64 drain_all_pages;
+	/*
+	 * Pages this CPU put on other pools' remote-free lists: accounting,
+	 * not a counter, so reset_counters leaves it alone.
+	 */
+	u64 remote_out_pages;
 } ____cacheline_aligned_in_smp;
 
 /* One CPU's pool. */
@@ -63,7 +71,29 @@ struct pcpool_pcpbuddy_pool {
 	u64 stolen_pages;		/* taken from here by other CPUs */
 	unsigned int frag_head;		/* next slot of @frag */
 	unsigned long frag[PCPOOL_PCPBUDDY_FRAG_RING];	/* block index + 1 */
+	u64 remote_in_pages;		/* taken off @remote */
+	/*
+	 * Chunks of this pool's blocks freed by other CPUs, lock-free
+	 * (PCPOOL_PCPBUDDY_REMOTE_LIST), linked through page->lru with the
+	 * order in page_private().  Any holder of @lock absorbs them.  Own
+	 * cache line: the freeing CPUs write it, not the lists above.
+	 */
+	struct llist_head remote ____cacheline_aligned_in_smp;
 } ____cacheline_aligned_in_smp;
+
+/*
+ * Per block, changed only under its owner's pool lock: the pages of the
+ * block free in the owner's pool and a bitmap of their chunk heads.
+ * @zone_frags is a hint: pages the owner drained to the zone and has not
+ * taken back.  Never below the truth while the owner is online, so a free
+ * that may complete the block knows to take its fragments back.  Records
+ * are cache-line strided (pcpool_pcpbuddy.blk_shift).
+ */
+struct pcpool_pcpbuddy_blk {
+	u32 pool_free;
+	u32 zone_frags;
+	unsigned long map[];
+};
 
 struct pcpool_pcpbuddy {
 	struct pcpool_zone *zone;
@@ -71,21 +101,15 @@ struct pcpool_pcpbuddy {
 	unsigned long high;		/* drain when a pool holds more */
 	unsigned long batch;		/* ... down to high - batch */
 	unsigned long reserve;		/* whole blocks a pool keeps */
+	bool remote_list;		/* PCPOOL_PCPBUDDY_REMOTE_LIST */
 	struct pcpool_pcpbuddy_pool *pool;	/* [nr_cpus] */
 	struct pcpool_pcpbuddy_stats *stats;	/* [nr_cpus] */
 	int *node;			/* [nr_cpus], for the steal order */
-	/*
-	 * Per block, changed only under its owner's pool lock: free-chunk
-	 * heads in the owner's pool, and the pages they cover.
-	 */
-	unsigned long *map;
-	u32 *pool_free;
-	/*
-	 * Per block, a hint: pages the owner drained to the zone and has not
-	 * taken back.  Never below the truth while the owner is online, so a
-	 * free that may complete the block knows to take its fragments back.
-	 */
-	u32 *zone_frags;
+	char *blk;			/* [nr_span] records, 1 << blk_shift apart */
+	unsigned int blk_shift;
+	/* the zone's, copied: one load less on every pool operation */
+	unsigned int order;
+	unsigned long base_block;
 };
 
 size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone);
@@ -101,6 +125,20 @@ void pcpool_pcpbuddy_destroy(struct pcpool_pcpbuddy *pb);
 
 int pcpool_pcpbuddy_set_high_batch(struct pcpool_pcpbuddy *pb,
 				   unsigned long high, unsigned long batch);
+/*
+ * How a free reaches another CPU's pool: under that pool's lock (the
+ * default of the core), or pushed on its lock-free remote-free list,
+ * which the owner absorbs at refill and drain; drain-all, CPU offline and
+ * steals absorb it too.  May be switched at any time.
+ */
+enum pcpool_pcpbuddy_remote {
+	PCPOOL_PCPBUDDY_REMOTE_LOCK,
+	PCPOOL_PCPBUDDY_REMOTE_LIST,
+};
+
+int pcpool_pcpbuddy_set_remote_free(struct pcpool_pcpbuddy *pb,
+				    enum pcpool_pcpbuddy_remote mode);
+
 /* The steal order visits CPUs of the stealer's node first. */
 void pcpool_pcpbuddy_set_node(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 			      int node);
@@ -124,7 +162,10 @@ unsigned long pcpool_pcpbuddy_shrink(struct pcpool_pcpbuddy *pb,
 				     unsigned long nr_pages);
 unsigned long pcpool_pcpbuddy_shrink_count(struct pcpool_pcpbuddy *pb);
 
-/* Pages free in all pools, summed over per-CPU counts (racy). */
+/*
+ * Pages free in all pools and on their remote-free lists, summed over
+ * per-CPU counts (racy; exact when quiescent).
+ */
 unsigned long pcpool_pcpbuddy_pool_pages(struct pcpool_pcpbuddy *pb);
 /* Owner of the block holding @page (racy; for tests and debugging). */
 int pcpool_pcpbuddy_owner(struct pcpool_pcpbuddy *pb, struct page *page);

@@ -36,6 +36,7 @@ struct PbStressCase {
   uint64_t limit;
   uint64_t high;
   uint64_t batch;
+  pcpool_pcpbuddy_remote remote;
 };
 
 class PcpbuddyStress : public CoreTest, public ::testing::WithParamInterface<PbStressCase> {};
@@ -50,6 +51,7 @@ TEST_P(PcpbuddyStress, LocalRemoteAndCrossFrees) {
   p.nr_cpus = sc.nr_cpus + 1;  // the last "CPU" observes
   PbWorld b(p, 1);
   ASSERT_EQ(pcpool_pcpbuddy_set_high_batch(b.pb, sc.high, sc.batch), 0);
+  ASSERT_EQ(pcpool_pcpbuddy_set_remote_free(b.pb, sc.remote), 0);
   for (unsigned cpu = 0; cpu < p.nr_cpus; cpu++) {
     pcpool_pcpbuddy_set_node(b.pb, cpu, static_cast<int>(cpu % 2));
   }
@@ -75,8 +77,14 @@ TEST_P(PcpbuddyStress, LocalRemoteAndCrossFrees) {
     frees++;
   };
 
+  // Start together, so owners absorb while others still queue.
+  std::atomic<unsigned> ready{0};
   auto worker = [&](unsigned cpu) {
     pcpool_user_set_cpu(cpu);
+    ready++;
+    while (ready.load() < sc.nr_cpus) {
+      std::this_thread::yield();
+    }
     std::mt19937 rng(77 + cpu);
     std::vector<Chunk> mine;
     for (int op = 0; op < kOps; op++) {
@@ -182,17 +190,37 @@ TEST_P(PcpbuddyStress, LocalRemoteAndCrossFrees) {
   EXPECT_EQ(k["pcpbuddy_frees"], k["pcpbuddy_local_frees"] + k["pcpbuddy_remote_frees"] +
                                      k["pcpbuddy_loose_frees"] + k["pcpbuddy_dead_frees"]);
   EXPECT_GT(k["pcpbuddy_remote_frees"], 0u);
+  if (sc.remote == PCPOOL_PCPBUDDY_REMOTE_LIST) {
+    EXPECT_GT(k["pcpbuddy_remote_queued"], 0u);
+    // every queued chunk is absorbed exactly once, at the latest by a
+    // drain-all
+    pcpool_pcpbuddy_drain_all(b.pb);
+    k = PbCounters(b.pb);
+    EXPECT_EQ(k["pcpbuddy_remote_absorbed"], k["pcpbuddy_remote_queued"]);
+    EXPECT_EQ(k["pcpbuddy_remote_pages"], 0u);
+    b.ExpectExact(0);
+  } else {
+    EXPECT_EQ(k["pcpbuddy_remote_queued"], 0u);
+  }
   EXPECT_GE(k["pcpbuddy_alloc_failures"], failures.load());
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, PcpbuddyStress,
-                         ::testing::Values(PbStressCase{8, 4, 24, 32, 16},   // roomy
-                                           PbStressCase{12, 3, 6, 16, 8},    // at the limit
-                                           PbStressCase{6, 5, 40, 96, 48}),  // bigger blocks
+                         ::testing::Values(
+                             // roomy, at the limit, bigger blocks; each with
+                             // remote frees under the owner's lock and queued
+                             PbStressCase{8, 4, 24, 32, 16, PCPOOL_PCPBUDDY_REMOTE_LOCK},
+                             PbStressCase{12, 3, 6, 16, 8, PCPOOL_PCPBUDDY_REMOTE_LOCK},
+                             PbStressCase{6, 5, 40, 96, 48, PCPOOL_PCPBUDDY_REMOTE_LOCK},
+                             PbStressCase{8, 4, 24, 32, 16, PCPOOL_PCPBUDDY_REMOTE_LIST},
+                             PbStressCase{12, 3, 6, 16, 8, PCPOOL_PCPBUDDY_REMOTE_LIST},
+                             PbStressCase{6, 5, 40, 96, 48, PCPOOL_PCPBUDDY_REMOTE_LIST}),
                          [](const auto& info) {
                            return "cpus" + std::to_string(info.param.nr_cpus) + "_order" +
                                   std::to_string(info.param.order) + "_limit" +
-                                  std::to_string(info.param.limit);
+                                  std::to_string(info.param.limit) +
+                                  (info.param.remote == PCPOOL_PCPBUDDY_REMOTE_LIST ? "_list"
+                                                                                    : "_lock");
                          });
 
 }  // namespace

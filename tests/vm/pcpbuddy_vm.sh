@@ -10,6 +10,8 @@
 # pages exactly, the CPU's pool was emptied (dead_frees or an empty pool),
 # a shrinker pass (drop_caches) empties every pool, and unload gives every
 # block back (no leak report).  Needs 2+ CPUs; skips (exit 0) with one.
+# PCPOOL_PB_PARAMS: module parameters, e.g. pcpbuddy_remote_free=lock (the
+# default is list: remote frees queued, checked absorbed by the shrinker).
 
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
 DBG=/sys/kernel/debug/pcpool
@@ -29,7 +31,8 @@ fi
 if grep -q '^pcpool ' /proc/modules; then
 	rmmod pcpool || exit 1
 fi
-insmod "$KO" || { echo "pcpbuddy_vm.sh: FAIL: insmod"; exit 1; }
+# shellcheck disable=SC2086 # parameters are words
+insmod "$KO" ${PCPOOL_PB_PARAMS:-} || { echo "pcpbuddy_vm.sh: FAIL: insmod"; exit 1; }
 if [ ! -r "$DBG/pcpbuddy/counters" ]; then
 	fail "no $DBG/pcpbuddy/counters"
 	rmmod pcpool
@@ -98,6 +101,16 @@ else
 fi
 [ "$rf" -gt 0 ]
 verdict $? "remote frees routed: $rf" "no remote frees"
+list=$(ctr pcpbuddy_remote_list)
+rq=$(ctr pcpbuddy_remote_queued)
+if [ "$list" = 1 ]; then
+	[ "$rq" -gt 0 ]
+	verdict $? "remote frees queued on lists: $rq, absorbed $(ctr pcpbuddy_remote_absorbed)" \
+		"list mode but nothing queued"
+else
+	[ "$rq" = 0 ]
+	verdict $? "lock mode: nothing queued" "lock mode but $rq queued"
+fi
 
 exact() {
 	held=$(ctr zone_blocks_held)
@@ -119,6 +132,9 @@ echo 2 >/proc/sys/vm/drop_caches
 pfree=$(ctr pcpbuddy_pool_pages)
 [ "$pfree" = 0 ]
 verdict $? "shrinker emptied the pools" "pools hold $pfree pages after drop_caches"
+rp=$(ctr pcpbuddy_remote_pages)
+[ "$rp" = 0 ]
+verdict $? "no pages left on remote-free lists" "$rp pages on remote-free lists"
 exact "after the shrinker"
 echo "pcpbuddy_vm.sh: $(grep -E '^(pcpbuddy_(blocks|refill|steal|drain_all|recover)|zone_lock_acq)' "$DBG/pcpbuddy/counters" | tr '\n' ' ')"
 

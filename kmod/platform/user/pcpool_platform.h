@@ -50,6 +50,7 @@ typedef long long s64;
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #define PCPOOL_USER_ATTR(...)	__attribute__((__VA_ARGS__))
+/* __always_inline: glibc's <sys/cdefs.h> defines it as the kernel does. */
 #define ____cacheline_aligned_in_smp PCPOOL_USER_ATTR(aligned(PCPOOL_CACHE_BYTES))
 /* sparse lock-context annotations: nothing to check here. */
 #define __acquires(x)
@@ -251,6 +252,48 @@ static inline void list_splice_init(struct list_head *list,
 	list_entry((ptr)->next, type, member)
 #define list_last_entry(ptr, type, member) \
 	list_entry((ptr)->prev, type, member)
+
+/*
+ * ---- lock-free lists, include/linux/llist.h: any number of adders, one
+ * deleter of everything at a time; release on add, acquire on del_all ----
+ */
+
+struct llist_node {
+	struct llist_node *next;
+};
+
+struct llist_head {
+	struct llist_node *first;
+};
+
+static inline void init_llist_head(struct llist_head *list)
+{
+	WRITE_ONCE(list->first, (struct llist_node *)NULL);
+}
+
+static inline bool llist_empty(const struct llist_head *head)
+{
+	return !READ_ONCE(head->first);
+}
+
+/* True if the list was empty before. */
+static inline bool llist_add(struct llist_node *n, struct llist_head *head)
+{
+	struct llist_node *first = READ_ONCE(head->first);
+
+	do {
+		n->next = first;
+	} while (!__atomic_compare_exchange_n(&head->first, &first, n, true,
+					      __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+	return !first;
+}
+
+static inline struct llist_node *llist_del_all(struct llist_head *head)
+{
+	return __atomic_exchange_n(&head->first, (struct llist_node *)NULL,
+				   __ATOMIC_ACQUIRE);
+}
 
 /* ---- struct page model: one flat array, pfn = base + index ---- */
 
