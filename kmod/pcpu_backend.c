@@ -426,8 +426,9 @@ static void pcpool_pcpu_show_cache(struct seq_file *m, u32 backend_id)
 	seq_printf(m, "bytes_chunks %lu\n", bytes_chunks);
 	seq_printf(m, "bytes_cached %lu\n", bytes_cached);
 	seq_printf(m, "bytes_magazines %lu\n", bytes_mags);
+	/* adds and subs from different CPUs land in any order: hide a dip below 0 */
 	seq_printf(m, "budget_cached_bytes %ld\n",
-		   atomic_long_read(&pcpool_pcpu_budget.cached));
+		   max(atomic_long_read(&pcpool_pcpu_budget.cached), 0L));
 	seq_printf(m, "budget_max_bytes %lu\n",
 		   READ_ONCE(pcpool_pcpu_budget.max));
 	seq_printf(m, "zeroed_copies %llu\n", sum.st.zeroed_copies);

@@ -86,6 +86,8 @@ constexpr std::string_view kGaugeKeys[] = {
     "pcpbuddy_high",
     "pcpbuddy_batch",
     "pcpbuddy_reserve",
+    "pcpbuddy_remote_pages",
+    "pcpbuddy_remote_list",
     "depot_full_mags",
     "depot_empty_mags",
     "chunks",

@@ -14,23 +14,19 @@
 # default is list: remote frees queued, checked absorbed by the shrinker).
 
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
-DBG=/sys/kernel/debug/pcpool
 CPU1=/sys/devices/system/cpu/cpu1/online
 OPS=${PCPOOL_PB_OPS:-400000}
-TMP=${TMPDIR:-/tmp}
-failed=0
+NAME=pcpbuddy_vm.sh
+# shellcheck source=tests/vm/vmlib.sh
+. "$(dirname "$0")/vmlib.sh"
 
-ok() { echo "pcpbuddy_vm.sh: ok: $*"; }
-fail() { echo "pcpbuddy_vm.sh: FAIL: $*"; failed=$((failed + 1)); }
-ctr() { awk -v k="$1" '$1 == k { print $2 }' "$DBG/pcpbuddy/counters"; }
+ctr() { counter pcpbuddy "$1"; }
 
 if [ ! -w "$CPU1" ]; then
 	echo "pcpbuddy_vm.sh: SKIP: no hot-pluggable CPU 1"
 	exit 0
 fi
-if grep -q '^pcpool ' /proc/modules; then
-	rmmod pcpool || exit 1
-fi
+require_setup "$KO" pcpool-bench
 # shellcheck disable=SC2086 # parameters are words
 insmod "$KO" ${PCPOOL_PB_PARAMS:-} || { echo "pcpbuddy_vm.sh: FAIL: insmod"; exit 1; }
 if [ ! -r "$DBG/pcpbuddy/counters" ]; then
@@ -149,9 +145,4 @@ else
 	ok "unload returned every block"
 fi
 
-if [ "$failed" -eq 0 ]; then
-	echo "pcpbuddy_vm.sh: PASS"
-	exit 0
-fi
-echo "pcpbuddy_vm.sh: FAIL: $failed checks failed"
-exit 1
+finish ""
