@@ -76,27 +76,13 @@ std::optional<ParsedCounters> ReadCounterFile(const std::string& path) {
 
 // Levels the module prints without a marker (Documentation/abi.rst).
 constexpr std::string_view kGaugeKeys[] = {
-    "zone_blocks_held",
-    "zone_free_pages",
-    "classic_pcp_pages",
-    "classic_high",
-    "classic_batch",
-    "pcpbuddy_pool_pages",
-    "pcpbuddy_blocks_owned",
-    "pcpbuddy_high",
-    "pcpbuddy_batch",
-    "pcpbuddy_reserve",
-    "pcpbuddy_remote_pages",
-    "pcpbuddy_remote_list",
-    "depot_full_mags",
-    "depot_empty_mags",
-    "chunks",
-    "bytes_chunks",
-    "bytes_cached",
-    "bytes_magazines",
-    "budget_cached_bytes",
-    "budget_max_bytes",
-    "reclaimable_pages",
+    "zone_blocks_held",      "zone_free_pages",       "classic_pcp_pages",
+    "classic_high",          "classic_batch",         "pcpbuddy_pool_pages",
+    "pcpbuddy_blocks_owned", "pcpbuddy_high",         "pcpbuddy_batch",
+    "pcpbuddy_reserve",      "pcpbuddy_remote_pages", "pcpbuddy_remote_list",
+    "depot_full_mags",       "depot_empty_mags",      "chunks",
+    "bytes_chunks",          "bytes_cached",          "bytes_magazines",
+    "budget_cached_bytes",   "budget_max_bytes",      "reclaimable_pages",
 };
 constexpr std::string_view kGaugePrefixes[] = {"zone_free_order_"};
 
