@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "pcpool_pcpu_user.h"
+#include "pcpool_user.h"
 
 size_t pcpool_pcpu_user_unit;
 unsigned int pcpool_pcpu_user_nr_cpus;
@@ -69,19 +70,6 @@ void pcpool_pcpu_user_arena_destroy(struct pcpool_pcpu_user_arena *a)
 	a->base = NULL;
 }
 
-static bool should_fail(long *after, unsigned long every,
-			unsigned long attempts)
-{
-	if (every && attempts % every == 0)
-		return true;
-	if (*after < 0)
-		return false;
-	if (*after == 0)
-		return true;
-	(*after)--;
-	return false;
-}
-
 /* Like alloc_percpu(): zero on every CPU, aligned, or NULL. */
 static void __percpu *user_alloc_chunk(void *ctx, size_t size)
 {
@@ -94,8 +82,8 @@ static void __percpu *user_alloc_chunk(void *ctx, size_t size)
 	pthread_mutex_lock(&a->lock);
 	a->chunk_attempts++;
 	if (!pages || pages > a->nr_pages ||
-	    should_fail(&a->chunk_fail_after, a->chunk_fail_every,
-			a->chunk_attempts)) {
+	    pcpool_user_should_fail(&a->chunk_fail_after, a->chunk_fail_every,
+				    a->chunk_attempts)) {
 		a->chunk_failures++;
 		goto out;
 	}
@@ -178,8 +166,8 @@ static void *user_meta_alloc(void *ctx, size_t size)
 
 	pthread_mutex_lock(&a->lock);
 	a->meta_attempts++;
-	fail = should_fail(&a->meta_fail_after, a->meta_fail_every,
-			   a->meta_attempts);
+	fail = pcpool_user_should_fail(&a->meta_fail_after,
+				       a->meta_fail_every, a->meta_attempts);
 	if (fail)
 		a->meta_failures++;
 	pthread_mutex_unlock(&a->lock);

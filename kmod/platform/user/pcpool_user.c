@@ -80,17 +80,24 @@ void pcpool_user_mem_destroy(struct pcpool_user_mem *mem)
 	mem->taken = NULL;
 }
 
+bool pcpool_user_should_fail(long *after, unsigned long every,
+			     unsigned long attempts)
+{
+	if (every && attempts % every == 0)
+		return true;
+	if (*after < 0)
+		return false;
+	if (*after == 0)
+		return true;
+	(*after)--;
+	return false;
+}
+
 static bool should_fail(struct pcpool_user_mem *mem)
 {
 	mem->attempts++;
-	if (mem->fail_every && mem->attempts % mem->fail_every == 0)
-		return true;
-	if (mem->fail_after < 0)
-		return false;
-	if (mem->fail_after == 0)
-		return true;
-	mem->fail_after--;
-	return false;
+	return pcpool_user_should_fail(&mem->fail_after, mem->fail_every,
+				       mem->attempts);
 }
 
 static struct page *user_alloc_block(void *ctx, unsigned int order)

@@ -56,6 +56,14 @@ struct pcpool_page_source pcpool_user_mem_source(struct pcpool_user_mem *mem);
 /* Fault injection: succeed @n more times then fail (-1: never fail). */
 void pcpool_user_mem_fail_after(struct pcpool_user_mem *mem, long n);
 void pcpool_user_mem_fail_every(struct pcpool_user_mem *mem, unsigned long n);
+
+/*
+ * Fault injection shared by the page and per-CPU shims: fail attempt
+ * number @attempts when it is a multiple of @every (0: never), and once
+ * *@after (counted down per call, -1: never) reaches 0.
+ */
+bool pcpool_user_should_fail(long *after, unsigned long every,
+			     unsigned long attempts);
 /* Blocks handed out and not yet given back. */
 unsigned long pcpool_user_mem_outstanding(struct pcpool_user_mem *mem);
 
