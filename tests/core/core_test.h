@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -166,6 +168,54 @@ struct PageList {
   }
 
   struct list_head head {};
+};
+
+struct Chunk {
+  struct page* page;
+  unsigned order;
+};
+
+// Page ownership, independent of the allocator: every page is out at most
+// once, and only what was handed out comes back.
+class Ownership {
+ public:
+  explicit Ownership(World* w) : w_(w), owned_(w->mem.nr_pages) {}
+
+  void Take(const Chunk& c) {
+    uint64_t idx = c.page - w_->mem.pages;
+    for (uint64_t i = idx; i < idx + (1UL << c.order); i++) {
+      if (owned_[i].exchange(1) != 0) {
+        errors++;
+      }
+    }
+  }
+  void Give(const Chunk& c) {
+    uint64_t idx = c.page - w_->mem.pages;
+    for (uint64_t i = idx; i < idx + (1UL << c.order); i++) {
+      if (owned_[i].exchange(0) != 1) {
+        errors++;
+      }
+    }
+  }
+  [[nodiscard]] uint64_t Out() const {
+    uint64_t n = 0;
+    for (const auto& o : owned_) {
+      n += o.load();
+    }
+    return n;
+  }
+
+  std::atomic<uint64_t> errors{0};
+
+ private:
+  World* w_;
+  std::vector<std::atomic<uint8_t>> owned_;
+};
+
+// A chunk travelling from the allocating CPU to another one that frees it.
+struct Mailbox {
+  std::mutex lock;
+  std::vector<Chunk> chunks;
 };
 
 }  // namespace pcpool_test

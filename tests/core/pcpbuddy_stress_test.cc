@@ -20,16 +20,6 @@ constexpr int kOps = 8000;
 constexpr int kOps = 30000;
 #endif
 
-struct Chunk {
-  struct page* page;
-  unsigned order;
-};
-
-struct Mailbox {
-  std::mutex lock;
-  std::vector<Chunk> chunks;
-};
-
 struct PbStressCase {
   unsigned nr_cpus;
   unsigned order;
@@ -55,24 +45,15 @@ TEST_P(PcpbuddyStress, LocalRemoteAndCrossFrees) {
   for (unsigned cpu = 0; cpu < p.nr_cpus; cpu++) {
     pcpool_pcpbuddy_set_node(b.pb, cpu, static_cast<int>(cpu % 2));
   }
-  std::vector<std::atomic<uint8_t>> owned(b.w.mem.nr_pages);
-  std::atomic<uint64_t> errors{0};
+  Ownership own(&b.w);
   std::atomic<uint64_t> allocs{0};
   std::atomic<uint64_t> frees{0};
   std::atomic<uint64_t> failures{0};
   std::vector<Mailbox> mail(sc.nr_cpus);
   std::atomic<bool> stop{false};
 
-  auto take = [&](const Chunk& c, uint8_t from, uint8_t to) {
-    uint64_t idx = c.page - b.w.mem.pages;
-    for (uint64_t i = idx; i < idx + (1UL << c.order); i++) {
-      if (owned[i].exchange(to) != from) {
-        errors++;
-      }
-    }
-  };
   auto free_chunk = [&](const Chunk& ch) {
-    take(ch, 1, 0);
+    own.Give(ch);
     pcpool_pcpbuddy_free(b.pb, ch.page, ch.order);
     frees++;
   };
@@ -97,7 +78,7 @@ TEST_P(PcpbuddyStress, LocalRemoteAndCrossFrees) {
           continue;
         }
         Chunk ch{pg, o};
-        take(ch, 0, 1);
+        own.Take(ch);
         allocs++;
         mine.push_back(ch);
       } else if (r < 72) {
@@ -181,7 +162,7 @@ TEST_P(PcpbuddyStress, LocalRemoteAndCrossFrees) {
   }
   pcpool_user_set_cpu(0);
 
-  EXPECT_EQ(errors.load(), 0u);
+  EXPECT_EQ(own.errors.load(), 0u);
   b.ExpectExact(0);
   Counters k = PbCounters(b.pb);
   // the observer's allocations are counted too; it frees what it took

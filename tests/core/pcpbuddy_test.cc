@@ -14,11 +14,6 @@ namespace {
 
 class PcpbuddyTest : public CoreTest {};
 
-struct Chunk {
-  struct page* page;
-  unsigned order;
-};
-
 TEST_F(PcpbuddyTest, InitDefaultsAndTunables) {
   PbWorld b(ZoneParams{}, 1);
   EXPECT_EQ(b.pb->high, 32u);
