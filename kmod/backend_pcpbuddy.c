@@ -48,6 +48,11 @@ module_param(pcpbuddy_batch, ulong, 0444);
 MODULE_PARM_DESC(pcpbuddy_batch,
 		 "A drain leaves high - batch pages (0: a quarter of high)");
 
+static long pcpbuddy_front_high = -1;
+module_param(pcpbuddy_front_high, long, 0444);
+MODULE_PARM_DESC(pcpbuddy_front_high,
+		 "Order-0 pages a pool caches ahead of its buddy lists (-1: one pageblock, 0: off, at most high)");
+
 static char *pcpbuddy_remote_free = "list";
 module_param(pcpbuddy_remote_free, charp, 0444);
 MODULE_PARM_DESC(pcpbuddy_remote_free,
@@ -181,6 +186,16 @@ static int pcpool_pcpbuddy_backend_init(void)
 	for_each_possible_cpu(cpu)
 		pcpool_pcpbuddy_set_node(pcpbuddy, cpu, cpu_to_node(cpu));
 	pcpool_pcpbuddy_set_remote_free(pcpbuddy, remote);
+	ret = -EINVAL;
+	if (pcpbuddy_front_high < -1 ||
+	    pcpool_pcpbuddy_set_front(pcpbuddy, pcpbuddy_front_high < 0 ?
+				      min(pcpbuddy_zone->block_pages,
+					  pcpbuddy->high) :
+				      pcpbuddy_front_high)) {
+		pr_err("pcpbuddy_front_high must be -1, or 0 to high (%lu)\n",
+		       pcpbuddy->high);
+		goto free_pcpbuddy;
+	}
 
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN,
 					"pcpool/pcpbuddy:prepare",

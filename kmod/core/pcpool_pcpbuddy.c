@@ -104,6 +104,28 @@ static __always_inline bool pool_del(struct pcpool_pcpbuddy *pb,
 	return loose;
 }
 
+/*
+ * The front cache: an order-0 page of a block the pool owns, pushed and
+ * popped at the head with nothing else touched (page_private() stays 0).
+ */
+static __always_inline void front_add(struct pcpool_pcpbuddy_pool *pool,
+				      struct page *page)
+{
+	list_add(&page->lru, &pool->front);
+	WRITE_ONCE(pool->front_pages, pool->front_pages + 1);
+	WRITE_ONCE(pool->free_pages, pool->free_pages + 1);
+}
+
+static __always_inline struct page *front_pop(struct pcpool_pcpbuddy_pool *pool)
+{
+	struct page *page = list_first_entry(&pool->front, struct page, lru);
+
+	list_del(&page->lru);
+	WRITE_ONCE(pool->front_pages, pool->front_pages - 1);
+	WRITE_ONCE(pool->free_pages, pool->free_pages - 1);
+	return page;
+}
+
 /* An owned free chunk of exactly @order at @pfn, in the owner's pool. */
 static inline bool pool_free_head(struct pcpool_pcpbuddy *pb,
 				  unsigned long pfn, unsigned int order)
@@ -234,16 +256,29 @@ __must_hold(&pool->lock)
 	return NULL;
 }
 
-/* pool_rmqueue(), merging first if the pages are there but in pieces. */
+static void front_flush(struct pcpool_pcpbuddy *pb,
+			struct pcpool_pcpbuddy_pool *pool,
+			struct pcpool_pcpbuddy_stats *st);
+
+/*
+ * The front cache for order 0, else pool_rmqueue(), merging first (the
+ * front cache emptied into the lists) if the pages are there in pieces.
+ */
 static struct page *pool_get(struct pcpool_pcpbuddy *pb,
 			     struct pcpool_pcpbuddy_pool *pool,
 			     struct pcpool_pcpbuddy_stats *st, unsigned int order)
 __must_hold(&pool->lock)
 {
-	struct page *page = pool_rmqueue(pb, pool, st, order);
+	struct page *page;
 
+	if (!order && pool->front_pages) {
+		pcpool_stat_add(&st->front_allocs, 1);
+		return front_pop(pool);
+	}
+	page = pool_rmqueue(pb, pool, st, order);
 	if (page || !order || pool->free_pages < (1UL << order))
 		return page;
+	front_flush(pb, pool, st);
 	merge_pool(pb, pool, st);
 	return pool_rmqueue(pb, pool, st, order);
 }
@@ -263,11 +298,29 @@ static unsigned long absorb_remote(struct pcpool_pcpbuddy *pb,
 				   struct pcpool_pcpbuddy_pool *pool,
 				   struct pcpool_pcpbuddy_stats *st);
 
+/* An owned chunk goes to the zone: a fragment to recover later, or a block. */
+static void note_drained(struct pcpool_pcpbuddy *pb,
+			 struct pcpool_pcpbuddy_pool *pool,
+			 struct pcpool_pcpbuddy_stats *st, unsigned long pfn,
+			 unsigned int order)
+{
+	unsigned long idx = pb_idx(pb, pfn);
+
+	if (order < pb->order) {
+		frag_note(pool, idx);
+		WRITE_ONCE(pb_blk(pb, idx)->zone_frags,
+			   READ_ONCE(pb_blk(pb, idx)->zone_frags) + (1U << order));
+	} else {
+		pcpool_stat_add(&st->blocks_returned, 1);
+	}
+}
+
 /*
  * Hand chunks to the zone, coarsest first, until at most @target pages
  * stay (none if the pool is dead), under one zone-lock acquisition.
- * Remote frees queued for the pool are absorbed first.  Owned chunks are merged
- * already (frees merge eagerly).  Returns pages handed over.
+ * Remote frees queued for the pool are absorbed first, then the front
+ * cache goes into the lists and the lists are merged bottom-up.  Returns
+ * pages handed over.
  */
 static unsigned long drain_pool(struct pcpool_pcpbuddy *pb,
 				struct pcpool_pcpbuddy_pool *pool,
@@ -276,43 +329,38 @@ static unsigned long drain_pool(struct pcpool_pcpbuddy *pb,
 __must_hold(&pool->lock)
 {
 	struct pcpool_zone *zone = pb->zone;
-	unsigned long drained = 0;
 	unsigned int o = zone->order;
+	unsigned long before;
 
 	absorb_remote(pb, pool, st);
 	if (pool->dead)
 		target = 0;
-	if (pool->free_pages <= target)
+	before = pool->free_pages;
+	if (before <= target)
 		return 0;
+	/* may hand whole blocks over already: counted by the difference */
+	front_flush(pb, pool, st);
 	merge_pool(pb, pool, st);
-	pcpool_zone_lock(zone);
-	while (pool->free_pages > target) {
-		struct page *page;
-		unsigned long pfn;
+	if (pool->free_pages > target) {
+		pcpool_zone_lock(zone);
+		while (pool->free_pages > target) {
+			struct page *page;
+			unsigned long pfn;
 
-		while (!pool->nr_free[o] && o)
-			o--;
-		if (WARN_ON_ONCE(!pool->nr_free[o]))
-			break;
-		page = list_last_entry(&pool->area[o], struct page, lru);
-		pfn = page_to_pfn(page);
-		if (!pool_del(pb, pool, page, pfn, o)) {
-			unsigned long idx = pb_idx(pb, pfn);
-
-			if (o < zone->order) {
-				frag_note(pool, idx);
-				WRITE_ONCE(pb_blk(pb, idx)->zone_frags,
-					   READ_ONCE(pb_blk(pb, idx)->zone_frags) +
-					   (1U << o));
-			} else {
-				pcpool_stat_add(&st->blocks_returned, 1);
-			}
+			while (!pool->nr_free[o] && o)
+				o--;
+			if (WARN_ON_ONCE(!pool->nr_free[o]))
+				break;
+			page = list_last_entry(&pool->area[o], struct page,
+					       lru);
+			pfn = page_to_pfn(page);
+			if (!pool_del(pb, pool, page, pfn, o))
+				note_drained(pb, pool, st, pfn, o);
+			__pcpool_zone_free(zone, page, o);
 		}
-		__pcpool_zone_free(zone, page, o);
-		drained += 1UL << o;
+		pcpool_zone_unlock(zone);
 	}
-	pcpool_zone_unlock(zone);
-	return drained;
+	return before > pool->free_pages ? before - pool->free_pages : 0;
 }
 
 /*
@@ -498,8 +546,11 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 		struct page *page;
 
 		spin_lock(&pool->lock);
-		/* The hit, inline; pool_get() merges on demand. */
-		if (likely(pool->nr_free[order])) {
+		/* The hits, inline; pool_get() merges on demand. */
+		if (!order && pool->front_pages) {
+			page = front_pop(pool);
+			pcpool_stat_add(&st->front_allocs, 1);
+		} else if (likely(pool->nr_free[order])) {
 			page = pool_rmqueue(pb, pool, st, order);
 		} else {
 			bool absorbed = absorb_remote(pb, pool, st);
@@ -580,6 +631,56 @@ __must_hold(&pool->lock)
 	pcpool_stat_add(&st->recover_pages, got);
 }
 
+/*
+ * Empty the front cache into the buddy lists, coldest page first, as
+ * frees: a block may become whole and go back to the zone.
+ */
+static void front_flush(struct pcpool_pcpbuddy *pb,
+			struct pcpool_pcpbuddy_pool *pool,
+			struct pcpool_pcpbuddy_stats *st)
+__must_hold(&pool->lock)
+{
+	int owner = (int)(pool - pb->pool);
+	unsigned long n = 0;
+
+	while (pool->front_pages) {
+		struct page *page = list_last_entry(&pool->front, struct page,
+						    lru);
+		unsigned long pfn = page_to_pfn(page);
+
+		list_del(&page->lru);
+		WRITE_ONCE(pool->front_pages, pool->front_pages - 1);
+		WRITE_ONCE(pool->free_pages, pool->free_pages - 1);
+		insert_owned(pb, pool, st, pfn, 0);
+		maybe_take_back(pb, pool, st, owner, pfn);
+		n++;
+	}
+	if (n) {
+		pcpool_stat_add(&st->front_flushes, 1);
+		pcpool_stat_add(&st->front_flush_pages, n);
+	}
+}
+
+/*
+ * Put a freed chunk of a block @pool owns in: order 0 in the front cache
+ * while it has room, else into the lists.
+ */
+static __always_inline void free_owned(struct pcpool_pcpbuddy *pb,
+				       struct pcpool_pcpbuddy_pool *pool,
+				       struct pcpool_pcpbuddy_stats *st,
+				       int owner, struct page *page,
+				       unsigned long pfn, unsigned int order)
+__must_hold(&pool->lock)
+{
+	if (!order && pool->front_pages < READ_ONCE(pb->front_high)) {
+		front_add(pool, page);
+		pcpool_stat_add(&st->front_frees, 1);
+		return;
+	}
+	insert_owned(pb, pool, st, pfn, order);
+	maybe_take_back(pb, pool, st, owner, pfn);
+}
+
 /* A chunk on a remote-free list: its page->lru is the list node. */
 static inline struct llist_node *page_llnode(struct page *page)
 {
@@ -611,8 +712,7 @@ __must_hold(&pool->lock)
 		unsigned long pfn = page_to_pfn(page);
 
 		node = node->next;
-		insert_owned(pb, pool, st, pfn, order);
-		maybe_take_back(pb, pool, st, owner, pfn);
+		free_owned(pb, pool, st, owner, page, pfn, order);
 		pages += 1UL << order;
 		chunks++;
 	}
@@ -682,8 +782,7 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 			put_cpu();
 			return;
 		}
-		insert_owned(pb, pool, st, pfn, order);
-		maybe_take_back(pb, pool, st, owner, pfn);
+		free_owned(pb, pool, st, owner, page, pfn, order);
 		if (owner == (int)cpu)
 			pcpool_stat_add(&st->local_frees, 1);
 		else
@@ -773,6 +872,7 @@ int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
 
 		spin_lock_init(&pool->lock);
 		init_llist_head(&pool->remote);
+		INIT_LIST_HEAD(&pool->front);
 		for (o = 0; o < PCPOOL_NR_ORDERS; o++)
 			INIT_LIST_HEAD(&pool->area[o]);
 	}
@@ -788,6 +888,14 @@ int pcpool_pcpbuddy_set_remote_free(struct pcpool_pcpbuddy *pb,
 		return -EINVAL;
 	/* Lists are absorbed in either mode, so a switch strands nothing. */
 	WRITE_ONCE(pb->remote_list, mode == PCPOOL_PCPBUDDY_REMOTE_LIST);
+	return 0;
+}
+
+int pcpool_pcpbuddy_set_front(struct pcpool_pcpbuddy *pb, unsigned long high)
+{
+	if (high > READ_ONCE(pb->high))
+		return -EINVAL;
+	WRITE_ONCE(pb->front_high, high);
 	return 0;
 }
 
@@ -920,6 +1028,10 @@ static const struct {
 	PB_STAT(remote_queued),
 	PB_STAT(remote_absorbs),
 	PB_STAT(remote_absorbed),
+	PB_STAT(front_allocs),
+	PB_STAT(front_frees),
+	PB_STAT(front_flushes),
+	PB_STAT(front_flush_pages),
 	PB_STAT(loose_frees),
 	PB_STAT(dead_frees),
 	PB_STAT(pool_merges),
@@ -956,7 +1068,7 @@ void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
 {
 	unsigned long owned = 0, idx;
 	unsigned int i, cpu;
-	u64 stolen = 0;
+	u64 stolen = 0, front = 0;
 
 	for (i = 0; i < ARRAY_SIZE(pb_keys); i++) {
 		u64 sum = 0;
@@ -965,8 +1077,10 @@ void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
 			sum += read_stat(&pb->stats[cpu], pb_keys[i].off);
 		emit(arg, pb_keys[i].key, sum);
 	}
-	for (cpu = 0; cpu < pb->nr_cpus; cpu++)
+	for (cpu = 0; cpu < pb->nr_cpus; cpu++) {
 		stolen += READ_ONCE(pb->pool[cpu].stolen_pages);
+		front += READ_ONCE(pb->pool[cpu].front_pages);
+	}
 	for (idx = 0; idx < pb->zone->nr_span; idx++)
 		owned += READ_ONCE(pb->zone->blocks[idx].owner) !=
 			 PCPOOL_OWNER_NONE;
@@ -974,6 +1088,8 @@ void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
 	emit(arg, "pcpbuddy_pool_pages", pcpool_pcpbuddy_pool_pages(pb));
 	emit(arg, "pcpbuddy_remote_pages", remote_pages(pb));
 	emit(arg, "pcpbuddy_remote_list", READ_ONCE(pb->remote_list));
+	emit(arg, "pcpbuddy_front_pages", front);
+	emit(arg, "pcpbuddy_front_high", READ_ONCE(pb->front_high));
 	emit(arg, "pcpbuddy_blocks_owned", owned);
 	emit(arg, "pcpbuddy_high", READ_ONCE(pb->high));
 	emit(arg, "pcpbuddy_batch", READ_ONCE(pb->batch));
@@ -995,6 +1111,7 @@ void pcpool_pcpbuddy_cpu_counters(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 						    pb_keys[i].off));
 	emit(arg, "pcpbuddy_stolen_pages", READ_ONCE(pb->pool[cpu].stolen_pages));
 	emit(arg, "pcpbuddy_pool_pages", READ_ONCE(pb->pool[cpu].free_pages));
+	emit(arg, "pcpbuddy_front_pages", READ_ONCE(pb->pool[cpu].front_pages));
 	emit(arg, "pcpbuddy_remote_out_pages",
 	     READ_ONCE(pb->stats[cpu].remote_out_pages));
 	emit(arg, "pcpbuddy_remote_in_pages",
@@ -1015,6 +1132,33 @@ void pcpool_pcpbuddy_reset_counters(struct pcpool_pcpbuddy *pb)
 		spin_unlock(&pb->pool[cpu].lock);
 	}
 	pcpool_zone_reset_counters(pb->zone);
+}
+
+/*
+ * Front-cache pages: order 0, in a block @cpu owns, outside its map.
+ * Adds them to @pages; returns problems found.
+ */
+static unsigned long check_front(struct pcpool_pcpbuddy *pb, unsigned int cpu,
+				 unsigned long *pages)
+__must_hold(&pb->pool[cpu].lock)
+{
+	struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
+	struct list_head *pos;
+	unsigned long bad = 0, n = 0;
+
+	for (pos = pool->front.next; pos != &pool->front; pos = pos->next) {
+		struct page *page = list_entry(pos, struct page, lru);
+		unsigned long pfn = page_to_pfn(page);
+
+		n++;
+		if (!pcpool_zone_pfn_in_span(pb->zone, pfn) ||
+		    page_private(page) ||
+		    pcpool_zone_owner(pb->zone, pfn) != (int)cpu ||
+		    test_bit(pb_off(pb, pfn), pb_map(pb, pb_idx(pb, pfn))))
+			bad++;
+	}
+	*pages += n;
+	return bad + (n != pool->front_pages);
 }
 
 /* One pool's lists against its counts, maps and owned blocks. */
@@ -1053,6 +1197,7 @@ static unsigned long check_pool(struct pcpool_pcpbuddy *pb, unsigned int cpu)
 		}
 		bad += n != pool->nr_free[o];
 	}
+	bad += check_front(pb, cpu, &pages);
 	bad += pages != pool->free_pages;
 	for (idx = 0; idx < zone->nr_span; idx++) {
 		unsigned long base = (zone->base_block + idx) << zone->order;

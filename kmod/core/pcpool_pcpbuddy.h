@@ -30,6 +30,10 @@ struct pcpool_pcpbuddy_stats {
 	u64 remote_queued;	/* ... through its remote-free list */
 	u64 remote_absorbs;	/* remote-free lists taken (non-empty) */
 	u64 remote_absorbed;	/* chunks taken off remote-free lists */
+	u64 front_allocs;	/* order 0 served by a front cache */
+	u64 front_frees;	/* order 0 put in a front cache (absorbs too) */
+	u64 front_flushes;	/* front cache emptied into the buddy lists */
+	u64 front_flush_pages;
 	u64 loose_frees;	/* block unowned: cached here without merging */
 	u64 dead_frees;		/* owner offline: straight to the zone */
 	u64 pool_merges;	/* buddy merges under a pool lock */
@@ -68,6 +72,14 @@ struct pcpool_pcpbuddy_pool {
 	unsigned long nr_whole;		/* owned blocks entirely free here */
 	unsigned long nr_free[PCPOOL_NR_ORDERS];
 	struct list_head area[PCPOOL_NR_ORDERS];
+	/*
+	 * Front cache: order-0 pages of blocks this pool owns, outside the
+	 * maps and never merged, LIFO, at most pcpool_pcpbuddy.front_high.
+	 * Counted in @free_pages.  Emptied into the lists before a merge or
+	 * a drain, so a block is never whole while pages of it are here.
+	 */
+	struct list_head front;
+	unsigned long front_pages;
 	u64 stolen_pages;		/* taken from here by other CPUs */
 	unsigned int frag_head;		/* next slot of @frag */
 	unsigned long frag[PCPOOL_PCPBUDDY_FRAG_RING];	/* block index + 1 */
@@ -102,6 +114,7 @@ struct pcpool_pcpbuddy {
 	unsigned long batch;		/* ... down to high - batch */
 	unsigned long reserve;		/* whole blocks a pool keeps */
 	bool remote_list;		/* PCPOOL_PCPBUDDY_REMOTE_LIST */
+	unsigned long front_high;	/* front cache size per pool; 0: off */
 	struct pcpool_pcpbuddy_pool *pool;	/* [nr_cpus] */
 	struct pcpool_pcpbuddy_stats *stats;	/* [nr_cpus] */
 	int *node;			/* [nr_cpus], for the steal order */
@@ -138,6 +151,15 @@ enum pcpool_pcpbuddy_remote {
 
 int pcpool_pcpbuddy_set_remote_free(struct pcpool_pcpbuddy *pb,
 				    enum pcpool_pcpbuddy_remote mode);
+
+/*
+ * Order-0 pages each pool keeps in its front cache, ahead of the buddy
+ * lists (as the kernel's PCP list sits ahead of the zone's free lists):
+ * an allocation or free there touches no map and merges nothing.  0 (the
+ * core's default) turns it off; at most high.  Pages already cached stay
+ * until the next flush or drain.
+ */
+int pcpool_pcpbuddy_set_front(struct pcpool_pcpbuddy *pb, unsigned long high);
 
 /* The steal order visits CPUs of the stealer's node first. */
 void pcpool_pcpbuddy_set_node(struct pcpool_pcpbuddy *pb, unsigned int cpu,

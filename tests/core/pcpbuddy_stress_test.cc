@@ -27,6 +27,7 @@ struct PbStressCase {
   uint64_t high;
   uint64_t batch;
   pcpool_pcpbuddy_remote remote;
+  uint64_t front;  // front cache pages per pool, 0: off
 };
 
 class PcpbuddyStress : public CoreTest, public ::testing::WithParamInterface<PbStressCase> {};
@@ -42,6 +43,7 @@ TEST_P(PcpbuddyStress, LocalRemoteAndCrossFrees) {
   PbWorld b(p, 1);
   ASSERT_EQ(pcpool_pcpbuddy_set_high_batch(b.pb, sc.high, sc.batch), 0);
   ASSERT_EQ(pcpool_pcpbuddy_set_remote_free(b.pb, sc.remote), 0);
+  ASSERT_EQ(pcpool_pcpbuddy_set_front(b.pb, sc.front), 0);
   for (unsigned cpu = 0; cpu < p.nr_cpus; cpu++) {
     pcpool_pcpbuddy_set_node(b.pb, cpu, static_cast<int>(cpu % 2));
   }
@@ -183,26 +185,41 @@ TEST_P(PcpbuddyStress, LocalRemoteAndCrossFrees) {
   } else {
     EXPECT_EQ(k["pcpbuddy_remote_queued"], 0u);
   }
+  if (sc.front != 0u) {
+    EXPECT_GT(k["pcpbuddy_front_frees"], 0u);
+    EXPECT_GT(k["pcpbuddy_front_allocs"], 0u);
+    pcpool_pcpbuddy_drain_all(b.pb);
+    EXPECT_EQ(PbCounters(b.pb)["pcpbuddy_front_pages"], 0u) << "drain-all empties front caches";
+    b.ExpectExact(0);
+  } else {
+    EXPECT_EQ(k["pcpbuddy_front_frees"], 0u);
+  }
   EXPECT_GE(k["pcpbuddy_alloc_failures"], failures.load());
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, PcpbuddyStress,
-                         ::testing::Values(
-                             // roomy, at the limit, bigger blocks; each with
-                             // remote frees under the owner's lock and queued
-                             PbStressCase{8, 4, 24, 32, 16, PCPOOL_PCPBUDDY_REMOTE_LOCK},
-                             PbStressCase{12, 3, 6, 16, 8, PCPOOL_PCPBUDDY_REMOTE_LOCK},
-                             PbStressCase{6, 5, 40, 96, 48, PCPOOL_PCPBUDDY_REMOTE_LOCK},
-                             PbStressCase{8, 4, 24, 32, 16, PCPOOL_PCPBUDDY_REMOTE_LIST},
-                             PbStressCase{12, 3, 6, 16, 8, PCPOOL_PCPBUDDY_REMOTE_LIST},
-                             PbStressCase{6, 5, 40, 96, 48, PCPOOL_PCPBUDDY_REMOTE_LIST}),
-                         [](const auto& info) {
-                           return "cpus" + std::to_string(info.param.nr_cpus) + "_order" +
-                                  std::to_string(info.param.order) + "_limit" +
-                                  std::to_string(info.param.limit) +
-                                  (info.param.remote == PCPOOL_PCPBUDDY_REMOTE_LIST ? "_list"
-                                                                                    : "_lock");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Cases, PcpbuddyStress,
+    ::testing::Values(
+        // roomy, at the limit, bigger blocks; each with
+        // remote frees under the owner's lock and
+        // queued, without and with a front cache (the
+        // module's default: list, one block)
+        PbStressCase{8, 4, 24, 32, 16, PCPOOL_PCPBUDDY_REMOTE_LOCK, 0},
+        PbStressCase{12, 3, 6, 16, 8, PCPOOL_PCPBUDDY_REMOTE_LOCK, 0},
+        PbStressCase{6, 5, 40, 96, 48, PCPOOL_PCPBUDDY_REMOTE_LOCK, 0},
+        PbStressCase{8, 4, 24, 32, 16, PCPOOL_PCPBUDDY_REMOTE_LIST, 0},
+        PbStressCase{12, 3, 6, 16, 8, PCPOOL_PCPBUDDY_REMOTE_LIST, 0},
+        PbStressCase{6, 5, 40, 96, 48, PCPOOL_PCPBUDDY_REMOTE_LIST, 0},
+        PbStressCase{8, 4, 24, 32, 16, PCPOOL_PCPBUDDY_REMOTE_LOCK, 16},
+        PbStressCase{8, 4, 24, 32, 16, PCPOOL_PCPBUDDY_REMOTE_LIST, 16},
+        PbStressCase{12, 3, 6, 16, 8, PCPOOL_PCPBUDDY_REMOTE_LIST, 8},
+        PbStressCase{6, 5, 40, 96, 48, PCPOOL_PCPBUDDY_REMOTE_LIST, 32}),
+    [](const auto& info) {
+      return "cpus" + std::to_string(info.param.nr_cpus) + "_order" +
+             std::to_string(info.param.order) + "_limit" + std::to_string(info.param.limit) +
+             (info.param.remote == PCPOOL_PCPBUDDY_REMOTE_LIST ? "_list" : "_lock") +
+             (info.param.front != 0u ? "_front" + std::to_string(info.param.front) : "");
+    });
 
 }  // namespace
 }  // namespace pcpool_test

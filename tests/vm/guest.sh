@@ -176,6 +176,10 @@ sub_test() {
 # pcpbuddy: CPU offline/online in the middle of a cross-CPU run, exact
 # accounting afterwards, every block back at unload.
 sub_test pcpbuddy_vm.sh "pcpbuddy hotplug test"
+# ... and the other way round: no front cache, remote frees under the lock.
+export PCPOOL_PB_PARAMS="pcpbuddy_front_high=0 pcpbuddy_remote_free=lock"
+sub_test pcpbuddy_vm.sh "pcpbuddy hotplug test ($PCPOOL_PB_PARAMS)"
+unset PCPOOL_PB_PARAMS
 # pcpu caches: channel charge of per-CPU objects; CPU offline/online under a
 # cross-CPU run, exact accounting, every chunk back at unload.
 sub_test pcpu_hotplug.sh "pcpu hotplug test"

@@ -11,7 +11,8 @@
 # a shrinker pass (drop_caches) empties every pool, and unload gives every
 # block back (no leak report).  Needs 2+ CPUs; skips (exit 0) with one.
 # PCPOOL_PB_PARAMS: module parameters, e.g. pcpbuddy_remote_free=lock (the
-# default is list: remote frees queued, checked absorbed by the shrinker).
+# default is list: remote frees queued, checked absorbed by the shrinker)
+# or pcpbuddy_front_high=0 (no front cache; the shrinker empties it too).
 
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
 CPU1=/sys/devices/system/cpu/cpu1/online
@@ -27,6 +28,15 @@ if [ ! -w "$CPU1" ]; then
 	exit 0
 fi
 require_setup "$KO" pcpool-bench
+# An out-of-range front cache size fails the load, with no WARN.
+for bad in -2 1000000000; do
+	if insmod "$KO" pcpbuddy_front_high=$bad 2>/dev/null; then
+		fail "insmod took pcpbuddy_front_high=$bad"
+		rmmod pcpool
+	else
+		ok "pcpbuddy_front_high=$bad refused"
+	fi
+done
 # shellcheck disable=SC2086 # parameters are words
 insmod "$KO" ${PCPOOL_PB_PARAMS:-} || { echo "pcpbuddy_vm.sh: FAIL: insmod"; exit 1; }
 if [ ! -r "$DBG/pcpbuddy/counters" ]; then
@@ -107,6 +117,17 @@ else
 	[ "$rq" = 0 ]
 	verdict $? "lock mode: nothing queued" "lock mode but $rq queued"
 fi
+fh=$(ctr pcpbuddy_front_high)
+ff=$(ctr pcpbuddy_front_frees)
+fa=$(ctr pcpbuddy_front_allocs)
+if [ "$fh" -gt 0 ]; then
+	[ "$ff" -gt 0 ] && [ "$fa" -gt 0 ]
+	verdict $? "front cache of $fh: $ff frees, $fa allocations" \
+		"front cache of $fh unused: $ff frees, $fa allocations"
+else
+	[ "$ff" = 0 ] && [ "$fa" = 0 ]
+	verdict $? "front cache off: unused" "front cache off but $ff frees, $fa allocations"
+fi
 
 exact() {
 	held=$(ctr zone_blocks_held)
@@ -131,8 +152,11 @@ verdict $? "shrinker emptied the pools" "pools hold $pfree pages after drop_cach
 rp=$(ctr pcpbuddy_remote_pages)
 [ "$rp" = 0 ]
 verdict $? "no pages left on remote-free lists" "$rp pages on remote-free lists"
+fp=$(ctr pcpbuddy_front_pages)
+[ "$fp" = 0 ]
+verdict $? "no pages left in front caches" "$fp pages in front caches"
 exact "after the shrinker"
-echo "pcpbuddy_vm.sh: $(grep -E '^(pcpbuddy_(blocks|refill|steal|drain_all|recover)|zone_lock_acq)' "$DBG/pcpbuddy/counters" | tr '\n' ' ')"
+echo "pcpbuddy_vm.sh: $(grep -E '^(pcpbuddy_(blocks|refill|steal|drain_all|recover|front)|zone_lock_acq)' "$DBG/pcpbuddy/counters" | tr '\n' ' ')"
 
 if rmmod pcpool; then
 	ok "rmmod"

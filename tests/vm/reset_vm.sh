@@ -20,7 +20,7 @@ NAME=reset_vm.sh
 KEEP='^(allocs|frees|alloc_failures|pages_allocated|pages_freed'
 KEEP="$KEEP|zone_blocks_held|zone_free_pages|zone_free_order_[0-9]+"
 KEEP="$KEEP|classic_(pcp_pages|high|batch)"
-KEEP="$KEEP|pcpbuddy_(pool_pages|blocks_owned|high|batch|reserve|remote_pages|remote_list))\$"
+KEEP="$KEEP|pcpbuddy_(pool_pages|blocks_owned|high|batch|reserve|remote_pages|remote_list|front_pages|front_high))\$"
 
 ctr() { counter "$@"; }
 bulk() {
