@@ -104,26 +104,43 @@ static __always_inline bool pool_del(struct pcpool_pcpbuddy *pb,
 	return loose;
 }
 
+/* A chunk on a remote-free list or in a front cache: page->lru is the node. */
+static inline struct llist_node *page_llnode(struct page *page)
+{
+	return (struct llist_node *)&page->lru;
+}
+
+static inline struct page *llnode_page(struct llist_node *node)
+{
+	return list_entry((struct list_head *)node, struct page, lru);
+}
+
 /*
  * The front cache: an order-0 page of a block the pool owns, pushed and
- * popped at the head with nothing else touched (page_private() stays 0).
+ * popped with nothing else touched (page_private() stays 0).  The count
+ * updates are the caller's, so an absorb adds once.
  */
-static __always_inline void front_add(struct pcpool_pcpbuddy_pool *pool,
-				      struct page *page)
+static __always_inline void front_push(struct pcpool_pcpbuddy_pool *pool,
+				       struct page *page)
 {
-	list_add(&page->lru, &pool->front);
-	WRITE_ONCE(pool->front_pages, pool->front_pages + 1);
-	WRITE_ONCE(pool->free_pages, pool->free_pages + 1);
+	page_llnode(page)->next = pool->front;
+	pool->front = page_llnode(page);
+}
+
+static __always_inline void front_count(struct pcpool_pcpbuddy_pool *pool,
+					long n)
+{
+	WRITE_ONCE(pool->front_pages, pool->front_pages + n);
+	WRITE_ONCE(pool->free_pages, pool->free_pages + n);
 }
 
 static __always_inline struct page *front_pop(struct pcpool_pcpbuddy_pool *pool)
 {
-	struct page *page = list_first_entry(&pool->front, struct page, lru);
+	struct llist_node *node = pool->front;
 
-	list_del(&page->lru);
-	WRITE_ONCE(pool->front_pages, pool->front_pages - 1);
-	WRITE_ONCE(pool->free_pages, pool->free_pages - 1);
-	return page;
+	pool->front = node->next;
+	front_count(pool, -1);
+	return llnode_page(node);
 }
 
 /* An owned free chunk of exactly @order at @pfn, in the owner's pool. */
@@ -632,8 +649,8 @@ __must_hold(&pool->lock)
 }
 
 /*
- * Empty the front cache into the buddy lists, coldest page first, as
- * frees: a block may become whole and go back to the zone.
+ * Empty the front cache into the buddy lists, as frees: a block may
+ * become whole and go back to the zone.
  */
 static void front_flush(struct pcpool_pcpbuddy *pb,
 			struct pcpool_pcpbuddy_pool *pool,
@@ -644,13 +661,9 @@ __must_hold(&pool->lock)
 	unsigned long n = 0;
 
 	while (pool->front_pages) {
-		struct page *page = list_last_entry(&pool->front, struct page,
-						    lru);
+		struct page *page = front_pop(pool);
 		unsigned long pfn = page_to_pfn(page);
 
-		list_del(&page->lru);
-		WRITE_ONCE(pool->front_pages, pool->front_pages - 1);
-		WRITE_ONCE(pool->free_pages, pool->free_pages - 1);
 		insert_owned(pb, pool, st, pfn, 0);
 		maybe_take_back(pb, pool, st, owner, pfn);
 		n++;
@@ -673,18 +686,13 @@ static __always_inline void free_owned(struct pcpool_pcpbuddy *pb,
 __must_hold(&pool->lock)
 {
 	if (!order && pool->front_pages < READ_ONCE(pb->front_high)) {
-		front_add(pool, page);
+		front_push(pool, page);
+		front_count(pool, 1);
 		pcpool_stat_add(&st->front_frees, 1);
 		return;
 	}
 	insert_owned(pb, pool, st, pfn, order);
 	maybe_take_back(pb, pool, st, owner, pfn);
-}
-
-/* A chunk on a remote-free list: its page->lru is the list node. */
-static inline struct llist_node *page_llnode(struct page *page)
-{
-	return (struct llist_node *)&page->lru;
 }
 
 /*
@@ -699,22 +707,35 @@ static unsigned long absorb_remote(struct pcpool_pcpbuddy *pb,
 __must_hold(&pool->lock)
 {
 	int owner = (int)(pool - pb->pool);
-	unsigned long chunks = 0, pages = 0;
+	unsigned long chunks = 0, pages = 0, room, fronted = 0;
 	struct llist_node *node;
 
 	if (llist_empty(&pool->remote))
 		return 0;
+	room = READ_ONCE(pb->front_high);
+	room = room > pool->front_pages ? room - pool->front_pages : 0;
 	node = llist_del_all(&pool->remote);
 	while (node) {
-		struct page *page = list_entry((struct list_head *)node,
-					       struct page, lru);
+		struct page *page = llnode_page(node);
 		unsigned int order = page_private(page);
-		unsigned long pfn = page_to_pfn(page);
+		unsigned long pfn;
 
 		node = node->next;
-		free_owned(pb, pool, st, owner, page, pfn, order);
-		pages += 1UL << order;
 		chunks++;
+		pages += 1UL << order;
+		/* as free_owned(), the front counted once at the end */
+		if (!order && fronted < room) {
+			front_push(pool, page);
+			fronted++;
+			continue;
+		}
+		pfn = page_to_pfn(page);
+		insert_owned(pb, pool, st, pfn, order);
+		maybe_take_back(pb, pool, st, owner, pfn);
+	}
+	if (fronted) {
+		front_count(pool, fronted);
+		pcpool_stat_add(&st->front_frees, fronted);
 	}
 	/* after free_pages grew: a racy sum may count a chunk twice, never 0 */
 	WRITE_ONCE(pool->remote_in_pages, pool->remote_in_pages + pages);
@@ -872,7 +893,6 @@ int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
 
 		spin_lock_init(&pool->lock);
 		init_llist_head(&pool->remote);
-		INIT_LIST_HEAD(&pool->front);
 		for (o = 0; o < PCPOOL_NR_ORDERS; o++)
 			INIT_LIST_HEAD(&pool->area[o]);
 	}
@@ -1143,11 +1163,12 @@ static unsigned long check_front(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 __must_hold(&pb->pool[cpu].lock)
 {
 	struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
-	struct list_head *pos;
 	unsigned long bad = 0, n = 0;
+	struct llist_node *pos;
 
-	for (pos = pool->front.next; pos != &pool->front; pos = pos->next) {
-		struct page *page = list_entry(pos, struct page, lru);
+	/* bounded: a cycle shows as a count mismatch, not a hang */
+	for (pos = pool->front; pos && n <= pool->front_pages; pos = pos->next) {
+		struct page *page = llnode_page(pos);
 		unsigned long pfn = page_to_pfn(page);
 
 		n++;

@@ -74,11 +74,14 @@ struct pcpool_pcpbuddy_pool {
 	struct list_head area[PCPOOL_NR_ORDERS];
 	/*
 	 * Front cache: order-0 pages of blocks this pool owns, outside the
-	 * maps and never merged, LIFO, at most pcpool_pcpbuddy.front_high.
-	 * Counted in @free_pages.  Emptied into the lists before a merge or
-	 * a drain, so a block is never whole while pages of it are here.
+	 * maps and never merged, at most pcpool_pcpbuddy.front_high.  A
+	 * stack linked through page->lru.next: a push or pop is two stores
+	 * and no list_add()/list_del() (out of line, and checked, with
+	 * CONFIG_DEBUG_LIST).  Counted in @free_pages.  Emptied into the
+	 * lists before a merge or a drain, so a block is never whole while
+	 * pages of it are here.
 	 */
-	struct list_head front;
+	struct llist_node *front;
 	unsigned long front_pages;
 	u64 stolen_pages;		/* taken from here by other CPUs */
 	unsigned int frag_head;		/* next slot of @frag */
