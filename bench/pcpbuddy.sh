@@ -13,6 +13,8 @@
 #   PARAMS="pcpbuddy_pool_reserve=4" bench/pcpbuddy.sh   # module parameters
 #   REMOTE=both bench/pcpbuddy.sh     # then pcpbuddy again with remote frees
 #                                     # under the owner's lock, same boot
+#   FRONT=both bench/pcpbuddy.sh      # then pcpbuddy again without its
+#                                     # front cache, same boot
 #
 # The guest boots with init_on_alloc=0: Debian enables it, and then the
 # kernel backend zeroes every page it hands out while the pool backends
@@ -25,16 +27,24 @@ ops=${OPS:-200000}
 repeat=${REPEAT:-3}
 params=${PARAMS:-}
 remote=${REMOTE:-}
+front=${FRONT:-}
 results=${RESULTS:-$top/results}
 out=$results/pcpbuddy-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 export BUILD=${BUILD:-$top/build}
 
-cmd="insmod /pcpool/pcpool.ko $params && pcpool-bench --backend kernel,null,classic,pcpbuddy --workload repeat,bulk,cross --order 0 --threads 2 --ops $ops --repeat $repeat --json /out/results.json && rmmod pcpool"
-if [ "$remote" = both ]; then
-	# the module's default is list; run it explicitly, then lock
-	cmd="insmod /pcpool/pcpool.ko $params pcpbuddy_remote_free=list && pcpool-bench --backend kernel,null,classic,pcpbuddy --workload repeat,bulk,cross,fanin --order 0 --threads 2 --ops $ops --repeat $repeat --json /out/results.json && rmmod pcpool && insmod /pcpool/pcpool.ko $params pcpbuddy_remote_free=lock && pcpool-bench --backend pcpbuddy --workload repeat,bulk,cross,fanin --order 0 --threads 2 --ops $ops --repeat $repeat --json /out/lock.json && rmmod pcpool"
-fi
+workloads=repeat,bulk,cross
+[ "$remote" = both ] && workloads=repeat,bulk,cross,fanin
+bench="pcpool-bench --order 0 --threads 2 --ops $ops --repeat $repeat --workload $workloads"
+# The module's defaults (list, a front cache) are named, so the A/B runs
+# differ from the main one in one parameter only.
+cmd="insmod /pcpool/pcpool.ko $params pcpbuddy_remote_free=list pcpbuddy_front_high=-1 && $bench --backend kernel,null,classic,pcpbuddy --json /out/results.json && rmmod pcpool"
+# variant NAME PARAMS: pcpbuddy again in the same boot, into /out/NAME.json
+variant() {
+	cmd="$cmd && insmod /pcpool/pcpool.ko $params $2 && $bench --backend pcpbuddy --json /out/$1.json && rmmod pcpool"
+}
+[ "$remote" = both ] && variant lock "pcpbuddy_remote_free=lock pcpbuddy_front_high=-1"
+[ "$front" = both ] && variant nofront "pcpbuddy_remote_free=list pcpbuddy_front_high=0"
 "$top/scripts/vm" --smp 2 --append init_on_alloc=0 --out "$out" \
 	--log "$out/guest.log" -- "$cmd" | tee "$out/table.txt"
 
@@ -75,17 +85,20 @@ line("cross: pcpbuddy / classic zone-lock acq per 1000 ops",
 line("repeat: pcpbuddy / kernel ns/op", rp / rk, "<= 0.3", rp / rk <= 0.3)
 line("repeat: pcpbuddy / null ns/op", rp / rn, "<= 2", rp / rn <= 2)
 
-try:
-    lock = json.load(open(sys.argv[1].replace("results.json", "lock.json")))
-except OSError:
-    sys.exit(0)
-lns = {}
-for r in lock["results"]:
-    if r.get("ns_per_op") is not None:
-        lns.setdefault(r["workload"], []).append(r["ns_per_op"])
-print("\npcpbuddy remote frees, list vs lock (median ns/op, same boot):")
-for w in ("repeat", "bulk", "cross", "fanin"):
-    a, b = med(ns, "pcpbuddy", w), statistics.median(lns.get(w, [float("nan")]))
-    print(f"  {w:<7} list {a:9.1f}  lock {b:9.1f}  list/lock {a / b:6.3f}")
+# the A/B runs of REMOTE=both and FRONT=both, if made
+for name, what, a_name, b_name in (("lock", "remote frees, list vs lock", "list", "lock"),
+                                   ("nofront", "front cache, on vs off", "on", "off")):
+    try:
+        other = json.load(open(sys.argv[1].replace("results.json", name + ".json")))
+    except OSError:
+        continue
+    ons = {}
+    for r in other["results"]:
+        if r.get("ns_per_op") is not None:
+            ons.setdefault(r["workload"], []).append(r["ns_per_op"])
+    print(f"\npcpbuddy {what} (median ns/op, same boot):")
+    for w in sorted(ons, key=("repeat", "bulk", "cross", "fanin").index):
+        a, b = med(ns, "pcpbuddy", w), statistics.median(ons[w])
+        print(f"  {w:<7} {a_name} {a:9.1f}  {b_name} {b:9.1f}  {a_name}/{b_name} {a / b:6.3f}")
 PY
 echo "results: $out" >&2

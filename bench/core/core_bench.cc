@@ -2,7 +2,8 @@
 // pcpool-core-bench: Google Benchmark of the userspace build of the
 // allocator core (kmod/core + the user shim), each benchmark thread a
 // "CPU".  classic vs pcpbuddy with remote frees under the owner's lock vs
-// pushed on the owner's lock-free list, on two patterns:
+// pushed on the owner's lock-free list, without and then with the order-0
+// front cache (list + front is the module's default), on two patterns:
 //   repeat  every thread allocates and frees one page per iteration
 //   cross   threads in pairs: the even one allocates and hands the page
 //           through a ring to the odd one, which frees it (remote frees)
@@ -31,7 +32,7 @@ constexpr unsigned kBlockOrder = 9;  // x86-64 pageblock_order
 constexpr unsigned long kBlocks = 1024;
 constexpr size_t kRingSize = 1024;  // power of two
 
-enum Mode : int64_t { kClassic, kPcpbuddyLock, kPcpbuddyList };
+enum Mode : int64_t { kClassic, kPcpbuddyLock, kPcpbuddyList, kPcpbuddyFront };
 
 const char* ModeName(int64_t m) {
   switch (m) {
@@ -39,8 +40,10 @@ const char* ModeName(int64_t m) {
       return "classic";
     case kPcpbuddyLock:
       return "pcpbuddy_lock";
-    default:
+    case kPcpbuddyList:
       return "pcpbuddy_list";
+    default:
+      return "pcpbuddy_list_front";
   }
 }
 
@@ -97,9 +100,11 @@ class World {
       // high: 8 blocks per pool, as the module gives a small machine
       ok_ = pcpool_pcpbuddy_init(buf_.data(), buf_.size(), zone_, 4, &pb_) == 0 &&
             pcpool_pcpbuddy_set_high_batch(pb_, 8UL << kBlockOrder, 2UL << kBlockOrder) == 0 &&
-            pcpool_pcpbuddy_set_remote_free(pb_, mode == kPcpbuddyList
-                                                     ? PCPOOL_PCPBUDDY_REMOTE_LIST
-                                                     : PCPOOL_PCPBUDDY_REMOTE_LOCK) == 0;
+            pcpool_pcpbuddy_set_remote_free(pb_, mode == kPcpbuddyLock
+                                                     ? PCPOOL_PCPBUDDY_REMOTE_LOCK
+                                                     : PCPOOL_PCPBUDDY_REMOTE_LIST) == 0 &&
+            // the module's default: one pageblock
+            pcpool_pcpbuddy_set_front(pb_, mode == kPcpbuddyFront ? 1UL << kBlockOrder : 0) == 0;
     }
   }
   ~World() {
@@ -239,7 +244,7 @@ void BM_Cross(benchmark::State& state) {
 
 void Modes(benchmark::internal::Benchmark* b) {
   b->ArgName("mode");
-  for (int64_t m : {kClassic, kPcpbuddyLock, kPcpbuddyList}) {
+  for (int64_t m : {kClassic, kPcpbuddyLock, kPcpbuddyList, kPcpbuddyFront}) {
     b->Arg(m);
   }
 }
