@@ -21,24 +21,6 @@ struct FrontWorld : PbWorld {
   }
 };
 
-std::vector<struct page*> Alloc0(pcpool_pcpbuddy* pb, unsigned cpu, int n) {
-  std::vector<struct page*> v;
-  pcpool_user_set_cpu(cpu);
-  for (int i = 0; i < n; i++) {
-    struct page* pg = pcpool_pcpbuddy_alloc(pb, 0);
-    EXPECT_NE(pg, nullptr);
-    v.push_back(pg);
-  }
-  return v;
-}
-
-void Free0(pcpool_pcpbuddy* pb, unsigned cpu, const std::vector<struct page*>& v) {
-  pcpool_user_set_cpu(cpu);
-  for (struct page* pg : v) {
-    pcpool_pcpbuddy_free(pb, pg, 0);
-  }
-}
-
 ZoneParams OneBlock() {
   ZoneParams p;
   p.mem_blocks = 1;
@@ -56,7 +38,7 @@ TEST_F(PcpbuddyFrontTest, SetFrontValidatesAndShows) {
   EXPECT_EQ(PbCounters(b.pb)["pcpbuddy_front_high"], high);
   // off: frees go straight into the lists
   ASSERT_EQ(pcpool_pcpbuddy_set_front(b.pb, 0), 0);
-  Free0(b.pb, 0, Alloc0(b.pb, 0, 3));
+  FreeOn(b.pb, 0, AllocOn(b.pb, 0, 3));
   EXPECT_EQ(PbCounters(b.pb)["pcpbuddy_front_frees"], 0u);
   EXPECT_EQ(b.pb->pool[0].front_pages, 0u);
   b.ExpectExact(0);
@@ -65,9 +47,9 @@ TEST_F(PcpbuddyFrontTest, SetFrontValidatesAndShows) {
 // A local order-0 free is a front push; the next allocation pops it.
 TEST_F(PcpbuddyFrontTest, LocalFreeAndAllocHitTheFrontLifo) {
   FrontWorld b(ZoneParams{}, 1, 16);
-  std::vector<struct page*> pages = Alloc0(b.pb, 0, 4);
+  std::vector<struct page*> pages = AllocOn(b.pb, 0, 4);
   EXPECT_EQ(PbCounters(b.pb)["pcpbuddy_front_allocs"], 0u) << "the first ones split the block";
-  Free0(b.pb, 0, {pages[1], pages[3]});
+  FreeOn(b.pb, 0, {pages[1], pages[3]});
   Counters k = PbCounters(b.pb);
   EXPECT_EQ(k["pcpbuddy_front_frees"], 2u);
   EXPECT_EQ(k["pcpbuddy_front_pages"], 2u);
@@ -82,7 +64,7 @@ TEST_F(PcpbuddyFrontTest, LocalFreeAndAllocHitTheFrontLifo) {
   EXPECT_EQ(k["pcpbuddy_front_allocs"], 2u);
   EXPECT_EQ(k["pcpbuddy_pool_splits"], splits) << "no split for a front hit";
   b.ExpectExact(4);
-  Free0(b.pb, 0, pages);
+  FreeOn(b.pb, 0, pages);
   b.ExpectExact(0);
 }
 
@@ -90,8 +72,8 @@ TEST_F(PcpbuddyFrontTest, LocalFreeAndAllocHitTheFrontLifo) {
 // a block with pages in the front is not whole until they come out.
 TEST_F(PcpbuddyFrontTest, BoundedAndEmptiedByDrainAll) {
   FrontWorld b(ZoneParams{}, 0, 4);
-  std::vector<struct page*> pages = Alloc0(b.pb, 0, 16);
-  Free0(b.pb, 0, pages);
+  std::vector<struct page*> pages = AllocOn(b.pb, 0, 16);
+  FreeOn(b.pb, 0, pages);
   Counters k = PbCounters(b.pb);
   EXPECT_EQ(k["pcpbuddy_front_pages"], 4u);
   EXPECT_EQ(k["pcpbuddy_front_frees"], 4u);
@@ -113,8 +95,8 @@ TEST_F(PcpbuddyFrontTest, BoundedAndEmptiedByDrainAll) {
 TEST_F(PcpbuddyFrontTest, HigherOrderFlushesThenMerges) {
   ZoneParams p = OneBlock();
   FrontWorld b(p, 1, 16);
-  std::vector<struct page*> pages = Alloc0(b.pb, 0, 16);
-  Free0(b.pb, 0, pages);
+  std::vector<struct page*> pages = AllocOn(b.pb, 0, 16);
+  FreeOn(b.pb, 0, pages);
   EXPECT_EQ(b.pb->pool[0].front_pages, 16u);
   struct page* big = pcpool_pcpbuddy_alloc(b.pb, p.order);
   ASSERT_NE(big, nullptr);
@@ -134,18 +116,18 @@ TEST_F(PcpbuddyFrontTest, HigherOrderFlushesThenMerges) {
 TEST_F(PcpbuddyFrontTest, DrainAboveHighFlushesTheFront) {
   FrontWorld b(ZoneParams{}, 1, 8);
   ASSERT_EQ(pcpool_pcpbuddy_set_high_batch(b.pb, 8, 4), 0);
-  std::vector<struct page*> pages = Alloc0(b.pb, 0, 16);
-  Free0(b.pb, 0, {pages.begin(), pages.begin() + 8});
+  std::vector<struct page*> pages = AllocOn(b.pb, 0, 16);
+  FreeOn(b.pb, 0, {pages.begin(), pages.begin() + 8});
   EXPECT_EQ(b.pb->pool[0].front_pages, 8u);
   EXPECT_EQ(PbCounters(b.pb)["pcpbuddy_drains"], 0u);
-  Free0(b.pb, 0, {pages.begin() + 8, pages.begin() + 9});
+  FreeOn(b.pb, 0, {pages.begin() + 8, pages.begin() + 9});
   Counters k = PbCounters(b.pb);
   EXPECT_EQ(k["pcpbuddy_drains"], 1u);
   EXPECT_EQ(k["pcpbuddy_front_flush_pages"], 8u);
   EXPECT_EQ(k["pcpbuddy_front_pages"], 0u);
   EXPECT_LE(b.pb->pool[0].free_pages, 4u);
   b.ExpectExact(7);
-  Free0(b.pb, 0, {pages.begin() + 9, pages.end()});
+  FreeOn(b.pb, 0, {pages.begin() + 9, pages.end()});
   b.ExpectExact(0);
 }
 
@@ -153,10 +135,10 @@ TEST_F(PcpbuddyFrontTest, DrainAboveHighFlushesTheFront) {
 // them.
 TEST_F(PcpbuddyFrontTest, LoweredBoundKeepsWhatIsCached) {
   FrontWorld b(ZoneParams{}, 1, 8);
-  std::vector<struct page*> pages = Alloc0(b.pb, 0, 6);
-  Free0(b.pb, 0, {pages.begin(), pages.begin() + 3});
+  std::vector<struct page*> pages = AllocOn(b.pb, 0, 6);
+  FreeOn(b.pb, 0, {pages.begin(), pages.begin() + 3});
   ASSERT_EQ(pcpool_pcpbuddy_set_front(b.pb, 0), 0);
-  Free0(b.pb, 0, {pages.begin() + 3, pages.end()});
+  FreeOn(b.pb, 0, {pages.begin() + 3, pages.end()});
   EXPECT_EQ(b.pb->pool[0].front_pages, 3u);
   EXPECT_EQ(PbCounters(b.pb)["pcpbuddy_front_frees"], 3u);
   b.ExpectExact(0);
@@ -172,8 +154,8 @@ TEST_F(PcpbuddyFrontTest, LoweredBoundKeepsWhatIsCached) {
 TEST_F(PcpbuddyFrontTest, AbsorbedRemoteFreesFillTheFront) {
   FrontWorld b(ZoneParams{}, 1, 16);
   ASSERT_EQ(pcpool_pcpbuddy_set_remote_free(b.pb, PCPOOL_PCPBUDDY_REMOTE_LIST), 0);
-  std::vector<struct page*> pages = Alloc0(b.pb, 0, 16);
-  Free0(b.pb, 1, pages);
+  std::vector<struct page*> pages = AllocOn(b.pb, 0, 16);
+  FreeOn(b.pb, 1, pages);
   EXPECT_EQ(b.pb->pool[0].front_pages, 0u) << "queued, not absorbed yet";
   b.ExpectExact(0);
   pcpool_user_set_cpu(0);
@@ -193,8 +175,8 @@ TEST_F(PcpbuddyFrontTest, AbsorbedRemoteFreesFillTheFront) {
 // Under the owner's lock (lock mode), a remote free goes in its front too.
 TEST_F(PcpbuddyFrontTest, LockedRemoteFreeGoesInTheOwnersFront) {
   FrontWorld b(ZoneParams{}, 1, 16);
-  std::vector<struct page*> pages = Alloc0(b.pb, 0, 4);
-  Free0(b.pb, 1, pages);
+  std::vector<struct page*> pages = AllocOn(b.pb, 0, 4);
+  FreeOn(b.pb, 1, pages);
   Counters k = PbCounters(b.pb);
   EXPECT_EQ(k["pcpbuddy_remote_frees"], 4u);
   EXPECT_EQ(b.pb->pool[0].front_pages, 4u);
@@ -205,8 +187,8 @@ TEST_F(PcpbuddyFrontTest, LockedRemoteFreeGoesInTheOwnersFront) {
 // At the zone limit another CPU steals from the front, one page.
 TEST_F(PcpbuddyFrontTest, StealTakesFromTheFront) {
   FrontWorld b(OneBlock(), 1, 16);
-  std::vector<struct page*> pages = Alloc0(b.pb, 0, 16);
-  Free0(b.pb, 0, {pages.begin(), pages.begin() + 4});
+  std::vector<struct page*> pages = AllocOn(b.pb, 0, 16);
+  FreeOn(b.pb, 0, {pages.begin(), pages.begin() + 4});
   pcpool_user_set_cpu(1);
   struct page* pg = pcpool_pcpbuddy_alloc(b.pb, 0);
   ASSERT_NE(pg, nullptr);
@@ -219,7 +201,7 @@ TEST_F(PcpbuddyFrontTest, StealTakesFromTheFront) {
   EXPECT_EQ(pcpool_pcpbuddy_owner(b.pb, pg), 0);
   b.ExpectExact(13);
   pcpool_pcpbuddy_free(b.pb, pg, 0);  // routed back to the owner
-  Free0(b.pb, 0, {pages.begin() + 4, pages.end()});
+  FreeOn(b.pb, 0, {pages.begin() + 4, pages.end()});
   b.ExpectExact(0);
 }
 
@@ -227,8 +209,8 @@ TEST_F(PcpbuddyFrontTest, StealTakesFromTheFront) {
 // to its blocks then go to the zone.
 TEST_F(PcpbuddyFrontTest, CpuDeadEmptiesTheFront) {
   FrontWorld b(ZoneParams{}, 1, 16);
-  std::vector<struct page*> pages = Alloc0(b.pb, 0, 16);
-  Free0(b.pb, 0, {pages.begin(), pages.begin() + 8});
+  std::vector<struct page*> pages = AllocOn(b.pb, 0, 16);
+  FreeOn(b.pb, 0, {pages.begin(), pages.begin() + 8});
   EXPECT_EQ(b.pb->pool[0].front_pages, 8u);
   pcpool_user_set_cpu(1);
   pcpool_pcpbuddy_cpu_dead(b.pb, 0);
@@ -237,13 +219,13 @@ TEST_F(PcpbuddyFrontTest, CpuDeadEmptiesTheFront) {
   EXPECT_EQ(k["pcpbuddy_front_flush_pages"], 8u);
   EXPECT_EQ(b.pb->pool[0].free_pages, 0u);
   b.ExpectExact(8);
-  Free0(b.pb, 1, {pages.begin() + 8, pages.end()});
+  FreeOn(b.pb, 1, {pages.begin() + 8, pages.end()});
   k = PbCounters(b.pb);
   EXPECT_EQ(k["pcpbuddy_dead_frees"], 8u);
   EXPECT_EQ(k["pcpbuddy_front_frees"], 8u) << "only the 8 before offline";
   b.ExpectExact(0);
   pcpool_pcpbuddy_cpu_online(b.pb, 0);
-  Free0(b.pb, 0, Alloc0(b.pb, 0, 2));
+  FreeOn(b.pb, 0, AllocOn(b.pb, 0, 2));
   EXPECT_EQ(b.pb->pool[0].front_pages, 2u);
   b.ExpectExact(0);
 }

@@ -20,24 +20,6 @@ struct ListWorld : PbWorld {
   }
 };
 
-std::vector<struct page*> AllocOn(pcpool_pcpbuddy* pb, unsigned cpu, int n) {
-  std::vector<struct page*> v;
-  pcpool_user_set_cpu(cpu);
-  for (int i = 0; i < n; i++) {
-    struct page* pg = pcpool_pcpbuddy_alloc(pb, 0);
-    EXPECT_NE(pg, nullptr);
-    v.push_back(pg);
-  }
-  return v;
-}
-
-void FreeOn(pcpool_pcpbuddy* pb, unsigned cpu, const std::vector<struct page*>& v) {
-  pcpool_user_set_cpu(cpu);
-  for (struct page* pg : v) {
-    pcpool_pcpbuddy_free(pb, pg, 0);
-  }
-}
-
 TEST_F(PcpbuddyRemoteTest, ModeSwitchValidatesAndShows) {
   PbWorld b(ZoneParams{}, 1);
   EXPECT_EQ(PbCounters(b.pb)["pcpbuddy_remote_list"], 0u) << "the core defaults to lock";

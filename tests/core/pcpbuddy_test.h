@@ -25,6 +25,26 @@ inline Counters PbCpuCounters(pcpool_pcpbuddy* pb, unsigned cpu) {
   return c;
 }
 
+// @n order-0 pages allocated on @cpu (which stays current).
+inline std::vector<struct page*> AllocOn(pcpool_pcpbuddy* pb, unsigned cpu, int n) {
+  std::vector<struct page*> v;
+  pcpool_user_set_cpu(cpu);
+  for (int i = 0; i < n; i++) {
+    struct page* pg = pcpool_pcpbuddy_alloc(pb, 0);
+    EXPECT_NE(pg, nullptr);
+    v.push_back(pg);
+  }
+  return v;
+}
+
+// Order-0 pages freed on @cpu (which stays current).
+inline void FreeOn(pcpool_pcpbuddy* pb, unsigned cpu, const std::vector<struct page*>& v) {
+  pcpool_user_set_cpu(cpu);
+  for (struct page* pg : v) {
+    pcpool_pcpbuddy_free(pb, pg, 0);
+  }
+}
+
 // A World whose zone carries a pcpbuddy; Finish() drains it first.
 class PbWorld {
  public:
