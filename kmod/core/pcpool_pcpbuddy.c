@@ -336,8 +336,9 @@ static void note_drained(struct pcpool_pcpbuddy *pb,
  * Hand chunks to the zone, coarsest first, until at most @target pages
  * stay (none if the pool is dead), under one zone-lock acquisition.
  * Remote frees queued for the pool are absorbed first, then the front
- * cache goes into the lists and the lists are merged bottom-up.  Returns
- * pages handed over.
+ * cache goes into the lists (a block it completes goes back on its own,
+ * as on any free) and the lists are merged bottom-up.  Returns pages
+ * handed over.
  */
 static unsigned long drain_pool(struct pcpool_pcpbuddy *pb,
 				struct pcpool_pcpbuddy_pool *pool,
