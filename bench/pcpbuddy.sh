@@ -92,13 +92,13 @@ for name, what, a_name, b_name in (("lock", "remote frees, list vs lock", "list"
         other = json.load(open(sys.argv[1].replace("results.json", name + ".json")))
     except OSError:
         continue
-    ons = {}
+    other_ns = {}
     for r in other["results"]:
         if r.get("ns_per_op") is not None:
-            ons.setdefault(r["workload"], []).append(r["ns_per_op"])
+            other_ns.setdefault(r["workload"], []).append(r["ns_per_op"])
     print(f"\npcpbuddy {what} (median ns/op, same boot):")
-    for w in sorted(ons, key=("repeat", "bulk", "cross", "fanin").index):
-        a, b = med(ns, "pcpbuddy", w), statistics.median(ons[w])
+    for w in sorted(other_ns, key=("repeat", "bulk", "cross", "fanin").index):
+        a, b = med(ns, "pcpbuddy", w), statistics.median(other_ns[w])
         print(f"  {w:<7} {a_name} {a:9.1f}  {b_name} {b:9.1f}  {a_name}/{b_name} {a / b:6.3f}")
 PY
 echo "results: $out" >&2
