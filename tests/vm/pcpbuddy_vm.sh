@@ -9,7 +9,8 @@
 # outstanding, allocations = frees, held blocks = zone free + pool free
 # pages exactly, the CPU's pool was emptied (dead_frees or an empty pool),
 # a shrinker pass (drop_caches) empties every pool, and unload gives every
-# block back (no leak report).  Needs 2+ CPUs; skips (exit 0) with one.
+# block back (no leak report).  Needs 2+ CPUs; skips (exit 77, counted as
+# skipped by guest.sh) with one.
 # PCPOOL_PB_PARAMS: module parameters, e.g. pcpbuddy_remote_free=lock (the
 # default is list: remote frees queued, checked absorbed by the shrinker)
 # or pcpbuddy_front_high=0 (no front cache; the shrinker empties it too).
@@ -24,8 +25,7 @@ NAME=pcpbuddy_vm.sh
 ctr() { counter pcpbuddy "$1"; }
 
 if [ ! -w "$CPU1" ]; then
-	echo "pcpbuddy_vm.sh: SKIP: no hot-pluggable CPU 1"
-	exit 0
+	skip_all "no hot-pluggable CPU 1"
 fi
 require_setup "$KO" pcpool-bench
 # An out-of-range front cache size fails the load, with no WARN.

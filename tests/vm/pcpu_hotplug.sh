@@ -14,7 +14,7 @@
 #    dead CPU's magazines must reach the depot (cpu_dead_objs), nothing may
 #    stay outstanding, allocs = frees, no object in use, a drain returns
 #    every chunk and unload logs every chunk returned (and no leak).
-# Needs 2+ CPUs; skips (exit 0) with one.
+# Needs 2+ CPUs; skips (exit 77, counted as skipped by guest.sh) with one.
 
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
 CPU1=/sys/devices/system/cpu/cpu1/online
@@ -63,8 +63,7 @@ unload_clean() {
 }
 
 if [ ! -w "$CPU1" ]; then
-	echo "pcpu_hotplug.sh: SKIP: no hot-pluggable CPU 1"
-	exit 0
+	skip_all "no hot-pluggable CPU 1"
 fi
 ncpus=$(awk -F- '{ print ($2 == "" ? 1 : $2 + 1) }' /sys/devices/system/cpu/possible)
 

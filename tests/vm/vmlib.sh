@@ -3,7 +3,9 @@
 # Helpers for the guest test scripts (guest.sh, harness_vmtest.sh), POSIX
 # sh for busybox.  Source it after setting NAME (the prefix of every line):
 #   NAME=guest.sh; . "$(dirname "$0")/vmlib.sh"
-# It sets DBG and TMP and counts checks in $passed and $failed.
+# It sets DBG and TMP and counts checks in $passed, $failed and $skipped.
+# Exit status, as liburing's tests and CTest's SKIP_RETURN_CODE have it:
+# 0 passed, 1 failed, 77 (SKIP_EXIT) skipped: nothing could be checked.
 # shellcheck shell=sh
 
 DBG=/sys/kernel/debug/pcpool
@@ -11,6 +13,8 @@ DBG=/sys/kernel/debug/pcpool
 TMP=${TMPDIR:-/tmp}
 passed=0
 failed=0
+skipped=0
+SKIP_EXIT=77
 
 ok() {
 	echo "$NAME: ok: $*"
@@ -20,6 +24,19 @@ ok() {
 fail() {
 	echo "$NAME: FAIL: $*"
 	failed=$((failed + 1))
+}
+
+# A check that could not run here (e.g. a sub-test that exited 77): counted
+# on its own, never as passed.
+skip() {
+	echo "$NAME: SKIP: $*"
+	skipped=$((skipped + 1))
+}
+
+# skip_all WHY: the whole script cannot run here; exit 77 before any check.
+skip_all() {
+	echo "$NAME: SKIP: $*"
+	exit "$SKIP_EXIT"
 }
 
 # Nothing outstanding in any backend and no session open.
@@ -59,16 +76,26 @@ require_setup() {
 }
 
 # finish WHAT: the leak check of the last unload, then the summary line;
-# exits 0 only when every check passed.
+# exits 1 when a check failed, 77 when every check was skipped, else 0
+# (skipped checks are reported in the summary, not counted as passed).
 finish() {
 	# The module reports leaks at unload with pr_err rather than a WARNING.
 	if dmesg | grep -q 'pcpool: .*outstanding at unload'; then
 		fail "module reported outstanding pages at unload: $(dmesg | grep 'outstanding at unload')"
 	fi
-	if [ "$failed" -eq 0 ]; then
-		echo "$NAME: PASS: $1$passed checks passed"
-		exit 0
+	if [ "$skipped" -gt 0 ]; then
+		nskip=", $skipped skipped"
+	else
+		nskip=""
 	fi
-	echo "$NAME: FAIL: $failed of $((passed + failed)) checks failed"
-	exit 1
+	if [ "$failed" -gt 0 ]; then
+		echo "$NAME: FAIL: $failed of $((passed + failed)) checks failed$nskip"
+		exit 1
+	fi
+	if [ "$passed" -eq 0 ] && [ "$skipped" -gt 0 ]; then
+		echo "$NAME: SKIP: $1$skipped checks skipped, none ran"
+		exit "$SKIP_EXIT"
+	fi
+	echo "$NAME: PASS: $1$passed checks passed$nskip"
+	exit 0
 }
