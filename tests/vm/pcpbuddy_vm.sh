@@ -5,12 +5,12 @@
 #   scripts/vm --smp 2 -- /pcpool/tests/pcpbuddy_vm.sh
 #
 # Loads the module, runs a cross-CPU pcpbuddy workload and takes CPU 1
-# offline and back online in the middle of it, then checks: nothing
-# outstanding, allocations = frees, held blocks = zone free + pool free
-# pages exactly, the CPU's pool was emptied (dead_frees or an empty pool),
-# a shrinker pass (drop_caches) empties every pool, and unload gives every
-# block back (no leak report).  Needs 2+ CPUs; skips (exit 77, counted as
-# skipped by guest.sh) with one.
+# offline and back online in the middle of it, then checks: the run exits
+# 0, nothing outstanding, allocations = frees, held blocks = zone free +
+# pool free pages exactly, the CPU's pool was emptied (dead_frees or an
+# empty pool), a shrinker pass (drop_caches) empties every pool, and unload
+# gives every block back (no leak report).  Needs 2+ CPUs; skips (exit 77,
+# counted as skipped by guest.sh) with one.
 # PCPOOL_PB_PARAMS: module parameters, e.g. pcpbuddy_remote_free=lock (the
 # default is list: remote frees queued, checked absorbed by the shrinker)
 # or pcpbuddy_front_high=0 (no front cache; the shrinker empties it too).
@@ -69,8 +69,13 @@ fi
 echo 1 >"$CPU1" || fail "could not online CPU 1"
 wait $pid
 rc=$?
-# The run may fail to pin to the offlined CPU; the kernel side must not.
-echo "pcpbuddy_vm.sh: cross run exit $rc: $(tail -n 3 "$TMP/pb_cross.out" | tr '\n' ' ')"
+# The threads were pinned before CPU 1 went away; losing the pinning is a
+# note in pcpool-bench's table, not an error, so the run must succeed.
+if [ "$rc" -eq 0 ]; then
+	ok "cross run across the hotplug: $(tail -n 3 "$TMP/pb_cross.out" | tr '\n' ' ')"
+else
+	fail "cross run across the hotplug exited $rc: $(tail -n 5 "$TMP/pb_cross.out" | tr '\n' ' ')"
+fi
 if [ "$(cat "$CPU1")" = 1 ]; then
 	ok "CPU 1 back online"
 else
