@@ -62,7 +62,7 @@ enum pcpool_workload_id {
 	 * PCPU_LIFECYCLE: ops = "processes", each allocates an 8-byte and a
 	 *   32-byte (4 x s64) object, updates them on @batch CPUs (this one
 	 *   and the next possible ones), sums them over every possible CPU
-	 *   and frees them; @batch 1..nr_cpu_ids.
+	 *   and frees them; @batch 1..number of possible CPUs.
 	 * PCPU_SIZES: lib/test_vmalloc.c's pcpu test: rounds of @batch
 	 *   objects of size 1..page_size/4, alignment 2..2048 (a fixed
 	 *   pseudo-random sequence, the same for every backend), all
@@ -169,15 +169,28 @@ struct pcpool_run {
 	__u32 workload;		/* in: enum pcpool_workload_id */
 	__u32 order;		/* in: 0..max_order */
 	__u64 ops;		/* in: 1..PCPOOL_MAX_RUN_OPS */
-	__u32 batch;		/* in: BULK batch, 1..max_batch; 0 for REPEAT */
-	__u32 flags;		/* in: must be 0 */
+	/*
+	 * in, by workload.  REPEAT, VM_RANDOM: 0.  1..PCPOOL_MAX_BATCH for
+	 * BULK (blocks per round), BUSY (the live set), CHURN (the
+	 * set-point), VM_LONG_BUSY (1-page areas held) and PCPU_SIZES
+	 * (objects per round).  PCPU_LIFECYCLE: CPUs the objects are
+	 * updated on, 1..the number of possible CPUs.  Else -EINVAL.
+	 */
+	__u32 batch;
+	/*
+	 * in: 0, or PCPOOL_RUN_HIST for REPEAT, BULK, BUSY, CHURN, VM_RANDOM
+	 * and VM_LONG_BUSY, which then needs @hist (so 0 for a VER0 caller,
+	 * which has no @hist).  The per-CPU workloads take 0.  Other bits
+	 * and a mismatch with @hist: -EINVAL.
+	 */
+	__u32 flags;
 	__u64 ns;		/* out: in-kernel time of the loop */
 	__u64 done;		/* out: ops completed */
 	__u32 cpu;		/* out: CPU the loop started on */
 	__u32 cpu_end;		/* out: CPU the loop ended on */
 	__u64 resv[2];		/* in: must be 0 */
 	/* PCPOOL_RUN_SIZE_VER1 */
-	__u64 hist;		/* in: struct pcpool_hist pointer, or 0 */
+	__u64 hist;		/* in: pcpool_hist pointer iff RUN_HIST, else 0 */
 	__u64 seed;		/* in: BUSY, CHURN, VM_*: PRNG seed; else 0 */
 	__u64 alloc_ns;		/* out: BULK, CHURN: time in allocation phases */
 	__u64 free_ns;		/* out: BULK, CHURN: time in free phases */
