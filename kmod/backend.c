@@ -1,26 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pcpool backends: the ops table and the two that need no private zone.
- *
- * kernel: the page allocator itself, the reference every other backend is
- *	measured against.
- * null:   the same bookkeeping with no allocation, so its time is the
- *	harness floor (ioctl, handle table, counters, indirect call).
+ * pcpool backends: the table of loaded backends, their generic per-CPU
+ * counters and failure injection.  Which backends exist is the caller's
+ * choice (main.c passes the module's table; the userspace tests their
+ * own), so nothing here names one.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bug.h>
 #include <linux/cpumask.h>
-#include <linux/gfp.h>
+#include <linux/errno.h>
 #include <linux/jump_label.h>
-#include <linux/mmzone.h>
+#include <linux/kernel.h>
+#include <linux/limits.h>
 #include <linux/percpu.h>
 #include <linux/printk.h>
+#include <linux/seq_file.h>
 
-#include "pcpool.h"
+#include "backend.h"
 
 DEFINE_STATIC_KEY_FALSE(pcpool_fail_key);
 atomic_t pcpool_fail_nth = ATOMIC_INIT(0);
+
+unsigned int pcpool_nr_possible_cpus;
 
 const char *const pcpool_ctr_names[PCPOOL_NR_CTR] = {
 	[PCPOOL_CTR_ALLOCS]		= "allocs",
@@ -30,73 +32,22 @@ const char *const pcpool_ctr_names[PCPOOL_NR_CTR] = {
 	[PCPOOL_CTR_PAGES_FREED]	= "pages_freed",
 };
 
-/*
- * The gfp flags only matter once the fast path fails, so they do not
- * change what is measured.  __GFP_NORETRY: a test load that runs the
- * machine out of memory gets -ENOMEM instead of waking the OOM killer;
- * __GFP_NOWARN: that failure is an expected result, not a splat in the
- * log (the VM runner treats a call trace as a failure).
- */
-#define PCPOOL_KERNEL_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY)
-
-static int pcpool_kernel_alloc(unsigned int order, union pcpool_obj *obj)
-{
-	struct page *page = alloc_pages(PCPOOL_KERNEL_GFP, order);
-
-	if (!page)
-		return -ENOMEM;
-	obj->page = page;
-	return 0;
-}
-
-static void pcpool_kernel_free(union pcpool_obj obj, unsigned int order)
-{
-	__free_pages(obj.page, order);
-}
-
-static const struct pcpool_backend_ops pcpool_kernel_ops = {
-	.name		= "kernel",
-	.max_order	= PCPOOL_MAX_ORDER,
-	.alloc		= pcpool_kernel_alloc,
-	.free		= pcpool_kernel_free,
-};
-
-/* Any non-NULL value would do; an address of ours is easy to check. */
-static char pcpool_null_cookie;
-
-static int pcpool_null_alloc(unsigned int order, union pcpool_obj *obj)
-{
-	obj->cookie = &pcpool_null_cookie;
-	return 0;
-}
-
-static void pcpool_null_free(union pcpool_obj obj, unsigned int order)
-{
-	WARN_ON_ONCE(obj.cookie != &pcpool_null_cookie);
-}
-
-static const struct pcpool_backend_ops pcpool_null_ops = {
-	.name		= "null",
-	.max_order	= PCPOOL_MAX_ORDER,
-	.alloc		= pcpool_null_alloc,
-	.free		= pcpool_null_free,
-};
-
-/* Later backends add themselves here. */
-static const struct pcpool_backend_ops *const
-pcpool_backend_table[PCPOOL_NR_BACKENDS_MAX] = {
-	[PCPOOL_BACKEND_KERNEL]	= &pcpool_kernel_ops,
-	[PCPOOL_BACKEND_NULL]	= &pcpool_null_ops,
-	[PCPOOL_BACKEND_CLASSIC]	= &pcpool_classic_ops,
-	[PCPOOL_BACKEND_PCPBUDDY]	= &pcpool_pcpbuddy_ops,
-	[PCPOOL_BACKEND_VMALLOC]	= &pcpool_vmalloc_ops,
-	[PCPOOL_BACKEND_PCPU_KERNEL]		= &pcpool_pcpu_kernel_ops,
-	[PCPOOL_BACKEND_PCPU_RAW]		= &pcpool_pcpu_raw_ops,
-	[PCPOOL_BACKEND_PCPU_ZEROED]		= &pcpool_pcpu_zeroed_ops,
-	[PCPOOL_BACKEND_PCPU_CONSTRUCTED]	= &pcpool_pcpu_constructed_ops,
-};
-
 static struct pcpool_backend pcpool_backends[PCPOOL_NR_BACKENDS_MAX];
+
+/* N > 0: the N-th allocation from now fails; 0 disarms. */
+int pcpool_fail_nth_arm(u64 n)
+{
+	if (n > INT_MAX)
+		return -EINVAL;
+	if (n) {
+		atomic_set(&pcpool_fail_nth, n);
+		static_branch_enable(&pcpool_fail_key);
+	} else {
+		static_branch_disable(&pcpool_fail_key);
+		atomic_set(&pcpool_fail_nth, 0);
+	}
+	return 0;
+}
 
 struct pcpool_backend *pcpool_backend_get(u32 id)
 {
@@ -122,9 +73,12 @@ unsigned int pcpool_backends_max_order(void)
 	u32 id;
 
 	/* page orders only: per-CPU backends' orders are object sizes */
-	for (id = 0; id < PCPOOL_NR_BACKENDS_MAX; id++)
-		if (pcpool_backends[id].ops && !pcpool_backends[id].ops->pcpu)
-			hi = max(hi, pcpool_backends[id].ops->max_order);
+	for (id = 0; id < PCPOOL_NR_BACKENDS_MAX; id++) {
+		const struct pcpool_backend_ops *ops = pcpool_backends[id].ops;
+
+		if (ops && ops->kind != PCPOOL_BK_PCPU)
+			hi = max(hi, ops->max_order);
+	}
 	return hi;
 }
 
@@ -150,6 +104,18 @@ s64 pcpool_backend_outstanding(const struct pcpool_backend *b)
 	return (s64)(pcpool_backend_sum(b, PCPOOL_CTR_PAGES_ALLOCATED) - freed);
 }
 
+/* <name>/counters: the generic counters, then the backend's own. */
+void pcpool_backend_show(struct pcpool_backend *b, struct seq_file *m)
+{
+	int i;
+
+	for (i = 0; i < PCPOOL_NR_CTR; i++)
+		seq_printf(m, "%s %llu\n", pcpool_ctr_names[i],
+			   pcpool_backend_sum(b, i));
+	if (b->ops->show_counters)
+		b->ops->show_counters(b, m);
+}
+
 static void pcpool_backend_teardown(struct pcpool_backend *b)
 {
 	s64 left = pcpool_backend_outstanding(b);
@@ -158,40 +124,41 @@ static void pcpool_backend_teardown(struct pcpool_backend *b)
 		pr_err("backend %s: %lld pages outstanding at unload\n",
 		       b->ops->name, left);
 	if (b->ops->exit)
-		b->ops->exit();
+		b->ops->exit(b);
 	free_percpu(b->ctr);
 	b->ctr = NULL;
+	b->priv = NULL;
 	b->ops = NULL;
 }
 
-int pcpool_backends_init(void)
+int pcpool_backends_init(const struct pcpool_backend_ops *const *table,
+			 unsigned int n)
 {
 	u32 id;
 	int ret;
 
-	for (id = 0; id < PCPOOL_NR_BACKENDS_MAX; id++) {
-		const struct pcpool_backend_ops *ops = pcpool_backend_table[id];
+	if (n > PCPOOL_NR_BACKENDS_MAX)
+		return -EINVAL;
+	pcpool_nr_possible_cpus = num_possible_cpus();
+	for (id = 0; id < n; id++) {
+		const struct pcpool_backend_ops *ops = table[id];
 		struct pcpool_backend *b = &pcpool_backends[id];
 
 		if (!ops)
 			continue;
 		b->id = id;
+		b->ops = ops;
 		b->ctr = alloc_percpu(struct pcpool_counters);
-		if (!b->ctr) {
-			ret = -ENOMEM;
+		ret = b->ctr ? 0 : -ENOMEM;
+		if (!ret && ops->init)
+			ret = ops->init(b);
+		if (ret) {
+			pr_err("backend %s: init failed: %d\n", ops->name, ret);
+			free_percpu(b->ctr);
+			b->ctr = NULL;
+			b->ops = NULL;
 			goto unwind;
 		}
-		if (ops->init) {
-			ret = ops->init();
-			if (ret) {
-				pr_err("backend %s: init failed: %d\n",
-				       ops->name, ret);
-				free_percpu(b->ctr);
-				b->ctr = NULL;
-				goto unwind;
-			}
-		}
-		b->ops = ops;
 	}
 	return 0;
 
@@ -202,11 +169,12 @@ unwind:
 	return ret;
 }
 
+/* In reverse: a backend may lean on one loaded before it. */
 void pcpool_backends_exit(void)
 {
-	u32 id;
+	u32 id = PCPOOL_NR_BACKENDS_MAX;
 
-	for (id = 0; id < PCPOOL_NR_BACKENDS_MAX; id++)
+	while (id--)
 		if (pcpool_backends[id].ops)
 			pcpool_backend_teardown(&pcpool_backends[id]);
 }

@@ -11,18 +11,34 @@
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
+#include <linux/moduleparam.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 
-#include "pcpool.h"
+#include "session.h"
 
 /* Blocks moved per channel-lock acquisition; the buffer is on the stack. */
 #define PCPOOL_CHAN_CHUNK	16U
-/* Blocks between fatal-signal checks and cond_resched(). */
-#define PCPOOL_CHAN_YIELD	1024U
+#define PCPOOL_CHAN_CAPACITY_MAX	BIT(20)
+
+static unsigned int chan_capacity = 8192;
+
+static int chan_capacity_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, PCPOOL_CHAN_CAPACITY_MAX);
+}
+
+static const struct kernel_param_ops chan_capacity_ops = {
+	.set	= chan_capacity_set,
+	.get	= param_get_uint,
+};
+
+module_param_cb(chan_capacity, &chan_capacity_ops, &chan_capacity, 0644);
+MODULE_PARM_DESC(chan_capacity,
+		 "Blocks one channel holds, 1..1048576, read when the channel is first used (default 8192)");
 
 void pcpool_chan_init(struct pcpool_channel *ch)
 {
@@ -42,11 +58,10 @@ unsigned long pcpool_chan_release(struct pcpool_channel *ch)
 		struct pcpool_chan_entry *e = &ch->ring[ch->head];
 		struct pcpool_backend *b = pcpool_backend_get(e->backend);
 
-		pcpool_obj_free(b, e->obj, e->order);
-		pages += pcpool_obj_pages(b, e->order);
+		pages += pcpool_order_free(b, e->obj, e->order);
 		ch->head = ch->head + 1 == ch->cap ? 0 : ch->head + 1;
 		ch->fill--;
-		if (!(ch->fill % PCPOOL_CHAN_YIELD))
+		if (!(ch->fill % PCPOOL_YIELD_EVERY))
 			cond_resched();
 	}
 	kvfree(ch->ring);
@@ -72,7 +87,7 @@ static int pcpool_chan_ring(struct pcpool_channel *ch)
 
 	if (READ_ONCE(ch->ring))
 		return 0;
-	cap = pcpool_chan_capacity();
+	cap = READ_ONCE(chan_capacity);
 	ring = kvmalloc_array(cap, sizeof(*ring), GFP_KERNEL_ACCOUNT);
 	if (!ring)
 		return -ENOMEM;
@@ -91,7 +106,7 @@ static int pcpool_chan_alloc(struct pcpool_session *s,
 			     struct pcpool_channel *ch, struct pcpool_chan *c)
 {
 	struct pcpool_chan_entry buf[PCPOOL_CHAN_CHUNK];
-	unsigned int i, j, n, pushed, since = 0;
+	unsigned int i, j, n, pushed;
 	struct pcpool_backend *b;
 	unsigned long per;
 	u64 want, done = 0, t0;
@@ -113,8 +128,8 @@ static int pcpool_chan_alloc(struct pcpool_session *s,
 	if (!want)
 		return 0;
 	/* a per-CPU object costs its bytes on every CPU, not 2^order pages */
-	per = pcpool_obj_pages(b, c->order);
-	ret = pcpool_charge(s, want * per);
+	per = pcpool_order_pages(b, c->order);
+	ret = pcpool_charge(&s->cap, want * per);
 	if (ret)
 		return ret;
 
@@ -122,7 +137,7 @@ static int pcpool_chan_alloc(struct pcpool_session *s,
 	while (done < want) {
 		n = min_t(u64, PCPOOL_CHAN_CHUNK, want - done);
 		for (i = 0; i < n; i++) {
-			ret = pcpool_obj_alloc(b, c->order, &buf[i].obj);
+			ret = pcpool_order_alloc(b, c->order, &buf[i].obj);
 			if (ret)
 				break;
 			buf[i].backend = c->backend;
@@ -141,21 +156,17 @@ static int pcpool_chan_alloc(struct pcpool_session *s,
 
 		/* Another producer filled the channel first. */
 		for (j = pushed; j < i; j++)
-			pcpool_obj_free(b, buf[j].obj, c->order);
+			pcpool_order_free(b, buf[j].obj, c->order);
 		done += pushed;
 		if (ret || pushed < n)
 			break;
-		since += n;
-		if (since >= PCPOOL_CHAN_YIELD) {
-			since = 0;
-			ret = pcpool_yield();
-			if (ret)
-				break;
-		}
+		ret = pcpool_tick_n(done, n);
+		if (ret)
+			break;
 	}
 	c->ns = ktime_get_ns() - t0;
 	c->done = done;
-	pcpool_uncharge(s, (want - done) * per);
+	pcpool_uncharge(&s->cap, (want - done) * per);
 	return ret;
 }
 
@@ -163,7 +174,7 @@ static int pcpool_chan_free(struct pcpool_session *s,
 			    struct pcpool_channel *ch, struct pcpool_chan *c)
 {
 	struct pcpool_chan_entry buf[PCPOOL_CHAN_CHUNK];
-	unsigned int j, n, since = 0;
+	unsigned int j, n;
 	unsigned long pages = 0;
 	u64 done = 0, t0;
 	int ret = 0;
@@ -190,27 +201,22 @@ static int pcpool_chan_free(struct pcpool_session *s,
 			struct pcpool_backend *b =
 				pcpool_backend_get(buf[j].backend);
 
-			pcpool_obj_free(b, buf[j].obj, buf[j].order);
-			pages += pcpool_obj_pages(b, buf[j].order);
+			pages += pcpool_order_free(b, buf[j].obj,
+						   buf[j].order);
 		}
 		done += n;
-		since += n;
-		if (since >= PCPOOL_CHAN_YIELD) {
-			since = 0;
-			ret = pcpool_yield();
-			if (ret)
-				break;
-		}
+		ret = pcpool_tick_n(done, n);
+		if (ret)
+			break;
 	}
 	c->ns = ktime_get_ns() - t0;
 	c->done = done;
-	pcpool_uncharge(s, pages);
+	pcpool_uncharge(&s->cap, pages);
 	return ret;
 }
 
-int pcpool_cmd_chan(struct pcpool_session *s, void *arg)
+int pcpool_session_chan(struct pcpool_session *s, struct pcpool_chan *c)
 {
-	struct pcpool_chan *c = arg;
 	struct pcpool_channel *ch;
 	int ret;
 

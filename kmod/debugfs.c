@@ -22,7 +22,9 @@
 #include <linux/limits.h>
 #include <linux/seq_file.h>
 
-#include "pcpool.h"
+#include "backend.h"
+#include "debugfs.h"
+#include "session.h"
 
 static struct dentry *pcpool_debugfs_dir;
 
@@ -43,21 +45,14 @@ DEFINE_SHOW_ATTRIBUTE(pcpool_outstanding);
 
 static int pcpool_sessions_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "%d\n", atomic_read(&pcpool_nr_sessions));
+	seq_printf(m, "%d\n", pcpool_nr_sessions());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pcpool_sessions);
 
 static int pcpool_counters_show(struct seq_file *m, void *v)
 {
-	struct pcpool_backend *b = m->private;
-	int i;
-
-	for (i = 0; i < PCPOOL_NR_CTR; i++)
-		seq_printf(m, "%s %llu\n", pcpool_ctr_names[i],
-			   pcpool_backend_sum(b, i));
-	if (b->ops->show_counters)
-		b->ops->show_counters(m);
+	pcpool_backend_show(m->private, m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pcpool_counters);
@@ -93,7 +88,7 @@ static int pcpool_reset_set(void *data, u64 val)
 
 	if (val != 1)
 		return -EINVAL;
-	b->ops->reset_counters();
+	b->ops->reset_counters(b);
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(pcpool_reset_fops, NULL, pcpool_reset_set, "%llu\n");
@@ -106,16 +101,7 @@ static int pcpool_fail_nth_get(void *data, u64 *val)
 
 static int pcpool_fail_nth_set(void *data, u64 val)
 {
-	if (val > INT_MAX)
-		return -EINVAL;
-	if (val) {
-		atomic_set(&pcpool_fail_nth, val);
-		static_branch_enable(&pcpool_fail_key);
-	} else {
-		static_branch_disable(&pcpool_fail_key);
-		atomic_set(&pcpool_fail_nth, 0);
-	}
-	return 0;
+	return pcpool_fail_nth_arm(val);
 }
 DEFINE_DEBUGFS_ATTRIBUTE(pcpool_fail_nth_fops, pcpool_fail_nth_get,
 			 pcpool_fail_nth_set, "%llu\n");
@@ -145,6 +131,8 @@ void pcpool_debugfs_init(void)
 		if (b->ops->reset_counters)
 			debugfs_create_file_unsafe("reset", 0200, dir, b,
 						   &pcpool_reset_fops);
+		if (b->ops->debugfs_init)
+			b->ops->debugfs_init(b, dir);
 	}
 }
 

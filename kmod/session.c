@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pcpool sessions: the handle table, the memory cap, ALLOC, FREE and RUN.
+ * pcpool sessions: the handle table, the memory cap, ALLOC and FREE.
  *
  * A handle is (generation << 32) | (slot index + 1).  A slot's generation
  * changes every time it is freed, so a stale or repeated handle misses
@@ -8,54 +8,46 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/bug.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/nospec.h>
 #include <linux/random.h>
-#include <linux/sched.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 
-#include "pcpool.h"
+#include "session.h"
 
 #define PCPOOL_SLOT_NONE	U32_MAX
 #define PCPOOL_MIN_SLOTS	64U
 /* Index + 1 must fit 32 bits, and kvmalloc() refuses more than INT_MAX. */
 #define PCPOOL_MAX_SLOTS \
 	((u32)min_t(u64, U32_MAX - 1, INT_MAX / sizeof(struct pcpool_slot)))
-/* Loop iterations between fatal-signal checks and cond_resched(). */
-#define PCPOOL_YIELD_MASK	1023U
 /* FREE reads handles in chunks this big, on the stack: no allocation. */
 #define PCPOOL_FREE_CHUNK	32U
 
-int pcpool_yield(void)
+static unsigned long session_max_pages;
+module_param(session_max_pages, ulong, 0644);
+MODULE_PARM_DESC(session_max_pages,
+		 "Pages one session may hold (handles, channels, running workloads), read at open; 0 = totalram/4 (default)");
+
+static atomic_t pcpool_sessions = ATOMIC_INIT(0);
+
+unsigned long pcpool_session_cap(void)
 {
-	if (fatal_signal_pending(current))
-		return -EINTR;
-	cond_resched();
-	return 0;
+	unsigned long cap = READ_ONCE(session_max_pages);
+
+	return cap ? cap : totalram_pages() / 4;
 }
 
-/* Exact: a charge that would pass the cap fails and changes nothing. */
-int pcpool_charge(struct pcpool_session *s, unsigned long pages)
+int pcpool_nr_sessions(void)
 {
-	long old = atomic_long_read(&s->pages);
-
-	do {
-		if (pages > s->max_pages - (unsigned long)old)
-			return -ENOMEM;
-	} while (!atomic_long_try_cmpxchg(&s->pages, &old, old + pages));
-	return 0;
-}
-
-void pcpool_uncharge(struct pcpool_session *s, unsigned long pages)
-{
-	atomic_long_sub(pages, &s->pages);
+	return atomic_read(&pcpool_sessions);
 }
 
 struct pcpool_session *pcpool_session_create(void)
@@ -68,11 +60,10 @@ struct pcpool_session *pcpool_session_create(void)
 		return NULL;
 	mutex_init(&s->lock);
 	s->free_head = PCPOOL_SLOT_NONE;
-	atomic_long_set(&s->pages, 0);
-	s->max_pages = pcpool_session_cap();
+	pcpool_cap_init(&s->cap, pcpool_session_cap());
 	for (i = 0; i < PCPOOL_NR_CHANNELS; i++)
 		pcpool_chan_init(&s->chan[i]);
-	atomic_inc(&pcpool_nr_sessions);
+	atomic_inc(&pcpool_sessions);
 	return s;
 }
 
@@ -90,21 +81,20 @@ void pcpool_session_destroy(struct pcpool_session *s)
 			struct pcpool_backend *b =
 				pcpool_backend_get(slot->backend);
 
-			pcpool_obj_free(b, slot->obj, slot->order);
-			pages += pcpool_obj_pages(b, slot->order);
+			pages += pcpool_order_free(b, slot->obj, slot->order);
 		}
-		if ((idx & PCPOOL_YIELD_MASK) == PCPOOL_YIELD_MASK)
+		if (!((idx + 1) % PCPOOL_YIELD_EVERY))
 			cond_resched();
 	}
 	for (i = 0; i < PCPOOL_NR_CHANNELS; i++)
 		pages += pcpool_chan_release(&s->chan[i]);
 	/* Whatever was charged must have been held by a handle or channel. */
-	WARN_ON_ONCE(atomic_long_read(&s->pages) != pages);
+	WARN_ON_ONCE(atomic_long_read(&s->cap.pages) != pages);
 
 	kvfree(s->slots);
 	mutex_destroy(&s->lock);
 	kfree(s);
-	atomic_dec(&pcpool_nr_sessions);
+	atomic_dec(&pcpool_sessions);
 }
 
 static u64 pcpool_handle(const struct pcpool_session *s, u32 idx)
@@ -184,22 +174,20 @@ static int pcpool_slots_reserve(struct pcpool_session *s, unsigned long count)
 static unsigned long pcpool_handle_release(struct pcpool_session *s, u64 h)
 {
 	struct pcpool_slot *slot = pcpool_handle_slot(s, h);
-	struct pcpool_backend *b;
-	unsigned int order;
+	unsigned long pages;
 
 	if (!slot)
 		return 0;
-	order = slot->order;
-	b = pcpool_backend_get(slot->backend);
-	pcpool_obj_free(b, slot->obj, order);
+	/* before the slot goes back: its free-list link overlays the object */
+	pages = pcpool_order_free(pcpool_backend_get(slot->backend), slot->obj,
+				  slot->order);
 	pcpool_slot_put(s, slot - s->slots);
 	WRITE_ONCE(s->nr_handles, s->nr_handles - 1);
-	return pcpool_obj_pages(b, order);
+	return pages;
 }
 
-int pcpool_cmd_alloc(struct pcpool_session *s, void *arg)
+int pcpool_session_alloc(struct pcpool_session *s, struct pcpool_alloc *a)
 {
-	struct pcpool_alloc *a = arg;
 	struct pcpool_backend *b;
 	unsigned long pages, undone;
 	u64 *handles, i, t0;
@@ -217,8 +205,8 @@ int pcpool_cmd_alloc(struct pcpool_session *s, void *arg)
 	if (!a->count || a->count > PCPOOL_MAX_BATCH)
 		return -EINVAL;
 
-	pages = a->count * pcpool_obj_pages(b, a->order);
-	ret = pcpool_charge(s, pages);
+	pages = a->count * pcpool_order_pages(b, a->order);
+	ret = pcpool_charge(&s->cap, pages);
 	if (ret)
 		return ret;
 	handles = kvmalloc_array(a->count, sizeof(*handles),
@@ -234,12 +222,12 @@ int pcpool_cmd_alloc(struct pcpool_session *s, void *arg)
 		goto out_unlock;
 
 	t0 = ktime_get_ns();
-	for (i = 0; i < a->count; i++) {
+	for (i = 0; i < a->count;) {
 		struct pcpool_slot *slot;
 		union pcpool_obj obj;
 		u32 idx;
 
-		ret = pcpool_obj_alloc(b, a->order, &obj);
+		ret = pcpool_order_alloc(b, a->order, &obj);
 		if (ret)
 			break;
 		idx = pcpool_slot_take(s);
@@ -249,13 +237,9 @@ int pcpool_cmd_alloc(struct pcpool_session *s, void *arg)
 		slot->order = a->order;
 		slot->used = true;
 		handles[i] = pcpool_handle(s, idx);
-		if ((i & PCPOOL_YIELD_MASK) == PCPOOL_YIELD_MASK) {
-			ret = pcpool_yield();
-			if (ret) {
-				i++;
-				break;
-			}
-		}
+		ret = pcpool_tick(++i);
+		if (ret)
+			break;
 	}
 	a->ns = ktime_get_ns() - t0;
 	WRITE_ONCE(s->nr_handles, s->nr_handles + i);
@@ -275,22 +259,21 @@ out_unlock:
 		for (i = 0; i < a->count; i++)
 			undone += pcpool_handle_release(s, handles[i]);
 		mutex_unlock(&s->lock);
-		pcpool_uncharge(s, undone);
+		pcpool_uncharge(&s->cap, undone);
 		ret = -EFAULT;
 	} else if (ret) {
-		pcpool_uncharge(s, pages);
+		pcpool_uncharge(&s->cap, pages);
 	}
 	kvfree(handles);
 	return ret;
 
 out_uncharge:
-	pcpool_uncharge(s, pages);
+	pcpool_uncharge(&s->cap, pages);
 	return ret;
 }
 
-int pcpool_cmd_free(struct pcpool_session *s, void *arg)
+int pcpool_session_free(struct pcpool_session *s, struct pcpool_free *f)
 {
-	struct pcpool_free *f = arg;
 	u64 __user *uhandles = u64_to_user_ptr(f->handles);
 	s32 __user *ustatus = u64_to_user_ptr(f->status);
 	u64 hbuf[PCPOOL_FREE_CHUNK];
@@ -332,140 +315,10 @@ int pcpool_cmd_free(struct pcpool_session *s, void *arg)
 		}
 		cond_resched();
 	}
-	pcpool_uncharge(s, pages);
+	pcpool_uncharge(&s->cap, pages);
 	f->freed = freed;
 	f->ns = ns;
 	if (ret)
 		return ret;
 	return freed == f->count ? 0 : -ENOENT;
-}
-
-/* REPEAT: one block alive at a time. */
-static int pcpool_run_repeat(struct pcpool_backend *b, unsigned int order,
-			     u64 ops, u64 *done)
-{
-	union pcpool_obj obj;
-	int ret = 0;
-	u64 i;
-
-	for (i = 0; i < ops; i++) {
-		ret = pcpool_obj_alloc(b, order, &obj);
-		if (ret)
-			break;
-		pcpool_obj_free(b, obj, order);
-		if ((i & PCPOOL_YIELD_MASK) == PCPOOL_YIELD_MASK) {
-			ret = pcpool_yield();
-			if (ret) {
-				i++;
-				break;
-			}
-		}
-	}
-	*done = i;
-	return ret;
-}
-
-/* BULK: allocate up to @batch, free them in allocation order, repeat. */
-static int pcpool_run_bulk(struct pcpool_backend *b, unsigned int order,
-			   u64 ops, u32 batch, union pcpool_obj *objs,
-			   struct pcpool_run *r)
-{
-	unsigned int since = 0;
-	u64 sofar = 0, t0, t1;
-	u32 i, j, n;
-	int ret = 0;
-
-	while (sofar < ops) {
-		n = min_t(u64, batch, ops - sofar);
-		/* Two clock reads per batch time the halves apart. */
-		t0 = ktime_get_ns();
-		for (i = 0; i < n; i++) {
-			ret = pcpool_obj_alloc(b, order, &objs[i]);
-			if (ret)
-				break;
-			if (++since > PCPOOL_YIELD_MASK) {
-				since = 0;
-				ret = pcpool_yield();
-				if (ret) {
-					i++;
-					break;
-				}
-			}
-		}
-		t1 = ktime_get_ns();
-		for (j = 0; j < i; j++)
-			pcpool_obj_free(b, objs[j], order);
-		r->alloc_ns += t1 - t0;
-		r->free_ns += ktime_get_ns() - t1;
-		sofar += i;
-		if (ret)
-			break;
-	}
-	r->done = sofar;
-	return ret;
-}
-
-int pcpool_cmd_run(struct pcpool_session *s, void *arg)
-{
-	struct pcpool_run *r = arg;
-	union pcpool_obj *objs = NULL;
-	struct pcpool_backend *b;
-	unsigned long pages;
-	u64 live, done = 0, t0;
-	int ret;
-
-	r->cpu = raw_smp_processor_id();
-	r->cpu_end = r->cpu;
-	r->ns = 0;
-	r->done = 0;
-	r->alloc_ns = 0;
-	r->free_ns = 0;
-	r->backoffs = 0;
-	if ((r->flags & ~PCPOOL_RUN_FLAGS) || r->resv[0] || r->resv[1] ||
-	    r->resv1)
-		return -EINVAL;
-	b = pcpool_backend_get(r->backend);
-	if (!b)
-		return -ENOENT;
-	if (r->workload >= PCPOOL_NR_WORKLOADS)
-		return -ENOENT;
-	if (pcpool_wl_ext(r))
-		return pcpool_wl_cmd_run(s, b, r);
-	if (pcpool_pcpu_workload(r->workload))
-		return pcpool_pcpu_cmd_run(s, b, r);
-	if (r->order > b->ops->max_order)
-		return -EINVAL;
-	if (!r->ops || r->ops > PCPOOL_MAX_RUN_OPS)
-		return -EINVAL;
-	if (r->workload == PCPOOL_WL_REPEAT ? r->batch != 0 :
-	    !r->batch || r->batch > PCPOOL_MAX_BATCH)
-		return -EINVAL;
-
-	/* The most blocks alive at once is what the cap must allow. */
-	live = r->workload == PCPOOL_WL_REPEAT ? 1 : min_t(u64, r->batch, r->ops);
-	pages = live * pcpool_obj_pages(b, r->order);
-	ret = pcpool_charge(s, pages);
-	if (ret)
-		return ret;
-	if (r->workload == PCPOOL_WL_BULK) {
-		objs = kvmalloc_array(live, sizeof(*objs), GFP_KERNEL);
-		if (!objs) {
-			pcpool_uncharge(s, pages);
-			return -ENOMEM;
-		}
-	}
-
-	t0 = ktime_get_ns();
-	if (r->workload == PCPOOL_WL_REPEAT) {
-		ret = pcpool_run_repeat(b, r->order, r->ops, &done);
-		r->done = done;
-	} else {
-		ret = pcpool_run_bulk(b, r->order, r->ops, live, objs, r);
-	}
-	r->ns = ktime_get_ns() - t0;
-	r->cpu_end = raw_smp_processor_id();
-
-	kvfree(objs);
-	pcpool_uncharge(s, pages);
-	return ret;
 }

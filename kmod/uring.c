@@ -30,24 +30,13 @@
 #include <linux/fs.h>
 #include <linux/kernel.h>
 
-#include "pcpool.h"
+#define PCPOOL_COMPAT_URING
+#include "compat.h"
 
-/* Kbuild tells which io_uring command API the kernel has. */
-#ifdef PCPOOL_URING_CMD_H
-#include <linux/io_uring/cmd.h>
-#else
-#include <linux/io_uring.h>
-#endif
+#include <linux/pcpool.h>
 
-/* The command area: ioucmd->cmd on 6.1, io_uring_sqe_cmd() from 6.4. */
-static const void *pcpool_uring_pdu(struct io_uring_cmd *ioucmd)
-{
-#ifdef PCPOOL_URING_SQE_CMD
-	return io_uring_sqe_cmd(ioucmd->sqe);
-#else
-	return ioucmd->cmd;
-#endif
-}
+#include "cmd.h"
+#include "uring.h"
 
 int pcpool_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 {
@@ -69,7 +58,7 @@ int pcpool_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	if (flags || !size)
 		return -EINVAL;
 
-	ret = pcpool_cmd_user(ioucmd->file->private_data, d, op,
+	ret = pcpool_cmd_user(ioucmd->file->private_data, d,
 			      u64_to_user_ptr(arg), size);
 	if (WARN_ON_ONCE(ret == -EAGAIN))
 		ret = -EIO;

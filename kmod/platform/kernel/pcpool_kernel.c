@@ -7,7 +7,9 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
+#include <linux/printk.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include "pcpool_kernel.h"
 
@@ -99,4 +101,36 @@ bool pcpool_kernel_pcp_high_batch(int *high, int *batch)
 void pcpool_kernel_seq_emit(void *arg, const char *key, u64 val)
 {
 	seq_printf(arg, "%s %llu\n", key, val);
+}
+
+int pcpool_kernel_zone_create(struct pcpool_kernel_zone *kz,
+			      unsigned long limit_blocks,
+			      unsigned long reserve_blocks)
+{
+	struct pcpool_zone_config cfg;
+	size_t size;
+	int ret;
+
+	pcpool_kernel_zone_config(&cfg, limit_blocks, reserve_blocks);
+	size = pcpool_zone_meta_size(&cfg);
+	kz->meta = kvzalloc(size, GFP_KERNEL);
+	if (!kz->meta)
+		return -ENOMEM;
+	ret = pcpool_zone_init(kz->meta, size, &cfg, &kz->zone);
+	if (ret) {
+		kvfree(kz->meta);
+		kz->meta = NULL;
+	}
+	return ret;
+}
+
+void pcpool_kernel_zone_destroy(struct pcpool_kernel_zone *kz,
+				const char *name)
+{
+	if (pcpool_zone_destroy(kz->zone))
+		pr_err("pcpool: %s: zone blocks still in use at unload, leaked\n",
+		       name);
+	kvfree(kz->meta);
+	kz->meta = NULL;
+	kz->zone = NULL;
 }

@@ -23,6 +23,23 @@ void pcpool_kernel_zone_config(struct pcpool_zone_config *cfg,
 			       unsigned long limit_blocks,
 			       unsigned long reserve_blocks);
 
+/* A zone on kernel memory and the metadata it lives in. */
+struct pcpool_kernel_zone {
+	struct pcpool_zone *zone;
+	void *meta;
+};
+
+/*
+ * Create a zone of pcpool_kernel_zone_config(@limit_blocks,
+ * @reserve_blocks), its metadata from kvzalloc(); 0 or -errno.
+ */
+int pcpool_kernel_zone_create(struct pcpool_kernel_zone *kz,
+			      unsigned long limit_blocks,
+			      unsigned long reserve_blocks);
+/* Destroy it; says so under @name's prefix if blocks were still out. */
+void pcpool_kernel_zone_destroy(struct pcpool_kernel_zone *kz,
+				const char *name);
+
 /* A quarter of RAM, in pageblocks, at least one. */
 unsigned long pcpool_kernel_default_limit(void);
 

@@ -30,16 +30,9 @@
 #include <linux/string.h>
 #include <linux/types.h>
 
-/*
- * Orders the zone's free lists can hold: 0..PCPOOL_NR_ORDERS-1.  MAX_ORDER
- * is exclusive on 6.1; 6.8 renamed the inclusive limit MAX_PAGE_ORDER (on
- * 6.4..6.7 this is one order short, still above pageblock_order).
- */
-#ifdef MAX_PAGE_ORDER
-#define PCPOOL_NR_ORDERS	(MAX_PAGE_ORDER + 1)
-#else
-#define PCPOOL_NR_ORDERS	MAX_ORDER
-#endif
+/* PCPOOL_NR_ORDERS: the orders the zone's free lists can hold. */
+#include "compat.h"
+
 #define PCPOOL_CACHE_BYTES	SMP_CACHE_BYTES
 
 #endif /* _PCPOOL_PLATFORM_H */

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpool classic backend: the portable zone + classic PCP core (core/)
+ * behind the backend ops, with the module-only parts: memory for the
+ * core's metadata, module parameters, a shrinker and a CPU-hotplug drain.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpuhotplug.h>
+#include <linux/kstrtox.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/moduleparam.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "backends.h"
+#include "pcpool_classic.h"
+#include "pcpool_kernel.h"
+
+static unsigned long zone_limit_blocks;
+module_param(zone_limit_blocks, ulong, 0444);
+MODULE_PARM_DESC(zone_limit_blocks,
+		 "Most pageblocks the classic zone holds (0: a quarter of RAM)");
+
+static unsigned long zone_reserve_blocks = 4;
+module_param(zone_reserve_blocks, ulong, 0444);
+MODULE_PARM_DESC(zone_reserve_blocks,
+		 "Whole free pageblocks the zone keeps instead of giving back");
+
+static bool classic_kernel_pcp = true;
+module_param(classic_kernel_pcp, bool, 0444);
+MODULE_PARM_DESC(classic_kernel_pcp,
+		 "Copy the running kernel's pcp high/batch (else derive from the zone limit)");
+
+struct classic_state {
+	struct pcpool_kernel_zone kz;
+	struct pcpool_classic *classic;
+	void *meta;
+	struct pcpool_shrinker shrinker;
+	struct hlist_node cpuhp_node;
+};
+
+static enum cpuhp_state classic_cpuhp;
+
+/*
+ * The loaded classic, for the writable parameters.  Written under
+ * kernel_param_lock(THIS_MODULE): sysfs writes take it, and init/exit
+ * take it to publish and retract it, so a write lands on a live classic
+ * or is only remembered for the next load.
+ */
+static struct pcpool_classic *classic_live;
+static int classic_high, classic_batch;
+
+static int classic_pcp_param_set(const char *val, const struct kernel_param *kp)
+{
+	int v, high, batch, ret;
+
+	ret = kstrtoint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < 0)
+		return -EINVAL;
+	if (classic_live) {
+		high = kp->arg == &classic_high ? v : READ_ONCE(classic_live->high);
+		batch = kp->arg == &classic_batch ? v : READ_ONCE(classic_live->batch);
+		/* 0 means "derived" at load; on a live classic it is invalid */
+		ret = pcpool_classic_set_high_batch(classic_live, high, batch);
+		if (ret)
+			return ret;
+	}
+	*(int *)kp->arg = v;
+	return 0;
+}
+
+static int classic_pcp_param_get(char *buf, const struct kernel_param *kp)
+{
+	int v = *(int *)kp->arg;
+
+	if (classic_live)
+		v = kp->arg == &classic_high ? READ_ONCE(classic_live->high) :
+					       READ_ONCE(classic_live->batch);
+	return sysfs_emit(buf, "%d\n", v);
+}
+
+static const struct kernel_param_ops classic_pcp_param_ops = {
+	.set	= classic_pcp_param_set,
+	.get	= classic_pcp_param_get,
+};
+
+module_param_cb(classic_high, &classic_pcp_param_ops, &classic_high, 0644);
+MODULE_PARM_DESC(classic_high,
+		 "classic pcp high in pages, like 6.1's pcp->high (0 at load: default); writable");
+module_param_cb(classic_batch, &classic_pcp_param_ops, &classic_batch, 0644);
+MODULE_PARM_DESC(classic_batch,
+		 "classic pcp batch in pages (0 at load: default); writable");
+
+static unsigned long classic_shrink_count(struct shrinker *sh,
+					  struct shrink_control *sc)
+{
+	struct classic_state *st = pcpool_shrinker_priv(sh);
+
+	return pcpool_classic_shrink_count(st->classic) ?: SHRINK_EMPTY;
+}
+
+static unsigned long classic_shrink_scan(struct shrinker *sh,
+					 struct shrink_control *sc)
+{
+	struct classic_state *st = pcpool_shrinker_priv(sh);
+
+	return pcpool_classic_shrink(st->classic, sc->nr_to_scan);
+}
+
+static const struct pcpool_shrinker_ops classic_shrinker_ops = {
+	.name	= "pcpool-classic",
+	.count	= classic_shrink_count,
+	.scan	= classic_shrink_scan,
+};
+
+/* Like 6.1's page_alloc_cpu_dead(): a dead CPU's lists go to the zone. */
+static int classic_cpu_dead(unsigned int cpu, struct hlist_node *node)
+{
+	struct classic_state *st =
+		hlist_entry(node, struct classic_state, cpuhp_node);
+
+	pcpool_classic_drain_cpu(st->classic, cpu);
+	return 0;
+}
+
+/* The kernel's own pcp sizes, then the parameters over them. */
+static int classic_set_sizes(struct pcpool_classic *classic)
+{
+	int high, batch;
+
+	if (classic_kernel_pcp && pcpool_kernel_pcp_high_batch(&high, &batch))
+		pcpool_classic_set_high_batch(classic, high, batch);
+	if (!classic_high && !classic_batch)
+		return 0;
+	high = classic_high ?: classic->high;
+	batch = classic_batch ?: classic->batch;
+	if (pcpool_classic_set_high_batch(classic, high, batch)) {
+		pr_err("classic: bad classic_high=%d classic_batch=%d\n",
+		       classic_high, classic_batch);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int classic_init(struct pcpool_backend *b)
+{
+	struct classic_state *st;
+	size_t size;
+	int ret;
+
+	ret = cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN, "pcpool/classic:dead",
+				      NULL, classic_cpu_dead);
+	if (ret < 0)
+		return ret;
+	classic_cpuhp = ret;
+	ret = -ENOMEM;
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		goto remove_cpuhp;
+	ret = pcpool_kernel_zone_create(&st->kz, zone_limit_blocks,
+					zone_reserve_blocks);
+	if (ret)
+		goto free_st;
+	size = pcpool_classic_meta_size(st->kz.zone);
+	st->meta = kvzalloc(size, GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!st->meta)
+		goto free_zone;
+	ret = pcpool_classic_init(st->meta, size, st->kz.zone, nr_cpu_ids,
+				  &st->classic);
+	if (!ret)
+		ret = classic_set_sizes(st->classic);
+	if (ret)
+		goto free_meta;
+	ret = cpuhp_state_add_instance_nocalls(classic_cpuhp, &st->cpuhp_node);
+	if (ret)
+		goto free_meta;
+	ret = pcpool_shrinker_register(&st->shrinker, &classic_shrinker_ops, st);
+	if (ret)
+		goto remove_instance;
+	b->priv = st;
+	kernel_param_lock(THIS_MODULE);
+	classic_live = st->classic;
+	kernel_param_unlock(THIS_MODULE);
+	return 0;
+
+remove_instance:
+	cpuhp_state_remove_instance_nocalls(classic_cpuhp, &st->cpuhp_node);
+free_meta:
+	kvfree(st->meta);
+free_zone:
+	pcpool_kernel_zone_destroy(&st->kz, "classic");
+free_st:
+	kfree(st);
+remove_cpuhp:
+	cpuhp_remove_multi_state(classic_cpuhp);
+	return ret;
+}
+
+static void classic_exit(struct pcpool_backend *b)
+{
+	struct classic_state *st = b->priv;
+
+	kernel_param_lock(THIS_MODULE);
+	classic_live = NULL;
+	kernel_param_unlock(THIS_MODULE);
+	pcpool_shrinker_unregister(&st->shrinker);
+	cpuhp_state_remove_instance_nocalls(classic_cpuhp, &st->cpuhp_node);
+	cpuhp_remove_multi_state(classic_cpuhp);
+	pcpool_classic_destroy(st->classic);
+	pcpool_kernel_zone_destroy(&st->kz, "classic");
+	kvfree(st->meta);
+	kfree(st);
+}
+
+static int classic_alloc(struct pcpool_backend *b, size_t size, size_t align,
+			 union pcpool_obj *obj)
+{
+	struct classic_state *st = b->priv;
+	struct page *page = pcpool_classic_alloc(st->classic, get_order(size));
+
+	if (!page)
+		return -ENOMEM;
+	obj->page = page;
+	return 0;
+}
+
+static void classic_free(struct pcpool_backend *b, union pcpool_obj obj,
+			 size_t size, size_t align)
+{
+	struct classic_state *st = b->priv;
+
+	pcpool_classic_free(st->classic, obj.page, get_order(size));
+}
+
+static void classic_show(struct pcpool_backend *b, struct seq_file *m)
+{
+	struct classic_state *st = b->priv;
+
+	pcpool_classic_counters(st->classic, pcpool_kernel_seq_emit, m);
+}
+
+static void classic_reset(struct pcpool_backend *b)
+{
+	struct classic_state *st = b->priv;
+
+	pcpool_classic_reset_counters(st->classic);
+}
+
+const struct pcpool_backend_ops pcpool_classic_ops = {
+	.name		= "classic",
+	.kind		= PCPOOL_BK_PAGES,
+	.max_order	= pageblock_order,
+	.init		= classic_init,
+	.exit		= classic_exit,
+	.alloc		= classic_alloc,
+	.free		= classic_free,
+	.show_counters	= classic_show,
+	.reset_counters	= classic_reset,
+};

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpool pcpbuddy backend: the portable zone + pcpbuddy core (core/)
+ * behind the backend ops, with the module-only parts: memory for the
+ * core's metadata, module parameters, a shrinker and CPU hotplug.  Its
+ * zone is its own, so runs of classic and pcpbuddy do not share memory.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpuhotplug.h>
+#include <linux/cpumask.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/topology.h>
+
+#include "backends.h"
+#include "pcpool_kernel.h"
+#include "pcpool_pcpbuddy.h"
+
+static unsigned long pcpbuddy_zone_limit_blocks;
+module_param(pcpbuddy_zone_limit_blocks, ulong, 0444);
+MODULE_PARM_DESC(pcpbuddy_zone_limit_blocks,
+		 "Most pageblocks the pcpbuddy zone holds (0: a quarter of RAM)");
+
+static unsigned long pcpbuddy_zone_reserve_blocks = 4;
+module_param(pcpbuddy_zone_reserve_blocks, ulong, 0444);
+MODULE_PARM_DESC(pcpbuddy_zone_reserve_blocks,
+		 "Whole free pageblocks the pcpbuddy zone keeps instead of giving back");
+
+static unsigned long pcpbuddy_pool_reserve;
+module_param(pcpbuddy_pool_reserve, ulong, 0444);
+MODULE_PARM_DESC(pcpbuddy_pool_reserve,
+		 "Entirely free pageblocks a CPU's pool keeps (0: half of high)");
+
+static unsigned long pcpbuddy_high;
+module_param(pcpbuddy_high, ulong, 0444);
+MODULE_PARM_DESC(pcpbuddy_high,
+		 "Free pages a pool holds before draining (0: from the zone limit)");
+
+static unsigned long pcpbuddy_batch;
+module_param(pcpbuddy_batch, ulong, 0444);
+MODULE_PARM_DESC(pcpbuddy_batch,
+		 "A drain leaves high - batch pages (0: a quarter of high)");
+
+static long pcpbuddy_front_high = -1;
+module_param(pcpbuddy_front_high, long, 0444);
+MODULE_PARM_DESC(pcpbuddy_front_high,
+		 "Order-0 pages a pool caches ahead of its buddy lists (-1: one pageblock, 0: off, at most high)");
+
+static char *pcpbuddy_remote_free = "list";
+module_param(pcpbuddy_remote_free, charp, 0444);
+MODULE_PARM_DESC(pcpbuddy_remote_free,
+		 "A free of another CPU's page: \"list\" (lock-free, absorbed by the owner) or \"lock\" (under the owner's pool lock)");
+
+/* Default pool size bounds, in pageblocks. */
+#define PCPBUDDY_HIGH_MIN_BLOCKS	2
+#define PCPBUDDY_HIGH_MAX_BLOCKS	64
+
+struct pcpbuddy_state {
+	struct pcpool_kernel_zone kz;
+	struct pcpool_pcpbuddy *pcpbuddy;
+	void *meta;
+	struct pcpool_shrinker shrinker;
+	struct hlist_node cpuhp_node;
+	/*
+	 * Serializes the shrinker with hotplug drains.  Needs no memory: the
+	 * core drain walks every pool and skips empty ones without a mask.
+	 */
+	struct mutex drain_mutex;
+};
+
+static enum cpuhp_state pcpbuddy_cpuhp;
+
+static unsigned long pcpbuddy_shrink_count(struct shrinker *sh,
+					   struct shrink_control *sc)
+{
+	struct pcpbuddy_state *st = pcpool_shrinker_priv(sh);
+
+	return pcpool_pcpbuddy_shrink_count(st->pcpbuddy) ?: SHRINK_EMPTY;
+}
+
+static unsigned long pcpbuddy_shrink_scan(struct shrinker *sh,
+					  struct shrink_control *sc)
+{
+	struct pcpbuddy_state *st = pcpool_shrinker_priv(sh);
+	unsigned long freed;
+
+	/* Reclaim must not wait on a hotplug drain. */
+	if (!mutex_trylock(&st->drain_mutex))
+		return SHRINK_STOP;
+	freed = pcpool_pcpbuddy_shrink(st->pcpbuddy, sc->nr_to_scan);
+	mutex_unlock(&st->drain_mutex);
+	return freed;
+}
+
+static const struct pcpool_shrinker_ops pcpbuddy_shrinker_ops = {
+	.name	= "pcpool-pcpbuddy",
+	.count	= pcpbuddy_shrink_count,
+	.scan	= pcpbuddy_shrink_scan,
+};
+
+/* Before a CPU comes (back) up: its pool takes frees again. */
+static int pcpbuddy_cpu_prepare(unsigned int cpu, struct hlist_node *node)
+{
+	struct pcpbuddy_state *st =
+		hlist_entry(node, struct pcpbuddy_state, cpuhp_node);
+
+	pcpool_pcpbuddy_cpu_online(st->pcpbuddy, cpu);
+	return 0;
+}
+
+/*
+ * A dead CPU's pool is emptied, remote-free list included; frees to its
+ * blocks go to the zone.
+ */
+static int pcpbuddy_cpu_dead(unsigned int cpu, struct hlist_node *node)
+{
+	struct pcpbuddy_state *st =
+		hlist_entry(node, struct pcpbuddy_state, cpuhp_node);
+
+	mutex_lock(&st->drain_mutex);
+	pcpool_pcpbuddy_cpu_dead(st->pcpbuddy, cpu);
+	mutex_unlock(&st->drain_mutex);
+	return 0;
+}
+
+/*
+ * high: pools together may cache half of the zone's limit, split over the
+ * CPUs, 2..64 blocks each.  The zone limit is the memory budget already
+ * (a quarter of RAM by default), and pooled whole blocks are what keeps
+ * the zone lock out of the way; the shrinker takes them back.
+ */
+static void pcpbuddy_sizes(struct pcpool_zone *zone, unsigned long *high,
+			   unsigned long *batch, unsigned long *reserve)
+{
+	unsigned long blocks = zone->limit / (2 * nr_cpu_ids);
+
+	blocks = clamp_t(unsigned long, blocks, PCPBUDDY_HIGH_MIN_BLOCKS,
+			 PCPBUDDY_HIGH_MAX_BLOCKS);
+	*high = pcpbuddy_high ?: blocks * zone->block_pages;
+	*batch = pcpbuddy_batch ?: max(*high / 4, 1UL);
+	*reserve = pcpbuddy_pool_reserve ?:
+		   max(*high / zone->block_pages / 2, 1UL);
+}
+
+static int pcpbuddy_remote_mode(enum pcpool_pcpbuddy_remote *mode)
+{
+	if (sysfs_streq(pcpbuddy_remote_free, "list"))
+		*mode = PCPOOL_PCPBUDDY_REMOTE_LIST;
+	else if (sysfs_streq(pcpbuddy_remote_free, "lock"))
+		*mode = PCPOOL_PCPBUDDY_REMOTE_LOCK;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Sizes, nodes, remote-free mode and front cache from the parameters. */
+static int pcpbuddy_configure(struct pcpool_pcpbuddy *pb,
+			      enum pcpool_pcpbuddy_remote remote,
+			      unsigned long high, unsigned long batch)
+{
+	unsigned int cpu;
+
+	if (pcpool_pcpbuddy_set_high_batch(pb, high, batch))
+		pr_warn("pcpbuddy: high %lu batch %lu refused, core defaults kept\n",
+			high, batch);
+	for_each_possible_cpu(cpu)
+		pcpool_pcpbuddy_set_node(pb, cpu, cpu_to_node(cpu));
+	pcpool_pcpbuddy_set_remote_free(pb, remote);
+	if (pcpbuddy_front_high < -1 ||
+	    pcpool_pcpbuddy_set_front(pb, pcpbuddy_front_high < 0 ?
+				      min(pb->zone->block_pages, pb->high) :
+				      pcpbuddy_front_high)) {
+		pr_err("pcpbuddy_front_high must be -1, or 0 to high (%lu)\n",
+		       pb->high);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int pcpbuddy_init(struct pcpool_backend *b)
+{
+	enum pcpool_pcpbuddy_remote remote;
+	unsigned long high, batch, reserve;
+	struct pcpbuddy_state *st;
+	size_t size;
+	int ret;
+
+	if (!pcpbuddy_remote_free || pcpbuddy_remote_mode(&remote)) {
+		pr_err("pcpbuddy_remote_free must be \"list\" or \"lock\"\n");
+		return -EINVAL;
+	}
+	ret = cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN,
+				      "pcpool/pcpbuddy:prepare",
+				      pcpbuddy_cpu_prepare, pcpbuddy_cpu_dead);
+	if (ret < 0)
+		return ret;
+	pcpbuddy_cpuhp = ret;
+	ret = -ENOMEM;
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		goto remove_cpuhp;
+	mutex_init(&st->drain_mutex);
+	ret = pcpool_kernel_zone_create(&st->kz, pcpbuddy_zone_limit_blocks,
+					pcpbuddy_zone_reserve_blocks);
+	if (ret)
+		goto free_st;
+	size = pcpool_pcpbuddy_meta_size(st->kz.zone);
+	st->meta = kvzalloc(size, GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!st->meta)
+		goto free_zone;
+	pcpbuddy_sizes(st->kz.zone, &high, &batch, &reserve);
+	ret = pcpool_pcpbuddy_init(st->meta, size, st->kz.zone, reserve,
+				   &st->pcpbuddy);
+	if (!ret)
+		ret = pcpbuddy_configure(st->pcpbuddy, remote, high, batch);
+	if (ret)
+		goto free_meta;
+	ret = cpuhp_state_add_instance_nocalls(pcpbuddy_cpuhp, &st->cpuhp_node);
+	if (ret)
+		goto free_meta;
+	ret = pcpool_shrinker_register(&st->shrinker, &pcpbuddy_shrinker_ops,
+				       st);
+	if (ret)
+		goto remove_instance;
+	b->priv = st;
+	return 0;
+
+remove_instance:
+	cpuhp_state_remove_instance_nocalls(pcpbuddy_cpuhp, &st->cpuhp_node);
+free_meta:
+	kvfree(st->meta);
+free_zone:
+	pcpool_kernel_zone_destroy(&st->kz, "pcpbuddy");
+free_st:
+	kfree(st);
+remove_cpuhp:
+	cpuhp_remove_multi_state(pcpbuddy_cpuhp);
+	return ret;
+}
+
+static void pcpbuddy_exit(struct pcpool_backend *b)
+{
+	struct pcpbuddy_state *st = b->priv;
+
+	pcpool_shrinker_unregister(&st->shrinker);
+	cpuhp_state_remove_instance_nocalls(pcpbuddy_cpuhp, &st->cpuhp_node);
+	cpuhp_remove_multi_state(pcpbuddy_cpuhp);
+	pcpool_pcpbuddy_destroy(st->pcpbuddy);
+	if (pcpool_pcpbuddy_pool_pages(st->pcpbuddy))
+		pr_err("pcpbuddy: pages left in the pools at unload\n");
+	pcpool_kernel_zone_destroy(&st->kz, "pcpbuddy");
+	kvfree(st->meta);
+	mutex_destroy(&st->drain_mutex);
+	kfree(st);
+}
+
+static int pcpbuddy_alloc(struct pcpool_backend *b, size_t size, size_t align,
+			  union pcpool_obj *obj)
+{
+	struct pcpbuddy_state *st = b->priv;
+	struct page *page = pcpool_pcpbuddy_alloc(st->pcpbuddy,
+						  get_order(size));
+
+	if (!page)
+		return -ENOMEM;
+	obj->page = page;
+	return 0;
+}
+
+static void pcpbuddy_free(struct pcpool_backend *b, union pcpool_obj obj,
+			  size_t size, size_t align)
+{
+	struct pcpbuddy_state *st = b->priv;
+
+	pcpool_pcpbuddy_free(st->pcpbuddy, obj.page, get_order(size));
+}
+
+static void pcpbuddy_show(struct pcpool_backend *b, struct seq_file *m)
+{
+	struct pcpbuddy_state *st = b->priv;
+
+	pcpool_pcpbuddy_counters(st->pcpbuddy, pcpool_kernel_seq_emit, m);
+}
+
+static void pcpbuddy_reset(struct pcpool_backend *b)
+{
+	struct pcpbuddy_state *st = b->priv;
+
+	pcpool_pcpbuddy_reset_counters(st->pcpbuddy);
+}
+
+const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
+	.name		= "pcpbuddy",
+	.kind		= PCPOOL_BK_PAGES,
+	.max_order	= pageblock_order,
+	.init		= pcpbuddy_init,
+	.exit		= pcpbuddy_exit,
+	.alloc		= pcpbuddy_alloc,
+	.free		= pcpbuddy_free,
+	.show_counters	= pcpbuddy_show,
+	.reset_counters	= pcpbuddy_reset,
+};

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcpool: every kernel-version difference the module meets, in one place.
+ *
+ * Written for Debian's 6.1 and kept building on later kernels without
+ * relying on anything they removed:
+ *  - MAX_ORDER was exclusive up to 6.3, inclusive from 6.4, and renamed
+ *    MAX_PAGE_ORDER in 6.8;
+ *  - register_shrinker() on a caller-owned struct shrinker gave way to
+ *    shrinker_alloc()/shrinker_register()/shrinker_free() in 6.7;
+ *  - struct io_uring_cmd moved to <linux/io_uring/cmd.h> in 6.7, and the
+ *    SQE's command area is reached with io_uring_sqe_cmd() since 6.4
+ *    (Kbuild probes the headers and sets PCPOOL_URING_CMD_H and
+ *    PCPOOL_URING_SQE_CMD).
+ *
+ * The userspace build of the module layer compiles this header against
+ * its shim with either shrinker API (tests/module/compat_test.cc), so
+ * both sides of each #if are compiled somewhere.
+ */
+#ifndef _PCPOOL_COMPAT_H
+#define _PCPOOL_COMPAT_H
+
+#include <linux/mmzone.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/version.h>
+
+/* Highest page order the buddy allocator hands out (inclusive). */
+#if defined(MAX_PAGE_ORDER)
+#define PCPOOL_MAX_ORDER	MAX_PAGE_ORDER
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define PCPOOL_MAX_ORDER	MAX_ORDER
+#else
+#define PCPOOL_MAX_ORDER	(MAX_ORDER - 1)
+#endif
+/* Orders a free-list array needs: 0..PCPOOL_MAX_ORDER. */
+#define PCPOOL_NR_ORDERS	(PCPOOL_MAX_ORDER + 1)
+
+/*
+ * A shrinker with a private pointer, on either API.  The callbacks get
+ * the struct shrinker and find their state with pcpool_shrinker_priv().
+ */
+struct pcpool_shrinker_ops {
+	const char *name;
+	unsigned long (*count)(struct shrinker *sh, struct shrink_control *sc);
+	unsigned long (*scan)(struct shrinker *sh, struct shrink_control *sc);
+};
+
+#ifdef SHRINKER_ALLOCATED	/* 6.7+ */
+struct pcpool_shrinker {
+	struct shrinker *sh;
+};
+
+static inline void *pcpool_shrinker_priv(struct shrinker *sh)
+{
+	return sh->private_data;
+}
+
+static inline int pcpool_shrinker_register(struct pcpool_shrinker *ps,
+					   const struct pcpool_shrinker_ops *ops,
+					   void *priv)
+{
+	ps->sh = shrinker_alloc(0, "%s", ops->name);
+	if (!ps->sh)
+		return -ENOMEM;
+	ps->sh->count_objects = ops->count;
+	ps->sh->scan_objects = ops->scan;
+	ps->sh->private_data = priv;
+	shrinker_register(ps->sh);
+	return 0;
+}
+
+static inline void pcpool_shrinker_unregister(struct pcpool_shrinker *ps)
+{
+	shrinker_free(ps->sh);
+	ps->sh = NULL;
+}
+#else				/* up to 6.6 */
+struct pcpool_shrinker {
+	struct shrinker sh;
+	void *priv;
+};
+
+static inline void *pcpool_shrinker_priv(struct shrinker *sh)
+{
+	return container_of(sh, struct pcpool_shrinker, sh)->priv;
+}
+
+static inline int pcpool_shrinker_register(struct pcpool_shrinker *ps,
+					   const struct pcpool_shrinker_ops *ops,
+					   void *priv)
+{
+	ps->sh.count_objects = ops->count;
+	ps->sh.scan_objects = ops->scan;
+	ps->sh.seeks = DEFAULT_SEEKS;
+	ps->priv = priv;
+	return register_shrinker(&ps->sh, "%s", ops->name);
+}
+
+static inline void pcpool_shrinker_unregister(struct pcpool_shrinker *ps)
+{
+	unregister_shrinker(&ps->sh);
+}
+#endif
+
+/*
+ * io_uring commands: only uring.c asks for this part (it defines
+ * PCPOOL_COMPAT_URING first), so nothing else pulls in io_uring headers.
+ */
+#ifdef PCPOOL_COMPAT_URING
+#ifdef PCPOOL_URING_CMD_H
+#include <linux/io_uring/cmd.h>
+#else
+#include <linux/io_uring.h>
+#endif
+
+/* The SQE's command area: ioucmd->cmd on 6.1, io_uring_sqe_cmd() from 6.4. */
+static inline const void *pcpool_uring_pdu(struct io_uring_cmd *ioucmd)
+{
+#ifdef PCPOOL_URING_SQE_CMD
+	return io_uring_sqe_cmd(ioucmd->sqe);
+#else
+	return ioucmd->cmd;
+#endif
+}
+#endif /* PCPOOL_COMPAT_URING */
+
+#endif /* _PCPOOL_COMPAT_H */

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpool run engine: the per-CPU workloads, PCPU_LIFECYCLE and PCPU_SIZES
+ * (their rows are in run.c's table).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpumask.h>
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "run_ctx.h"
+
+/* PCPU_SIZES: lib/test_vmalloc.c's pcpu_alloc_test() shape */
+#define PCPOOL_PCPU_SIZES_MAX	(PAGE_SIZE / 4)
+#define PCPOOL_PCPU_SIZES_ALIGNS 11U	/* alignments 2 .. 2048 */
+#define PCPOOL_PCPU_SIZES_SEED	0x9e3779b97f4a7c15ULL
+/* PCPU_LIFECYCLE: one counter (mm_cid-like), four (rss_stat-like) */
+#define PCPOOL_LC_SMALL		8U
+#define PCPOOL_LC_LARGE		32U
+#define PCPOOL_LC_WORDS		(PCPOOL_LC_LARGE / sizeof(s64))
+
+unsigned long pcpool_pages_lifecycle(const struct pcpool_run_ctx *c)
+{
+	return pcpool_obj_pages(c->b, PCPOOL_LC_SMALL, PCPOOL_LC_SMALL) +
+	       pcpool_obj_pages(c->b, PCPOOL_LC_LARGE, PCPOOL_LC_LARGE);
+}
+
+/*
+ * One process of PCPU_LIFECYCLE: allocate, make the objects usable (only
+ * a backend whose objects come back undefined has to write every CPU's
+ * copy), update them on the CPUs it runs on, sum them over every
+ * possible CPU at exit, free.  A wrong sum is -EIO.
+ */
+static int pcpool_lifecycle_one(struct pcpool_run_ctx *c,
+				const unsigned int *cpus, unsigned int ncpus)
+{
+	enum pcpool_contents contents = c->b->ops->contents;
+	s64 sa = 0, sm[PCPOOL_LC_WORDS] = {}, *pm;
+	union pcpool_obj a, m;
+	unsigned int i, w;
+	bool bad;
+	int cpu, ret;
+
+	ret = pcpool_obj_alloc(c->b, PCPOOL_LC_SMALL, PCPOOL_LC_SMALL, &a);
+	if (ret)
+		return ret;
+	ret = pcpool_obj_alloc(c->b, PCPOOL_LC_LARGE, PCPOOL_LC_LARGE, &m);
+	if (ret) {
+		pcpool_obj_free(c->b, a, PCPOOL_LC_SMALL, PCPOOL_LC_SMALL);
+		return ret;
+	}
+	if (contents == PCPOOL_CONTENTS_UNDEFINED) {
+		for_each_possible_cpu(cpu) {
+			memset(per_cpu_ptr((s64 __percpu *)a.pcpu, cpu), 0,
+			       PCPOOL_LC_SMALL);
+			memset(per_cpu_ptr((s64 __percpu *)m.pcpu, cpu), 0,
+			       PCPOOL_LC_LARGE);
+		}
+	}
+
+	for (i = 0; i < ncpus; i++) {
+		pm = per_cpu_ptr((s64 __percpu *)m.pcpu, cpus[i]);
+		(*per_cpu_ptr((s64 __percpu *)a.pcpu, cpus[i]))++;
+		for (w = 0; w < PCPOOL_LC_WORDS; w++)
+			pm[w] += w + 1;
+	}
+
+	for_each_possible_cpu(cpu) {
+		pm = per_cpu_ptr((s64 __percpu *)m.pcpu, cpu);
+		sa += *per_cpu_ptr((s64 __percpu *)a.pcpu, cpu);
+		for (w = 0; w < PCPOOL_LC_WORDS; w++)
+			sm[w] += pm[w];
+	}
+	bad = sa != ncpus;
+	for (w = 0; w < PCPOOL_LC_WORDS; w++)
+		bad |= sm[w] != (s64)ncpus * (w + 1);
+
+	if (contents == PCPOOL_CONTENTS_CANCELLING) {
+		/* the destructor: one write per counter makes the parts cancel */
+		pm = per_cpu_ptr((s64 __percpu *)m.pcpu, cpus[0]);
+		*per_cpu_ptr((s64 __percpu *)a.pcpu, cpus[0]) -= sa;
+		for (w = 0; w < PCPOOL_LC_WORDS; w++)
+			pm[w] -= sm[w];
+	}
+	pcpool_obj_free(c->b, m, PCPOOL_LC_LARGE, PCPOOL_LC_LARGE);
+	pcpool_obj_free(c->b, a, PCPOOL_LC_SMALL, PCPOOL_LC_SMALL);
+	return bad ? -EIO : 0;
+}
+
+/* PCPU_LIFECYCLE: processes that run on @batch CPUs, one after another. */
+int pcpool_wl_lifecycle(struct pcpool_run_ctx *c)
+{
+	struct pcpool_run *r = c->r;
+	unsigned int *cpus, i;
+	int ret = 0, cpu;
+	u64 n;
+
+	cpus = kmalloc_array(r->batch, sizeof(*cpus), GFP_KERNEL);
+	if (!cpus)
+		return -ENOMEM;
+	/* this CPU, then the next possible ones: where the process runs */
+	cpu = r->cpu;
+	for (i = 0; i < r->batch; i++) {
+		cpus[i] = cpu;
+		cpu = cpumask_next(cpu, cpu_possible_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_possible_mask);
+	}
+	for (n = 0; n < r->ops && !ret;) {
+		ret = pcpool_lifecycle_one(c, cpus, r->batch);
+		if (ret)
+			break;
+		ret = pcpool_tick(++n);
+	}
+	r->done = n;
+	kfree(cpus);
+	return ret;
+}
+
+struct pcpool_sized {
+	union pcpool_obj obj;
+	u32 size;
+	u32 align;
+};
+
+/* xorshift64*: the same sequence for every backend, no shared state. */
+static u32 pcpool_sizes_rand(u64 *state)
+{
+	u64 x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return (u32)((x * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+/* The sizes and alignments of the next @n objects; returns their pages. */
+static unsigned long pcpool_sizes_draw(struct pcpool_run_ctx *c, u64 *state,
+				       struct pcpool_sized *objs, u32 n)
+{
+	unsigned long pages = 0;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		objs[i].size = 1 + pcpool_sizes_rand(state) %
+				   PCPOOL_PCPU_SIZES_MAX;
+		objs[i].align = 2U << (pcpool_sizes_rand(state) %
+				       PCPOOL_PCPU_SIZES_ALIGNS);
+		pages += pcpool_obj_pages(c->b, objs[i].size, objs[i].align);
+	}
+	return pages;
+}
+
+/*
+ * PCPU_SIZES: batches of objects of random size and alignment, allocated
+ * then freed; each batch is charged as it is drawn.  Only the
+ * allocations and frees are timed.
+ */
+int pcpool_wl_sizes(struct pcpool_run_ctx *c)
+{
+	u64 state = PCPOOL_PCPU_SIZES_SEED, ns = 0, t0;
+	struct pcpool_run *r = c->r;
+	struct pcpool_sized *objs;
+	unsigned long pages;
+	u32 i, j, n;
+	int ret = 0;
+
+	objs = kvmalloc_array(pcpool_live_bulk(r), sizeof(*objs), GFP_KERNEL);
+	if (!objs)
+		return -ENOMEM;
+	while (r->done < r->ops && !ret) {
+		n = min_t(u64, r->batch, r->ops - r->done);
+		pages = pcpool_sizes_draw(c, &state, objs, n);
+		ret = pcpool_charge(c->cap, pages);
+		if (ret)
+			break;
+		t0 = ktime_get_ns();
+		for (i = 0; i < n && !ret;) {
+			ret = pcpool_obj_alloc(c->b, objs[i].size,
+					       objs[i].align, &objs[i].obj);
+			if (ret)
+				break;
+			ret = pcpool_tick(++i);
+		}
+		for (j = 0; j < i; j++)
+			pcpool_obj_free(c->b, objs[j].obj, objs[j].size,
+					objs[j].align);
+		ns += ktime_get_ns() - t0;
+		pcpool_uncharge(c->cap, pages);
+		r->done += i;
+		if (!ret)
+			ret = pcpool_yield();
+	}
+	r->ns = ns;
+	kvfree(objs);
+	return ret;
+}
