@@ -215,8 +215,9 @@ static int pcpool_chan_free(struct pcpool_session *s,
 	return ret;
 }
 
-int pcpool_session_chan(struct pcpool_session *s, struct pcpool_chan *c)
+int pcpool_session_chan(struct pcpool_session *s, void *arg)
 {
+	struct pcpool_chan *c = arg;
 	struct pcpool_channel *ch;
 	int ret;
 

@@ -60,21 +60,6 @@ static int pcpool_cmd_stats(struct pcpool_session *s, void *arg)
 	return 0;
 }
 
-static int pcpool_cmd_alloc(struct pcpool_session *s, void *arg)
-{
-	return pcpool_session_alloc(s, arg);
-}
-
-static int pcpool_cmd_free(struct pcpool_session *s, void *arg)
-{
-	return pcpool_session_free(s, arg);
-}
-
-static int pcpool_cmd_chan(struct pcpool_session *s, void *arg)
-{
-	return pcpool_session_chan(s, arg);
-}
-
 static int pcpool_cmd_run(struct pcpool_session *s, void *arg)
 {
 	return pcpool_run(&s->cap, arg);
@@ -86,16 +71,16 @@ static const struct pcpool_cmd_desc pcpool_cmds[] = {
 		pcpool_cmd_version },
 	[_IOC_NR(PCPOOL_IOC_ALLOC)] = {
 		sizeof(struct pcpool_alloc), PCPOOL_ALLOC_SIZE_VER0,
-		pcpool_cmd_alloc },
+		pcpool_session_alloc },
 	[_IOC_NR(PCPOOL_IOC_FREE)] = {
 		sizeof(struct pcpool_free), PCPOOL_FREE_SIZE_VER0,
-		pcpool_cmd_free },
+		pcpool_session_free },
 	[_IOC_NR(PCPOOL_IOC_RUN)] = {
 		sizeof(struct pcpool_run), PCPOOL_RUN_SIZE_VER0,
 		pcpool_cmd_run },
 	[_IOC_NR(PCPOOL_IOC_CHAN)] = {
 		sizeof(struct pcpool_chan), PCPOOL_CHAN_SIZE_VER0,
-		pcpool_cmd_chan },
+		pcpool_session_chan },
 	[_IOC_NR(PCPOOL_IOC_STATS)] = {
 		sizeof(struct pcpool_stats), PCPOOL_STATS_SIZE_VER0,
 		pcpool_cmd_stats },

@@ -186,8 +186,9 @@ static unsigned long pcpool_handle_release(struct pcpool_session *s, u64 h)
 	return pages;
 }
 
-int pcpool_session_alloc(struct pcpool_session *s, struct pcpool_alloc *a)
+int pcpool_session_alloc(struct pcpool_session *s, void *arg)
 {
+	struct pcpool_alloc *a = arg;
 	struct pcpool_backend *b;
 	unsigned long pages, undone;
 	u64 *handles, i, t0;
@@ -272,8 +273,9 @@ out_uncharge:
 	return ret;
 }
 
-int pcpool_session_free(struct pcpool_session *s, struct pcpool_free *f)
+int pcpool_session_free(struct pcpool_session *s, void *arg)
 {
+	struct pcpool_free *f = arg;
 	u64 __user *uhandles = u64_to_user_ptr(f->handles);
 	s32 __user *ustatus = u64_to_user_ptr(f->status);
 	u64 hbuf[PCPOOL_FREE_CHUNK];

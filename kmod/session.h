@@ -66,14 +66,15 @@ struct pcpool_session *pcpool_session_create(void);
 void pcpool_session_destroy(struct pcpool_session *s);
 unsigned long pcpool_session_cap(void);
 int pcpool_nr_sessions(void);
-int pcpool_session_alloc(struct pcpool_session *s, struct pcpool_alloc *a);
-int pcpool_session_free(struct pcpool_session *s, struct pcpool_free *f);
-int pcpool_session_run(struct pcpool_session *s, struct pcpool_run *r);
+/* ALLOC and FREE: @arg is a struct pcpool_alloc / pcpool_free (cmd.c). */
+int pcpool_session_alloc(struct pcpool_session *s, void *arg);
+int pcpool_session_free(struct pcpool_session *s, void *arg);
 
 /* chan.c */
 void pcpool_chan_init(struct pcpool_channel *ch);
 unsigned long pcpool_chan_release(struct pcpool_channel *ch);
 unsigned long pcpool_chan_blocks(struct pcpool_session *s);
-int pcpool_session_chan(struct pcpool_session *s, struct pcpool_chan *c);
+/* CHAN: @arg is a struct pcpool_chan. */
+int pcpool_session_chan(struct pcpool_session *s, void *arg);
 
 #endif /* _PCPOOL_SESSION_H */

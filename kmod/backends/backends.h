@@ -6,7 +6,47 @@
 #ifndef _PCPOOL_BACKENDS_H
 #define _PCPOOL_BACKENDS_H
 
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+
 #include "../backend.h"
+
+/*
+ * The gfp flags of every page backend's requests.  They only matter once
+ * the fast path fails, so they do not change what is measured.
+ * __GFP_NORETRY: a test load that runs the machine out of memory gets
+ * -ENOMEM instead of waking the OOM killer; __GFP_NOWARN: that failure
+ * is an expected result, not a splat in the log (the VM runner treats a
+ * call trace as a failure).
+ */
+#define PCPOOL_KERNEL_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY)
+
+/*
+ * A pool backend zeroes a block exactly when the page allocator would for
+ * the same request (init_on_alloc, init_on_free, as 6.1's
+ * post_alloc_hook() and free_pages_prepare() decide), so the kernel
+ * backend is compared on equal terms whatever the boot asked for.
+ */
+static inline void pcpool_clear_block(struct page *page, unsigned int order)
+{
+	unsigned long i;
+
+	for (i = 0; i < (1UL << order); i++)
+		clear_highpage(page + i);
+}
+
+static inline void pcpool_init_on_alloc(struct page *page, unsigned int order)
+{
+	if (!want_init_on_free() && want_init_on_alloc(PCPOOL_KERNEL_GFP))
+		pcpool_clear_block(page, order);
+}
+
+static inline void pcpool_init_on_free(struct page *page, unsigned int order)
+{
+	if (want_init_on_free())
+		pcpool_clear_block(page, order);
+}
 
 /* page.c: the page allocator itself, and the harness floor */
 extern const struct pcpool_backend_ops pcpool_kernel_ops;

@@ -223,10 +223,12 @@ static int classic_alloc(struct pcpool_backend *b, size_t size, size_t align,
 			 union pcpool_obj *obj)
 {
 	struct classic_state *st = b->priv;
-	struct page *page = pcpool_classic_alloc(st->classic, get_order(size));
+	unsigned int order = get_order(size);
+	struct page *page = pcpool_classic_alloc(st->classic, order);
 
 	if (!page)
 		return -ENOMEM;
+	pcpool_init_on_alloc(page, order);
 	obj->page = page;
 	return 0;
 }
@@ -235,8 +237,10 @@ static void classic_free(struct pcpool_backend *b, union pcpool_obj obj,
 			 size_t size, size_t align)
 {
 	struct classic_state *st = b->priv;
+	unsigned int order = get_order(size);
 
-	pcpool_classic_free(st->classic, obj.page, get_order(size));
+	pcpool_init_on_free(obj.page, order);
+	pcpool_classic_free(st->classic, obj.page, order);
 }
 
 static void classic_show(struct pcpool_backend *b, struct seq_file *m)

@@ -15,15 +15,6 @@
 
 #include "backends.h"
 
-/*
- * The gfp flags only matter once the fast path fails, so they do not
- * change what is measured.  __GFP_NORETRY: a test load that runs the
- * machine out of memory gets -ENOMEM instead of waking the OOM killer;
- * __GFP_NOWARN: that failure is an expected result, not a splat in the
- * log (the VM runner treats a call trace as a failure).
- */
-#define PCPOOL_KERNEL_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY)
-
 static int pcpool_kernel_alloc(struct pcpool_backend *b, size_t size,
 			       size_t align, union pcpool_obj *obj)
 {

@@ -266,11 +266,12 @@ static int pcpbuddy_alloc(struct pcpool_backend *b, size_t size, size_t align,
 			  union pcpool_obj *obj)
 {
 	struct pcpbuddy_state *st = b->priv;
-	struct page *page = pcpool_pcpbuddy_alloc(st->pcpbuddy,
-						  get_order(size));
+	unsigned int order = get_order(size);
+	struct page *page = pcpool_pcpbuddy_alloc(st->pcpbuddy, order);
 
 	if (!page)
 		return -ENOMEM;
+	pcpool_init_on_alloc(page, order);
 	obj->page = page;
 	return 0;
 }
@@ -279,8 +280,10 @@ static void pcpbuddy_free(struct pcpool_backend *b, union pcpool_obj obj,
 			  size_t size, size_t align)
 {
 	struct pcpbuddy_state *st = b->priv;
+	unsigned int order = get_order(size);
 
-	pcpool_pcpbuddy_free(st->pcpbuddy, obj.page, get_order(size));
+	pcpool_init_on_free(obj.page, order);
+	pcpool_pcpbuddy_free(st->pcpbuddy, obj.page, order);
 }
 
 static void pcpbuddy_show(struct pcpool_backend *b, struct seq_file *m)

@@ -24,70 +24,79 @@
 
 #include "pcpu.h"
 
+/* Each loaded cache backend, in mode order, through @fn. */
+static void pcpool_pcpu_each_bk(struct seq_file *m,
+				void (*fn)(struct seq_file *m,
+					   const struct pcpool_pcpu_bk *bk))
+{
+	struct pcpool_pcpu_bk *bk;
+	unsigned int k;
+
+	for (k = 0; k < PCPOOL_PCPU_NR_MODES; k++) {
+		bk = READ_ONCE(pcpool_pcpu_family.bk[k]);
+		if (bk)
+			fn(m, bk);
+	}
+}
+
+static void pcpool_pcpu_cpus_one(struct seq_file *m,
+				 const struct pcpool_pcpu_bk *bk)
+{
+	unsigned int i;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		u64 ah = 0, am = 0, fh = 0, fm = 0;
+
+		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++) {
+			const struct pcpool_pcpu_cpu_stats *st =
+				&bk->pool->cache[i]->cpu[cpu].st;
+
+			ah += READ_ONCE(st->alloc_hits);
+			am += READ_ONCE(st->alloc_depot) +
+			      READ_ONCE(st->alloc_refill);
+			fh += READ_ONCE(st->free_hits);
+			fm += READ_ONCE(st->free_depot) +
+			      READ_ONCE(st->free_flush) +
+			      READ_ONCE(st->free_direct);
+		}
+		seq_printf(m, "%s %d %llu %llu %llu %llu\n",
+			   bk->b->ops->name, cpu, ah, am, fh, fm);
+	}
+}
 
 /* cpus: per backend and CPU, magazine hits and misses over all classes. */
 static int pcpool_pcpu_cpus_show(struct seq_file *m, void *v)
 {
-	unsigned int k, i;
-	int cpu;
-
 	seq_puts(m, "backend cpu alloc_hits alloc_misses free_hits free_misses\n");
-	for (k = 0; k < PCPOOL_PCPU_NR_MODES; k++) {
-		struct pcpool_pcpu_bk *bk = READ_ONCE(pcpool_pcpu_family.bk[k]);
-		struct pcpool_pcpu_pool *pool;
-
-		if (!bk)
-			continue;
-		pool = bk->pool;
-		for_each_possible_cpu(cpu) {
-			u64 ah = 0, am = 0, fh = 0, fm = 0;
-
-			for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++) {
-				const struct pcpool_pcpu_cpu_stats *st =
-					&pool->cache[i]->cpu[cpu].st;
-
-				ah += READ_ONCE(st->alloc_hits);
-				am += READ_ONCE(st->alloc_depot) +
-				      READ_ONCE(st->alloc_refill);
-				fh += READ_ONCE(st->free_hits);
-				fm += READ_ONCE(st->free_depot) +
-				      READ_ONCE(st->free_flush) +
-				      READ_ONCE(st->free_direct);
-			}
-			seq_printf(m, "%s %d %llu %llu %llu %llu\n",
-				   bk->b->ops->name, cpu, ah, am, fh, fm);
-		}
-	}
+	pcpool_pcpu_each_bk(m, pcpool_pcpu_cpus_one);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pcpool_pcpu_cpus);
 
+static void pcpool_pcpu_classes_one(struct seq_file *m,
+				    const struct pcpool_pcpu_bk *bk)
+{
+	struct pcpool_pcpu_totals t;
+	struct pcpool_pcpu_cache *c;
+	unsigned int i;
+
+	for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++) {
+		c = bk->pool->cache[i];
+		pcpool_pcpu_get_totals(c, &t);
+		seq_printf(m, "%s %u %lu %lu %lu %lu %lu %lu %llu %llu\n",
+			   bk->b->ops->name, c->size, t.nr_chunks,
+			   t.nr_empty_chunks, t.chunk_free_objs, t.depot_objs,
+			   t.mag_objs, pcpool_pcpu_in_use(c), t.chunk_grow,
+			   t.chunk_shrink);
+	}
+}
+
 /* classes: per backend and size class, where the memory is. */
 static int pcpool_pcpu_classes_show(struct seq_file *m, void *v)
 {
-	unsigned int k, i;
-
 	seq_puts(m, "backend size chunks empty_chunks chunk_free depot_objs mag_objs in_use chunk_grow chunk_shrink\n");
-	for (k = 0; k < PCPOOL_PCPU_NR_MODES; k++) {
-		struct pcpool_pcpu_bk *bk = READ_ONCE(pcpool_pcpu_family.bk[k]);
-		struct pcpool_pcpu_pool *pool;
-
-		if (!bk)
-			continue;
-		pool = bk->pool;
-		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++) {
-			struct pcpool_pcpu_cache *c = pool->cache[i];
-			struct pcpool_pcpu_totals t;
-
-			pcpool_pcpu_get_totals(c, &t);
-			seq_printf(m, "%s %u %lu %lu %lu %lu %lu %lu %llu %llu\n",
-				   bk->b->ops->name, c->size, t.nr_chunks,
-				   t.nr_empty_chunks, t.chunk_free_objs,
-				   t.depot_objs, t.mag_objs,
-				   pcpool_pcpu_in_use(c), t.chunk_grow,
-				   t.chunk_shrink);
-		}
-	}
+	pcpool_pcpu_each_bk(m, pcpool_pcpu_classes_one);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pcpool_pcpu_classes);

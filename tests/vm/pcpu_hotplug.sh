@@ -116,8 +116,11 @@ verdict $? "pcpu/classes readable with CPU 1 offline" "pcpu/classes"
 echo 1 >"$CPU1" || fail "could not online CPU 1"
 wait $pid
 rc=$?
-# The run may lose its pinning to the offlined CPU; the kernel must not care.
-echo "pcpu_hotplug.sh: cross run exit $rc: $(tail -n 3 "$TMP/ph_cross.out" | tr '\n' ' ')"
+# pcpool-bench pins before CPU 1 goes: a thread that loses its CPU is noted
+# in the table, not an error, so the run itself must succeed.
+[ "$rc" -eq 0 ]
+verdict $? "cross run across the hotplug: $(tail -n 3 "$TMP/ph_cross.out" | tr '\n' ' ')" \
+	"cross run across the hotplug exited $rc: $(tail -n 5 "$TMP/ph_cross.out" | tr '\n' ' ')"
 [ "$(cat "$CPU1")" = 1 ]
 verdict $? "CPU 1 back online" "CPU 1 not online"
 
