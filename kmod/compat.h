@@ -5,7 +5,7 @@
  * Written for Debian's 6.1 and kept building on later kernels without
  * relying on anything they removed:
  *  - MAX_ORDER was exclusive up to 6.3, inclusive from 6.4, and renamed
- *    MAX_PAGE_ORDER in 6.8;
+ *    MAX_PAGE_ORDER in 6.8 (MAX_ORDER_NR_PAGES kept its meaning);
  *  - register_shrinker() on a caller-owned struct shrinker gave way to
  *    shrinker_alloc()/shrinker_register()/shrinker_free() in 6.7;
  *  - struct io_uring_cmd moved to <linux/io_uring/cmd.h> in 6.7, and the
@@ -14,25 +14,23 @@
  *    PCPOOL_URING_SQE_CMD).
  *
  * The userspace build of the module layer compiles this header against
- * its shim with either shrinker API (tests/module/compat_test.cc), so
- * both sides of each #if are compiled somewhere.
+ * its shim with either shrinker API, so both sides of each #if are
+ * compiled somewhere.
  */
 #ifndef _PCPOOL_COMPAT_H
 #define _PCPOOL_COMPAT_H
 
+#include <linux/log2.h>
 #include <linux/mmzone.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 
-/* Highest page order the buddy allocator hands out (inclusive). */
-#if defined(MAX_PAGE_ORDER)
-#define PCPOOL_MAX_ORDER	MAX_PAGE_ORDER
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
-#define PCPOOL_MAX_ORDER	MAX_ORDER
-#else
-#define PCPOOL_MAX_ORDER	(MAX_ORDER - 1)
-#endif
+/*
+ * Highest page order the buddy allocator hands out (inclusive).  Read off
+ * MAX_ORDER_NR_PAGES, which is 2^max on every version, so the meaning
+ * MAX_ORDER had on a given kernel does not matter.
+ */
+#define PCPOOL_MAX_ORDER	ilog2(MAX_ORDER_NR_PAGES)
 /* Orders a free-list array needs: 0..PCPOOL_MAX_ORDER. */
 #define PCPOOL_NR_ORDERS	(PCPOOL_MAX_ORDER + 1)
 

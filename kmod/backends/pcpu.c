@@ -521,7 +521,7 @@ static void pcpool_pcpu_bk_exit(struct pcpool_backend *b)
 }
 
 static int pcpool_pcpu_bk_alloc(struct pcpool_backend *b, size_t size,
-				   size_t align, union pcpool_obj *obj)
+				size_t align, union pcpool_obj *obj)
 {
 	struct pcpool_pcpu_bk *bk = b->priv;
 
@@ -530,8 +530,7 @@ static int pcpool_pcpu_bk_alloc(struct pcpool_backend *b, size_t size,
 }
 
 static void pcpool_pcpu_bk_free(struct pcpool_backend *b,
-				   union pcpool_obj obj, size_t size,
-				   size_t align)
+				union pcpool_obj obj, size_t size, size_t align)
 {
 	struct pcpool_pcpu_bk *bk = b->priv;
 
@@ -540,7 +539,7 @@ static void pcpool_pcpu_bk_free(struct pcpool_backend *b,
 
 /* The family's files, once, beside the first cache's directory. */
 static void pcpool_pcpu_bk_debugfs(struct pcpool_backend *b,
-				      struct dentry *dir)
+				   struct dentry *dir)
 {
 	mutex_lock(&pcpool_pcpu_family.lock);
 	if (!pcpool_pcpu_family.dir)
@@ -549,7 +548,7 @@ static void pcpool_pcpu_bk_debugfs(struct pcpool_backend *b,
 }
 
 static void pcpool_pcpu_bk_show(struct pcpool_backend *b,
-				   struct seq_file *m)
+				struct seq_file *m)
 {
 	struct pcpool_pcpu_bk *bk = b->priv;
 	struct pcpool_pcpu_pool *pool = bk->pool;
