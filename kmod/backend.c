@@ -87,8 +87,9 @@ u64 pcpool_backend_sum(const struct pcpool_backend *b, enum pcpool_ctr ctr)
 	u64 sum = 0;
 	int cpu;
 
+	/* other CPUs' counters move under us: a marked, untorn read */
 	for_each_possible_cpu(cpu)
-		sum += per_cpu_ptr(b->ctr, cpu)->c[ctr];
+		sum += READ_ONCE(per_cpu_ptr(b->ctr, cpu)->c[ctr]);
 	return sum;
 }
 
