@@ -135,8 +135,7 @@ TEST_F(ChanTest, ConcurrentProducersConsumers) {
         long ret = Chan(PCPOOL_CHAN_ALLOC, 5, 16, i ? kKernel : kNull, 0, &c);
         ASSERT_EQ(ret, 0);
         mine += c.done;
-        if (!c.done)
-          std::this_thread::yield();  // full: let the consumers in
+        if (!c.done) std::this_thread::yield();  // full: let the consumers in
       }
       pushed += mine;
       producing--;
@@ -149,12 +148,10 @@ TEST_F(ChanTest, ConcurrentProducersConsumers) {
         pcpool_chan c{};
         ASSERT_EQ(Chan(PCPOOL_CHAN_FREE, 5, 7, 0, 0, &c), 0);
         popped += c.done;
-        if (!c.done && last)
-          break;
+        if (!c.done && last) break;
       }
     });
-  for (auto& th : t)
-    th.join();
+  for (auto& th : t) th.join();
   EXPECT_EQ(popped.load(), pushed.load());
   EXPECT_EQ(pcpool_m_session_chan_blocks(s_), 0UL);
   EXPECT_EQ(pcpool_m_session_pages(s_), 0);
@@ -177,8 +174,7 @@ TEST_F(ChanTest, ConcurrentChannelsThenClose) {
         ASSERT_EQ(pcpool_m_ioctl(s_, PCPOOL_IOC_STATS, &st), 0);  // reads fills racily
       }
     });
-  for (auto& th : t)
-    th.join();
+  for (auto& th : t) th.join();
   EXPECT_EQ(pcpool_m_session_pages(s_), static_cast<long>(pcpool_m_session_chan_blocks(s_)));
   Close();  // TearDown: every page back
 }

@@ -13,52 +13,46 @@
 _Static_assert(PCPOOL_MAX_ORDER == 10, "top order is 10 on every version");
 _Static_assert(PCPOOL_NR_ORDERS == 11, "orders 0..10");
 
-static void *compat_seen;
+static void* compat_seen;
 static unsigned long compat_scans;
 
-static unsigned long compat_count(struct shrinker *sh,
-				  struct shrink_control *sc)
-{
-	compat_seen = pcpool_shrinker_priv(sh);
-	return 1;
+static unsigned long compat_count(struct shrinker* sh, struct shrink_control* sc) {
+  compat_seen = pcpool_shrinker_priv(sh);
+  return 1;
 }
 
-static unsigned long compat_scan(struct shrinker *sh,
-				 struct shrink_control *sc)
-{
-	compat_scans++;
-	return pcpool_shrinker_priv(sh) == compat_seen ? sc->nr_to_scan : 0;
+static unsigned long compat_scan(struct shrinker* sh, struct shrink_control* sc) {
+  compat_scans++;
+  return pcpool_shrinker_priv(sh) == compat_seen ? sc->nr_to_scan : 0;
 }
 
-int PCPOOL_COMPAT_FN(struct pcpool_compat_result *res)
-{
-	static const struct pcpool_shrinker_ops ops = {
-		.name	= "pcpool-compat",
-		.count	= compat_count,
-		.scan	= compat_scan,
-	};
-	static int priv;
-	struct pcpool_shrinker ps;
-	unsigned int before = pcpool_kshim_nr_shrinkers();
-	int ret;
+int PCPOOL_COMPAT_FN(struct pcpool_compat_result* res) {
+  static const struct pcpool_shrinker_ops ops = {
+      .name = "pcpool-compat",
+      .count = compat_count,
+      .scan = compat_scan,
+  };
+  static int priv;
+  struct pcpool_shrinker ps;
+  unsigned int before = pcpool_kshim_nr_shrinkers();
+  int ret;
 
 #ifdef SHRINKER_ALLOCATED
-	res->shrinker_alloc = true;
+  res->shrinker_alloc = true;
 #else
-	res->shrinker_alloc = false;
+  res->shrinker_alloc = false;
 #endif
-	res->max_order = PCPOOL_MAX_ORDER;
-	compat_seen = NULL;
-	compat_scans = 0;
-	ret = pcpool_shrinker_register(&ps, &ops, &priv);
-	if (ret)
-		return ret;
-	res->registered = pcpool_kshim_nr_shrinkers() - before;
-	res->freed = pcpool_kshim_shrink(8);
-	res->priv_ok = compat_seen == &priv;
-	pcpool_shrinker_unregister(&ps);
-	res->left = pcpool_kshim_nr_shrinkers() - before;
-	res->freed_after = pcpool_kshim_shrink(8);
-	res->scans = compat_scans;
-	return 0;
+  res->max_order = PCPOOL_MAX_ORDER;
+  compat_seen = NULL;
+  compat_scans = 0;
+  ret = pcpool_shrinker_register(&ps, &ops, &priv);
+  if (ret) return ret;
+  res->registered = pcpool_kshim_nr_shrinkers() - before;
+  res->freed = pcpool_kshim_shrink(8);
+  res->priv_ok = compat_seen == &priv;
+  pcpool_shrinker_unregister(&ps);
+  res->left = pcpool_kshim_nr_shrinkers() - before;
+  res->freed_after = pcpool_kshim_shrink(8);
+  res->scans = compat_scans;
+  return 0;
 }

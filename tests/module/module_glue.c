@@ -5,6 +5,8 @@
  * per-CPU and vmap kinds, and the file operations of main.c without the
  * misc device around them.
  */
+#include "module_glue.h"
+
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/percpu.h>
@@ -17,204 +19,144 @@
 #include "run.h"
 #include "session.h"
 
-#include "module_glue.h"
-
 static long long test_objs_live;
 
 /* A per-CPU backend: zeroed objects on the shim's per-CPU memory. */
-static int test_pcpu_alloc(struct pcpool_backend *b, size_t size,
-			   size_t align, union pcpool_obj *obj)
-{
-	void __percpu *p = __alloc_percpu(size, align);
+static int test_pcpu_alloc(struct pcpool_backend* b, size_t size, size_t align,
+                           union pcpool_obj* obj) {
+  void __percpu* p = __alloc_percpu(size, align);
 
-	if (!p)
-		return -ENOMEM;
-	__atomic_add_fetch(&test_objs_live, 1, __ATOMIC_RELAXED);
-	obj->pcpu = p;
-	return 0;
+  if (!p) return -ENOMEM;
+  __atomic_add_fetch(&test_objs_live, 1, __ATOMIC_RELAXED);
+  obj->pcpu = p;
+  return 0;
 }
 
-static void test_pcpu_free(struct pcpool_backend *b, union pcpool_obj obj,
-			   size_t size, size_t align)
-{
-	__atomic_sub_fetch(&test_objs_live, 1, __ATOMIC_RELAXED);
-	free_percpu(obj.pcpu);
+static void test_pcpu_free(struct pcpool_backend* b, union pcpool_obj obj, size_t size,
+                           size_t align) {
+  __atomic_sub_fetch(&test_objs_live, 1, __ATOMIC_RELAXED);
+  free_percpu(obj.pcpu);
 }
 
 static const struct pcpool_backend_ops test_pcpu_ops = {
-	.name		= "test_pcpu",
-	.kind		= PCPOOL_BK_PCPU,
-	.contents	= PCPOOL_CONTENTS_ZERO,
-	.max_order	= 10,	/* 1 KiB objects: PAGE_SIZE / 4 */
-	.alloc		= test_pcpu_alloc,
-	.free		= test_pcpu_free,
+    .name = "test_pcpu",
+    .kind = PCPOOL_BK_PCPU,
+    .contents = PCPOOL_CONTENTS_ZERO,
+    .max_order = 10, /* 1 KiB objects: PAGE_SIZE / 4 */
+    .alloc = test_pcpu_alloc,
+    .free = test_pcpu_free,
 };
 
 /* A vmap backend: any size, page aligned. */
-static int test_vmap_alloc(struct pcpool_backend *b, size_t size,
-			   size_t align, union pcpool_obj *obj)
-{
-	void *p = aligned_alloc(PAGE_SIZE, DIV_ROUND_UP(size, PAGE_SIZE) *
-					   PAGE_SIZE);
+static int test_vmap_alloc(struct pcpool_backend* b, size_t size, size_t align,
+                           union pcpool_obj* obj) {
+  void* p = aligned_alloc(PAGE_SIZE, DIV_ROUND_UP(size, PAGE_SIZE) * PAGE_SIZE);
 
-	if (!p)
-		return -ENOMEM;
-	__atomic_add_fetch(&test_objs_live, 1, __ATOMIC_RELAXED);
-	obj->vmem = p;
-	return 0;
+  if (!p) return -ENOMEM;
+  __atomic_add_fetch(&test_objs_live, 1, __ATOMIC_RELAXED);
+  obj->vmem = p;
+  return 0;
 }
 
-static void test_vmap_free(struct pcpool_backend *b, union pcpool_obj obj,
-			   size_t size, size_t align)
-{
-	__atomic_sub_fetch(&test_objs_live, 1, __ATOMIC_RELAXED);
-	free(obj.vmem);
+static void test_vmap_free(struct pcpool_backend* b, union pcpool_obj obj, size_t size,
+                           size_t align) {
+  __atomic_sub_fetch(&test_objs_live, 1, __ATOMIC_RELAXED);
+  free(obj.vmem);
 }
 
 static const struct pcpool_backend_ops test_vmap_ops = {
-	.name		= "test_vmap",
-	.kind		= PCPOOL_BK_VMAP,
-	.max_order	= PCPOOL_MAX_ORDER,
-	.alloc		= test_vmap_alloc,
-	.free		= test_vmap_free,
+    .name = "test_vmap",
+    .kind = PCPOOL_BK_VMAP,
+    .max_order = PCPOOL_MAX_ORDER,
+    .alloc = test_vmap_alloc,
+    .free = test_vmap_free,
 };
 
-static const struct pcpool_backend_ops *const glue_table[] = {
-	[PCPOOL_BACKEND_KERNEL]		= &pcpool_kernel_ops,
-	[PCPOOL_BACKEND_NULL]		= &pcpool_null_ops,
-	[PCPOOL_BACKEND_VMALLOC]	= &test_vmap_ops,
-	[PCPOOL_BACKEND_PCPU_KERNEL]	= &test_pcpu_ops,
+static const struct pcpool_backend_ops* const glue_table[] = {
+    [PCPOOL_BACKEND_KERNEL] = &pcpool_kernel_ops,
+    [PCPOOL_BACKEND_NULL] = &pcpool_null_ops,
+    [PCPOOL_BACKEND_VMALLOC] = &test_vmap_ops,
+    [PCPOOL_BACKEND_PCPU_KERNEL] = &test_pcpu_ops,
 };
 
-int pcpool_m_load(void)
-{
-	return pcpool_backends_init(glue_table, ARRAY_SIZE(glue_table));
+int pcpool_m_load(void) { return pcpool_backends_init(glue_table, ARRAY_SIZE(glue_table)); }
+
+void pcpool_m_unload(void) {
+  pcpool_fail_nth_arm(0);
+  pcpool_backends_exit();
 }
 
-void pcpool_m_unload(void)
-{
-	pcpool_fail_nth_arm(0);
-	pcpool_backends_exit();
+struct pcpool_session* pcpool_m_open(void) {
+  return pcpool_session_create();
 }
 
-struct pcpool_session *pcpool_m_open(void)
-{
-	return pcpool_session_create();
+void pcpool_m_close(struct pcpool_session* s) { pcpool_session_destroy(s); }
+
+long pcpool_m_ioctl(struct pcpool_session* s, unsigned int cmd, void* arg) {
+  const struct pcpool_cmd_desc* d = pcpool_cmd_lookup(cmd);
+
+  if (!d) return -ENOTTY;
+  return pcpool_cmd_user(s, d, arg, 0);
 }
 
-void pcpool_m_close(struct pcpool_session *s)
-{
-	pcpool_session_destroy(s);
+long pcpool_m_uring(struct pcpool_session* s, unsigned int cmd, void* arg, uint32_t size) {
+  const struct pcpool_cmd_desc* d = pcpool_cmd_lookup(cmd);
+
+  if (!d) return -ENOTTY;
+  return pcpool_cmd_user(s, d, arg, size);
 }
 
-long pcpool_m_ioctl(struct pcpool_session *s, unsigned int cmd, void *arg)
-{
-	const struct pcpool_cmd_desc *d = pcpool_cmd_lookup(cmd);
+long pcpool_m_session_pages(struct pcpool_session* s) { return atomic_long_read(&s->cap.pages); }
 
-	if (!d)
-		return -ENOTTY;
-	return pcpool_cmd_user(s, d, arg, 0);
+unsigned long pcpool_m_session_max(struct pcpool_session* s) { return s->cap.max; }
+
+unsigned long pcpool_m_session_handles(struct pcpool_session* s) {
+  return READ_ONCE(s->nr_handles);
 }
 
-long pcpool_m_uring(struct pcpool_session *s, unsigned int cmd, void *arg,
-		    uint32_t size)
-{
-	const struct pcpool_cmd_desc *d = pcpool_cmd_lookup(cmd);
-
-	if (!d)
-		return -ENOTTY;
-	return pcpool_cmd_user(s, d, arg, size);
+unsigned long pcpool_m_session_chan_blocks(struct pcpool_session* s) {
+  return pcpool_chan_blocks(s);
 }
 
-long pcpool_m_session_pages(struct pcpool_session *s)
-{
-	return atomic_long_read(&s->cap.pages);
+int pcpool_m_nr_sessions(void) { return pcpool_nr_sessions(); }
+
+unsigned long pcpool_m_session_cap(void) { return pcpool_session_cap(); }
+
+struct pcpool_cap* pcpool_m_cap_create(unsigned long max) {
+  struct pcpool_cap* cap = malloc(sizeof(*cap));
+
+  if (cap) pcpool_cap_init(cap, max);
+  return cap;
 }
 
-unsigned long pcpool_m_session_max(struct pcpool_session *s)
-{
-	return s->cap.max;
+void pcpool_m_cap_destroy(struct pcpool_cap* cap) { free(cap); }
+
+int pcpool_m_charge(struct pcpool_cap* cap, unsigned long pages) {
+  return pcpool_charge(cap, pages);
 }
 
-unsigned long pcpool_m_session_handles(struct pcpool_session *s)
-{
-	return READ_ONCE(s->nr_handles);
+void pcpool_m_uncharge(struct pcpool_cap* cap, unsigned long pages) { pcpool_uncharge(cap, pages); }
+
+long pcpool_m_cap_pages(struct pcpool_cap* cap) { return atomic_long_read(&cap->pages); }
+
+int pcpool_m_run(struct pcpool_cap* cap, struct pcpool_run* r) { return pcpool_run(cap, r); }
+
+unsigned int pcpool_m_lat_bucket(uint64_t ns) { return pcpool_lat_bucket(ns); }
+
+long long pcpool_m_outstanding(uint32_t backend) {
+  struct pcpool_backend* b = pcpool_backend_get(backend);
+
+  return b ? pcpool_backend_outstanding(b) : -1;
 }
 
-unsigned long pcpool_m_session_chan_blocks(struct pcpool_session *s)
-{
-	return pcpool_chan_blocks(s);
+long long pcpool_m_test_objs_live(void) {
+  return __atomic_load_n(&test_objs_live, __ATOMIC_RELAXED);
 }
 
-int pcpool_m_nr_sessions(void)
-{
-	return pcpool_nr_sessions();
+unsigned int pcpool_m_max_order(uint32_t backend) {
+  struct pcpool_backend* b = pcpool_backend_get(backend);
+
+  return b ? b->ops->max_order : 0;
 }
 
-unsigned long pcpool_m_session_cap(void)
-{
-	return pcpool_session_cap();
-}
-
-struct pcpool_cap *pcpool_m_cap_create(unsigned long max)
-{
-	struct pcpool_cap *cap = malloc(sizeof(*cap));
-
-	if (cap)
-		pcpool_cap_init(cap, max);
-	return cap;
-}
-
-void pcpool_m_cap_destroy(struct pcpool_cap *cap)
-{
-	free(cap);
-}
-
-int pcpool_m_charge(struct pcpool_cap *cap, unsigned long pages)
-{
-	return pcpool_charge(cap, pages);
-}
-
-void pcpool_m_uncharge(struct pcpool_cap *cap, unsigned long pages)
-{
-	pcpool_uncharge(cap, pages);
-}
-
-long pcpool_m_cap_pages(struct pcpool_cap *cap)
-{
-	return atomic_long_read(&cap->pages);
-}
-
-int pcpool_m_run(struct pcpool_cap *cap, struct pcpool_run *r)
-{
-	return pcpool_run(cap, r);
-}
-
-unsigned int pcpool_m_lat_bucket(uint64_t ns)
-{
-	return pcpool_lat_bucket(ns);
-}
-
-long long pcpool_m_outstanding(uint32_t backend)
-{
-	struct pcpool_backend *b = pcpool_backend_get(backend);
-
-	return b ? pcpool_backend_outstanding(b) : -1;
-}
-
-long long pcpool_m_test_objs_live(void)
-{
-	return __atomic_load_n(&test_objs_live, __ATOMIC_RELAXED);
-}
-
-unsigned int pcpool_m_max_order(uint32_t backend)
-{
-	struct pcpool_backend *b = pcpool_backend_get(backend);
-
-	return b ? b->ops->max_order : 0;
-}
-
-int pcpool_m_fail_nth(uint64_t n)
-{
-	return pcpool_fail_nth_arm(n);
-}
+int pcpool_m_fail_nth(uint64_t n) { return pcpool_fail_nth_arm(n); }

@@ -8,10 +8,9 @@
 #ifndef PCPOOL_MODULE_GLUE_H
 #define PCPOOL_MODULE_GLUE_H
 
+#include <linux/pcpool.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#include <linux/pcpool.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,28 +30,27 @@ int pcpool_m_load(void);
 void pcpool_m_unload(void);
 
 /* open() and release() of /dev/pcpool. */
-struct pcpool_session *pcpool_m_open(void);
-void pcpool_m_close(struct pcpool_session *s);
+struct pcpool_session* pcpool_m_open(void);
+void pcpool_m_close(struct pcpool_session* s);
 /* The ioctl() body: -ENOTTY for a command the table does not know. */
-long pcpool_m_ioctl(struct pcpool_session *s, unsigned int cmd, void *arg);
+long pcpool_m_ioctl(struct pcpool_session* s, unsigned int cmd, void* arg);
 /* The same command through io_uring's path: @size must match. */
-long pcpool_m_uring(struct pcpool_session *s, unsigned int cmd, void *arg,
-		    uint32_t size);
+long pcpool_m_uring(struct pcpool_session* s, unsigned int cmd, void* arg, uint32_t size);
 
-long pcpool_m_session_pages(struct pcpool_session *s);
-unsigned long pcpool_m_session_max(struct pcpool_session *s);
-unsigned long pcpool_m_session_handles(struct pcpool_session *s);
-unsigned long pcpool_m_session_chan_blocks(struct pcpool_session *s);
+long pcpool_m_session_pages(struct pcpool_session* s);
+unsigned long pcpool_m_session_max(struct pcpool_session* s);
+unsigned long pcpool_m_session_handles(struct pcpool_session* s);
+unsigned long pcpool_m_session_chan_blocks(struct pcpool_session* s);
 int pcpool_m_nr_sessions(void);
 unsigned long pcpool_m_session_cap(void);
 
 /* A bare cap, and the run engine called on it directly. */
-struct pcpool_cap *pcpool_m_cap_create(unsigned long max);
-void pcpool_m_cap_destroy(struct pcpool_cap *cap);
-int pcpool_m_charge(struct pcpool_cap *cap, unsigned long pages);
-void pcpool_m_uncharge(struct pcpool_cap *cap, unsigned long pages);
-long pcpool_m_cap_pages(struct pcpool_cap *cap);
-int pcpool_m_run(struct pcpool_cap *cap, struct pcpool_run *r);
+struct pcpool_cap* pcpool_m_cap_create(unsigned long max);
+void pcpool_m_cap_destroy(struct pcpool_cap* cap);
+int pcpool_m_charge(struct pcpool_cap* cap, unsigned long pages);
+void pcpool_m_uncharge(struct pcpool_cap* cap, unsigned long pages);
+long pcpool_m_cap_pages(struct pcpool_cap* cap);
+int pcpool_m_run(struct pcpool_cap* cap, struct pcpool_run* r);
 unsigned int pcpool_m_lat_bucket(uint64_t ns);
 
 /* Backend counters: pages allocated minus freed, and objects live. */

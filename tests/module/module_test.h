@@ -18,7 +18,7 @@ namespace pcpool_test {
 
 inline constexpr uint32_t kKernel = PCPOOL_BACKEND_KERNEL;
 inline constexpr uint32_t kNull = PCPOOL_BACKEND_NULL;
-inline constexpr uint32_t kVmap = PCPOOL_BACKEND_VMALLOC;  // test_vmap
+inline constexpr uint32_t kVmap = PCPOOL_BACKEND_VMALLOC;      // test_vmap
 inline constexpr uint32_t kPcpu = PCPOOL_BACKEND_PCPU_KERNEL;  // test_pcpu
 
 class ModuleTest : public ::testing::Test {
@@ -38,8 +38,7 @@ class ModuleTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (s_)
-      pcpool_m_close(s_);
+    if (s_) pcpool_m_close(s_);
     // Everything came back: pages, objects, counters, no warnings.
     EXPECT_EQ(pcpool_kshim_pages_live(), 0);
     EXPECT_EQ(pcpool_m_test_objs_live(), 0);
@@ -66,8 +65,7 @@ class ModuleTest : public ::testing::Test {
     a.count = h.size();
     a.handles = reinterpret_cast<uintptr_t>(h.data());
     long ret = pcpool_m_ioctl(s_, PCPOOL_IOC_ALLOC, &a);
-    if (out)
-      *out = a;
+    if (out) *out = a;
     return ret;
   }
 
@@ -82,8 +80,7 @@ class ModuleTest : public ::testing::Test {
       f.status = reinterpret_cast<uintptr_t>(status->data());
     }
     long ret = pcpool_m_ioctl(s_, PCPOOL_IOC_FREE, &f);
-    if (out)
-      *out = f;
+    if (out) *out = f;
     return ret;
   }
 
@@ -97,8 +94,7 @@ class ModuleTest : public ::testing::Test {
     c.order = order;
     c.count = count;
     long ret = pcpool_m_ioctl(s ? s : s_, PCPOOL_IOC_CHAN, &c);
-    if (out)
-      *out = c;
+    if (out) *out = c;
     return ret;
   }
 

@@ -118,18 +118,20 @@ TEST_F(RunTest, ValidationSeedAndHistogram) {
   EXPECT_EQ(Try(bulk, [](pcpool_run& r) { r.seed = 1; }), -EINVAL);
   pcpool_run lc = Valid(kPcpu, PCPOOL_WL_PCPU_LIFECYCLE);
   lc.batch = 1;
-  EXPECT_EQ(Try(lc, [&](pcpool_run& r) {
-              r.flags = PCPOOL_RUN_HIST;
-              r.hist = hp;
-            }),
+  EXPECT_EQ(Try(lc,
+                [&](pcpool_run& r) {
+                  r.flags = PCPOOL_RUN_HIST;
+                  r.hist = hp;
+                }),
             -EINVAL);
   EXPECT_EQ(Try(lc, [](pcpool_run& r) { r.seed = 1; }), -EINVAL);
   pcpool_run sz = Valid(kPcpu, PCPOOL_WL_PCPU_SIZES);
   sz.batch = 1;
-  EXPECT_EQ(Try(sz, [&](pcpool_run& r) {
-              r.flags = PCPOOL_RUN_HIST;
-              r.hist = hp;
-            }),
+  EXPECT_EQ(Try(sz,
+                [&](pcpool_run& r) {
+                  r.flags = PCPOOL_RUN_HIST;
+                  r.hist = hp;
+                }),
             -EINVAL);
   // The flag and the pointer go together.
   EXPECT_EQ(Try(rep, [](pcpool_run& r) { r.flags = PCPOOL_RUN_HIST; }), -EINVAL);
@@ -253,8 +255,7 @@ TEST_F(RunTest, CapConcurrentChargesNeverPassTheMax) {
         }
       }
     });
-  for (auto& th : t)
-    th.join();
+  for (auto& th : t) th.join();
   EXPECT_EQ(pcpool_m_cap_pages(cap), 0);
   pcpool_m_cap_destroy(cap);
 }
@@ -266,16 +267,11 @@ struct Case {
 
 TEST_F(RunTest, EveryWorkloadRuns) {
   const Case cases[] = {
-      {kKernel, PCPOOL_WL_REPEAT, 0, 0, 100, 0},
-      {kKernel, PCPOOL_WL_BULK, 3, 7, 100, 0},
-      {kKernel, PCPOOL_WL_BUSY, 1, 16, 200, 1},
-      {kKernel, PCPOOL_WL_CHURN, 0, 32, 500, 2},
-      {kPcpu, PCPOOL_WL_REPEAT, 5, 0, 100, 0},
-      {kPcpu, PCPOOL_WL_CHURN, 3, 8, 100, 3},
-      {kPcpu, PCPOOL_WL_PCPU_LIFECYCLE, 0, 4, 50, 0},
-      {kPcpu, PCPOOL_WL_PCPU_SIZES, 0, 16, 100, 0},
-      {kVmap, PCPOOL_WL_REPEAT, 2, 0, 50, 0},
-      {kVmap, PCPOOL_WL_VM_RANDOM, 0, 0, 50, 4},
+      {kKernel, PCPOOL_WL_REPEAT, 0, 0, 100, 0},      {kKernel, PCPOOL_WL_BULK, 3, 7, 100, 0},
+      {kKernel, PCPOOL_WL_BUSY, 1, 16, 200, 1},       {kKernel, PCPOOL_WL_CHURN, 0, 32, 500, 2},
+      {kPcpu, PCPOOL_WL_REPEAT, 5, 0, 100, 0},        {kPcpu, PCPOOL_WL_CHURN, 3, 8, 100, 3},
+      {kPcpu, PCPOOL_WL_PCPU_LIFECYCLE, 0, 4, 50, 0}, {kPcpu, PCPOOL_WL_PCPU_SIZES, 0, 16, 100, 0},
+      {kVmap, PCPOOL_WL_REPEAT, 2, 0, 50, 0},         {kVmap, PCPOOL_WL_VM_RANDOM, 0, 0, 50, 4},
       {kVmap, PCPOOL_WL_VM_LONG_BUSY, 0, 10, 20, 5},
   };
   for (const Case& c : cases) {
@@ -358,8 +354,7 @@ TEST_F(RunTest, ConcurrentRunsOneSession) {
       EXPECT_EQ(pcpool_m_ioctl(s_, PCPOOL_IOC_RUN, &r), 0);
       EXPECT_EQ(r.cpu, static_cast<uint32_t>(i));
     });
-  for (auto& th : t)
-    th.join();
+  for (auto& th : t) th.join();
   EXPECT_EQ(pcpool_m_session_pages(s_), 0);
 }
 

@@ -26,8 +26,7 @@ class ModuleSession : public pcpool::Session {
  public:
   ModuleSession() : s_(pcpool_m_open()) {}
   ~ModuleSession() override {
-    if (s_ != nullptr)
-      pcpool_m_close(s_);
+    if (s_ != nullptr) pcpool_m_close(s_);
   }
   ModuleSession(const ModuleSession&) = delete;
   ModuleSession& operator=(const ModuleSession&) = delete;
@@ -100,8 +99,7 @@ class RunnerModuleTest : public ModuleTest {
     Close();  // the runner opens its own sessions
     cfg_.open_session = [](pcpool::Submit) -> Result<std::unique_ptr<pcpool::Session>> {
       auto s = std::make_unique<ModuleSession>();
-      if (!s->ok())
-        return {-ENOMEM, nullptr};
+      if (!s->ok()) return {-ENOMEM, nullptr};
       return {0, std::move(s)};
     };
     cfg_.debugfs = "/nonexistent";
@@ -153,14 +151,13 @@ TEST_F(RunnerModuleTest, RunLatencyHistogramsFromTheRealEngine) {
   const pcpool::RunResult r = pcpool::ExecuteRun(spec, cfg_, nullptr);
   ASSERT_TRUE(r.ok()) << r.error;
   uint64_t timed = 0;
-  for (const pcpool::ThreadResult& t : r.threads)
-    timed += t.latency.alloc.Count();
+  for (const pcpool::ThreadResult& t : r.threads) timed += t.latency.alloc.Count();
   EXPECT_EQ(timed, 256U);  // one op in 2^1
 }
 
 TEST_F(RunnerModuleTest, RunChannelWorkloadsReturnEveryBlock) {
-  for (pcpool::Workload w : {pcpool::Workload::kCross, pcpool::Workload::kFanin,
-                             pcpool::Workload::kFanout}) {
+  for (pcpool::Workload w :
+       {pcpool::Workload::kCross, pcpool::Workload::kFanin, pcpool::Workload::kFanout}) {
     const pcpool::RunResult r = pcpool::ExecuteRun(Spec(kKernel, w, 2, 2000, 16), cfg_, nullptr);
     ASSERT_TRUE(r.ok()) << static_cast<int>(w) << ": " << r.error;
     EXPECT_GE(r.stats.ops, 2000U) << static_cast<int>(w);
@@ -181,9 +178,8 @@ TEST_F(RunnerModuleTest, RunHandleWorkloadsFreeEverything) {
 
 TEST_F(RunnerModuleTest, RunErrorsComeFromTheRealValidator) {
   // A backend the table does not hold: the engine's -ENOENT reaches the result.
-  pcpool::RunResult r =
-      pcpool::ExecuteRun(Spec(PCPOOL_BACKEND_CLASSIC, pcpool::Workload::kRepeat, 1, 10, 0), cfg_,
-                         nullptr);
+  pcpool::RunResult r = pcpool::ExecuteRun(
+      Spec(PCPOOL_BACKEND_CLASSIC, pcpool::Workload::kRepeat, 1, 10, 0), cfg_, nullptr);
   EXPECT_FALSE(r.ok());
   // The session cap: a BULK batch larger than the cap is -ENOMEM.
   r = pcpool::ExecuteRun(Spec(kNull, pcpool::Workload::kBulk, 1, 10000, 8192), cfg_, nullptr);

@@ -17,8 +17,7 @@ TEST_F(SessionTest, AllocFreeRoundTrip) {
   EXPECT_EQ(pcpool_m_session_pages(s_), 40);
   EXPECT_EQ(pcpool_m_session_handles(s_), 10UL);
   EXPECT_EQ(std::set<uint64_t>(h.begin(), h.end()).size(), 10U);
-  for (uint64_t x : h)
-    EXPECT_NE(static_cast<uint32_t>(x), 0U);  // index part 0 never names a slot
+  for (uint64_t x : h) EXPECT_NE(static_cast<uint32_t>(x), 0U);  // index part 0 never names a slot
   pcpool_stats st = Stats(kKernel);
   EXPECT_EQ(st.session_pages, 40U);
   EXPECT_EQ(st.session_handles, 10U);
@@ -29,8 +28,7 @@ TEST_F(SessionTest, AllocFreeRoundTrip) {
   pcpool_free f{};
   ASSERT_EQ(Free(h, &status, &f), 0);
   EXPECT_EQ(f.freed, 10U);
-  for (int32_t s : status)
-    EXPECT_EQ(s, 0);
+  for (int32_t s : status) EXPECT_EQ(s, 0);
   EXPECT_EQ(pcpool_m_session_pages(s_), 0);
   EXPECT_EQ(pcpool_m_session_handles(s_), 0UL);
   EXPECT_EQ(pcpool_kshim_pages_live(), 0);
@@ -278,8 +276,7 @@ TEST_F(SessionTest, ConcurrentAllocFreeOneSession) {
         ASSERT_EQ(Free(h), 0);
       }
     });
-  for (auto& th : t)
-    th.join();
+  for (auto& th : t) th.join();
   EXPECT_EQ(pcpool_m_session_pages(s_), 0);
   EXPECT_EQ(pcpool_m_session_handles(s_), 0UL);
   EXPECT_EQ(Stats(kNull).allocs, 2U * 50 * 16);

@@ -14,6 +14,18 @@
 #include <linux/shrinker.h>
 
 unsigned int nr_cpu_ids = 4;
+
+int *pcpool_kshim_first_cpu(int *cpu)
+{
+	*cpu = -1;
+	return cpu;
+}
+
+bool pcpool_kshim_next_cpu(int *cpu)
+{
+	return (unsigned int)++*cpu < nr_cpu_ids;
+}
+
 static const struct cpumask kshim_possible;
 const struct cpumask *const cpu_possible_mask = &kshim_possible;
 
@@ -90,14 +102,17 @@ u32 get_random_u32(void)
 }
 
 /* lib/random32.c and include/linux/prandom.h, 6.1 */
+static u32 kshim_taus(u32 s, u32 a, u32 b, u32 c, u32 d)
+{
+	return ((s & c) << d) ^ (((s << a) ^ s) >> b);
+}
+
 u32 prandom_u32_state(struct rnd_state *state)
 {
-#define TAUSWORTHE(s, a, b, c, d) ((s & c) << d) ^ (((s << a) ^ s) >> b)
-	state->s1 = TAUSWORTHE(state->s1,  6U, 13U, 4294967294U, 18U);
-	state->s2 = TAUSWORTHE(state->s2,  2U, 27U, 4294967288U,  2U);
-	state->s3 = TAUSWORTHE(state->s3, 13U, 21U, 4294967280U,  7U);
-	state->s4 = TAUSWORTHE(state->s4,  3U, 12U, 4294967168U, 13U);
-#undef TAUSWORTHE
+	state->s1 = kshim_taus(state->s1,  6U, 13U, 4294967294U, 18U);
+	state->s2 = kshim_taus(state->s2,  2U, 27U, 4294967288U,  2U);
+	state->s3 = kshim_taus(state->s3, 13U, 21U, 4294967280U,  7U);
+	state->s4 = kshim_taus(state->s4,  3U, 12U, 4294967168U, 13U);
 	return (state->s1 ^ state->s2 ^ state->s3 ^ state->s4);
 }
 
@@ -206,6 +221,11 @@ void *__alloc_percpu(size_t size, size_t align)
 	return p;
 }
 
+void *pcpool_kshim_alloc_percpu(size_t size)
+{
+	return __alloc_percpu(size, 64);
+}
+
 void free_percpu(void __percpu *p)
 {
 	free(p);
@@ -266,39 +286,55 @@ void pcpool_kshim_param_add(struct kernel_param *kp)
 int pcpool_kshim_param_set(const char *name, const char *val)
 {
 	struct kernel_param *kp;
-	unsigned long long v;
-	char *end;
 
-	for (kp = kshim_params; kp; kp = kp->next) {
-		if (strcmp(kp->name, name))
-			continue;
-		if (kp->ops)
+	for (kp = kshim_params; kp; kp = kp->next)
+		if (!strcmp(kp->name, name))
 			return kp->ops->set(val, kp);
-		errno = 0;
-		v = strtoull(val, &end, 0);
-		if (errno || *end || end == val)
-			return -EINVAL;
-		if (kp->size == sizeof(unsigned int))
-			*(unsigned int *)kp->arg = (unsigned int)v;
-		else
-			*(unsigned long *)kp->arg = (unsigned long)v;
-		return 0;
-	}
 	return -ENOENT;
 }
+
+static int kshim_parse(const char *val, unsigned long long lo,
+		       unsigned long long hi, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(val, &end, 0);
+	if (errno || *end || end == val || *v < lo || *v > hi)
+		return -EINVAL;
+	return 0;
+}
+
+static int param_set_ulong(const char *val, const struct kernel_param *kp)
+{
+	unsigned long long v;
+	int ret = kshim_parse(val, 0, ULONG_MAX, &v);
+
+	if (!ret)
+		*(unsigned long *)kp->arg = v;
+	return ret;
+}
+
+static int param_set_uint(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, UINT_MAX);
+}
+
+const struct kernel_param_ops param_ops_ulong = { .set = param_set_ulong };
+const struct kernel_param_ops param_ops_uint = {
+	.set = param_set_uint,
+	.get = param_get_uint,
+};
 
 int param_set_uint_minmax(const char *val, const struct kernel_param *kp,
 			  unsigned int lo, unsigned int hi)
 {
 	unsigned long long v;
-	char *end;
+	int ret = kshim_parse(val, lo, hi, &v);
 
-	errno = 0;
-	v = strtoull(val, &end, 0);
-	if (errno || *end || end == val || v < lo || v > hi)
-		return -EINVAL;
-	*(unsigned int *)kp->arg = (unsigned int)v;
-	return 0;
+	if (!ret)
+		*(unsigned int *)kp->arg = v;
+	return ret;
 }
 
 int param_get_uint(char *buf, const struct kernel_param *kp)
@@ -401,13 +437,9 @@ void unregister_shrinker(struct shrinker *sh)
 	pcpool_kshim_shrinker_del(sh);
 }
 
-/* 6.7's API, on the same layout (linux/shrinker.h) */
-#define KSHIM_SHRINKER_REGISTERED	(1U << 0)
-#define KSHIM_SHRINKER_ALLOCATED	(1U << 1)
-
-struct shrinker *shrinker_alloc(unsigned int flags, const char *fmt, ...);
-void shrinker_register(struct shrinker *sh);
-void shrinker_free(struct shrinker *sh);
+/* 6.7's API, on the same layout; linux/shrinker.h declares it */
+#define KSHIM_SHRINKER_REGISTERED	BIT(0)
+#define KSHIM_SHRINKER_ALLOCATED	BIT(1)
 
 struct shrinker *shrinker_alloc(unsigned int flags, const char *fmt, ...)
 {

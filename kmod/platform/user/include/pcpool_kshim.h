@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/cdefs.h>	/* __always_inline, as the kernel spells it */
 
 #include <linux/types.h>	/* the shim's: the uapi __u32 and friends */
 
@@ -38,12 +39,11 @@ extern "C" {
 #define __rcu
 #define __force
 #define __must_check		__attribute__((warn_unused_result))
-#undef __always_inline
-#define __always_inline		inline __attribute__((always_inline))
-#define __maybe_unused		__attribute__((unused))
+#define __bitwise
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
-#define ____cacheline_aligned_in_smp __attribute__((aligned(64)))
+/* no false sharing to avoid in a model: layout only */
+#define ____cacheline_aligned_in_smp
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #ifndef KBUILD_MODNAME
@@ -51,29 +51,40 @@ extern "C" {
 #endif
 
 /* ---- types and arithmetic ---- */
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
 typedef unsigned long long u64;	/* as the kernel's, for %llu */
-typedef int8_t s8;
-typedef int16_t s16;
-typedef int32_t s32;
+typedef signed char s8;
+typedef short s16;
+typedef int s32;
 typedef long long s64;
-typedef unsigned int gfp_t;
+typedef unsigned int __bitwise gfp_t;
 
 #define U32_MAX			((u32)~0U)
 #define U64_MAX			((u64)~0ULL)
 #define BIT(n)			(1UL << (n))
 #define BIT_ULL(n)		(1ULL << (n))
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+#define DIV_ROUND_UP(n, d) __extension__({				\
+	__typeof__(d) __d = (d);					\
+	((n) + __d - 1) / __d;						\
+})
 #define lower_32_bits(n)	((u32)((n) & 0xffffffff))
 #define upper_32_bits(n)	((u32)(((n) >> 16) >> 16))
-#define min(a, b)		((a) < (b) ? (a) : (b))
-#define max(a, b)		((a) > (b) ? (a) : (b))
-#define min_t(t, a, b)		min((t)(a), (t)(b))
-#define max_t(t, a, b)		max((t)(a), (t)(b))
-#define clamp_t(t, v, lo, hi)	min_t(t, max_t(t, v, lo), hi)
+#define min(a, b) __extension__({					\
+	__typeof__(a) __a = (a);					\
+	__typeof__(b) __b = (b);					\
+	__a < __b ? __a : __b;						\
+})
+#define max(a, b) __extension__({					\
+	__typeof__(a) __a = (a);					\
+	__typeof__(b) __b = (b);					\
+	__a > __b ? __a : __b;						\
+})
+#define min_t(type, a, b)	min((type)(a), (type)(b))
+#define max_t(type, a, b)	max((type)(a), (type)(b))
+#define clamp_t(type, v, lo, hi) min_t(type, max_t(type, v, lo), hi)
 #define container_of(p, type, member) \
 	((type *)((char *)(p) - offsetof(type, member)))
 #define array_index_nospec(i, n)	(i)
@@ -83,9 +94,13 @@ static inline int fls64(u64 x)
 	return x ? 64 - __builtin_clzll(x) : 0;
 }
 
-#define ilog2(n)		((n) ? 63 - __builtin_clzll((u64)(n)) : -1)
-#define roundup_pow_of_two(n) \
-	((n) <= 1 ? 1UL : 1UL << (64 - __builtin_clzll((u64)(n) - 1)))
+/* a constant expression for constant @n (PCPOOL_MAX_ORDER); @n > 0 */
+#define ilog2(n)		(63 - __builtin_clzll((u64)(n) | 1))
+
+static inline unsigned long roundup_pow_of_two(unsigned long n)
+{
+	return n <= 1 ? 1UL : 1UL << (64 - __builtin_clzl(n - 1));
+}
 
 /* ---- diagnostics ---- */
 unsigned long pcpool_kshim_warnings(void);
@@ -96,7 +111,6 @@ void pcpool_kshim_warn(const char *file, int line);
 		pcpool_kshim_warn(__FILE__, __LINE__); \
 	__w; })
 #define WARN_ON(c)		WARN_ON_ONCE(c)
-#define BUG_ON(c)		do { if (c) abort(); } while (0)
 #define pr_err(fmt, ...)	fprintf(stderr, pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_warn(fmt, ...)	fprintf(stderr, pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_info(fmt, ...)	do { } while (0)
@@ -106,7 +120,8 @@ void pcpool_kshim_warn(const char *file, int line);
 
 /* ---- atomics ---- */
 typedef struct { int counter; } atomic_t;
-typedef struct { long counter; } atomic_long_t;
+struct kshim_atomic_long { long counter; };
+#define atomic_long_t		struct kshim_atomic_long
 #define ATOMIC_INIT(v)		{ (v) }
 #define __KSHIM_LD(a)		__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
 #define __KSHIM_ST(a, v)	__atomic_store_n(&(a)->counter, (v), __ATOMIC_RELAXED)
@@ -157,7 +172,8 @@ struct mutex { pthread_mutex_t m; };
 #define mutex_destroy(l)	pthread_mutex_destroy(&(l)->m)
 #define mutex_lock(l)		pthread_mutex_lock(&(l)->m)
 #define mutex_unlock(l)		pthread_mutex_unlock(&(l)->m)
-typedef struct { pthread_mutex_t m; } spinlock_t;
+struct kshim_spinlock { pthread_mutex_t m; };
+#define spinlock_t		struct kshim_spinlock
 #define spin_lock_init(l)	pthread_mutex_init(&(l)->m, NULL)
 #define spin_lock(l)		pthread_mutex_lock(&(l)->m)
 #define spin_unlock(l)		pthread_mutex_unlock(&(l)->m)
@@ -171,8 +187,12 @@ unsigned int pcpool_kshim_cpu(void);
 #define raw_smp_processor_id()	pcpool_kshim_cpu()
 #define smp_processor_id()	pcpool_kshim_cpu()
 #define num_possible_cpus()	nr_cpu_ids
-#define for_each_possible_cpu(cpu) \
-	for ((cpu) = 0; (unsigned int)(cpu) < nr_cpu_ids; (cpu)++)
+int *pcpool_kshim_first_cpu(int *cpu);
+bool pcpool_kshim_next_cpu(int *cpu);
+/* @cpu is an int lvalue, as in the kernel */
+#define for_each_possible_cpu(cpu)					\
+	for (int *__kshim_cpu = pcpool_kshim_first_cpu(&(cpu));		\
+	     pcpool_kshim_next_cpu(__kshim_cpu);)
 #define cpumask_first(m)	((void)(m), 0)
 #define cpumask_next(n, m)	((void)(m), (n) + 1)
 
@@ -193,7 +213,7 @@ void prandom_seed_state(struct rnd_state *state, u64 seed);
 
 /* ---- memory ---- */
 #define PAGE_SHIFT		12
-#define PAGE_SIZE		(1UL << PAGE_SHIFT)
+#define PAGE_SIZE		BIT(PAGE_SHIFT)
 #define GFP_KERNEL		0x1U
 #define GFP_KERNEL_ACCOUNT	0x2U
 #define __GFP_NOWARN		0x4U
@@ -232,8 +252,9 @@ static inline unsigned int get_order(unsigned long size)
 #define PCPOOL_KSHIM_PCPU_STRIDE	4096UL
 void *__alloc_percpu(size_t size, size_t align);
 void free_percpu(void __percpu *p);
-#define alloc_percpu(type) \
-	((type __percpu *)__alloc_percpu(sizeof(type), __alignof__(type)))
+/* void *: C converts it; 64 is as aligned as any counter block needs */
+#define alloc_percpu(t)	pcpool_kshim_alloc_percpu(sizeof(t))
+void *pcpool_kshim_alloc_percpu(size_t size);
 #define per_cpu_ptr(p, cpu) \
 	((__typeof__(p))((char *)(p) + (size_t)(cpu) * \
 			 PCPOOL_KSHIM_PCPU_STRIDE))
@@ -247,10 +268,10 @@ void free_percpu(void __percpu *p);
 /* mmzone: 6.1's MAX_ORDER unless a compat test picks another version. */
 #if defined(PCPOOL_KSHIM_MAX_PAGE_ORDER)		/* 6.8+ */
 #define MAX_PAGE_ORDER		10
-#define MAX_ORDER_NR_PAGES	(1 << MAX_PAGE_ORDER)
+#define MAX_ORDER_NR_PAGES	BIT(MAX_PAGE_ORDER)
 #elif defined(PCPOOL_KSHIM_MAX_ORDER_INCLUSIVE)	/* 6.4 .. 6.7 */
 #define MAX_ORDER		10
-#define MAX_ORDER_NR_PAGES	(1 << MAX_ORDER)
+#define MAX_ORDER_NR_PAGES	BIT(MAX_ORDER)
 #else							/* up to 6.3 */
 #define MAX_ORDER		11
 #define MAX_ORDER_NR_PAGES	(1 << (MAX_ORDER - 1))
@@ -267,8 +288,10 @@ unsigned long copy_to_user(void __user *to, const void *from,
 			   unsigned long n);
 int copy_struct_from_user(void *dst, size_t ksize, const void __user *src,
 			  size_t usize);
-#define get_user(x, p) \
-	(copy_from_user(&(x), (p), sizeof(*(p))) ? -EFAULT : 0)
+#define get_user(x, p) __extension__({				\
+	__typeof__(p) __p = (p);					\
+	copy_from_user(&(x), __p, sizeof(*__p)) ? -EFAULT : 0;		\
+})
 
 /* ---- module parameters: a table the tests set by name ---- */
 struct kernel_param;
@@ -281,7 +304,6 @@ struct kernel_param {
 	const char *name;
 	const struct kernel_param_ops *ops;
 	void *arg;
-	size_t size;
 	struct kernel_param *next;
 };
 
@@ -289,16 +311,23 @@ void pcpool_kshim_param_add(struct kernel_param *kp);
 int param_set_uint_minmax(const char *val, const struct kernel_param *kp,
 			  unsigned int min, unsigned int max);
 int param_get_uint(char *buf, const struct kernel_param *kp);
+extern const struct kernel_param_ops param_ops_uint;
+extern const struct kernel_param_ops param_ops_ulong;
 
-#define module_param_cb(name, ops_, arg_, perm) \
-	static struct kernel_param __kshim_param_##name = { \
-		#name, ops_, arg_, sizeof(*(arg_)), NULL }; \
-	__attribute__((constructor)) static void __kshim_param_add_##name(void) \
-	{ \
-		pcpool_kshim_param_add(&__kshim_param_##name); \
+/* Registers the parameter @kp names when the program starts. */
+#define KSHIM_PARAM_CTOR(kp)						\
+	__attribute__((constructor)) static void kp##_add(void)		\
+	{								\
+		pcpool_kshim_param_add(&(kp));				\
 	}
-#define module_param(name, type, perm) \
-	module_param_cb(name, NULL, &name, perm)
+#define module_param_cb(name, ops_, arg_, perm)				\
+	static struct kernel_param __kshim_param_##name = {		\
+		#name, ops_, arg_, NULL };				\
+	KSHIM_PARAM_CTOR(__kshim_param_##name)
+#define module_param(name, type, perm)					\
+	static struct kernel_param __kshim_param_##name = {		\
+		#name, &param_ops_##type, &(name), NULL };		\
+	KSHIM_PARAM_CTOR(__kshim_param_##name)
 #define MODULE_PARM_DESC(name, desc)
 
 /* ---- seq_file: into a caller's buffer ---- */
@@ -308,8 +337,7 @@ struct seq_file {
 	size_t count;
 };
 
-void seq_printf(struct seq_file *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void seq_printf(struct seq_file *m, const char *fmt, ...);
 
 #ifdef __cplusplus
 }

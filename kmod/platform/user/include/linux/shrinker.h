@@ -48,15 +48,13 @@ void pcpool_kshim_shrinker_add(struct shrinker *sh, const char *name);
 void pcpool_kshim_shrinker_del(struct shrinker *sh);
 
 #ifdef PCPOOL_KSHIM_SHRINKER_ALLOC	/* 6.7+ */
-#define SHRINKER_REGISTERED	(1U << 0)
-#define SHRINKER_ALLOCATED	(1U << 1)
+#define SHRINKER_REGISTERED	BIT(0)
+#define SHRINKER_ALLOCATED	BIT(1)
 
-__attribute__((format(printf, 2, 3)))
 struct shrinker *shrinker_alloc(unsigned int flags, const char *fmt, ...);
 void shrinker_register(struct shrinker *sh);
 void shrinker_free(struct shrinker *sh);
 #else					/* up to 6.6 */
-__attribute__((format(printf, 2, 3)))
 int register_shrinker(struct shrinker *sh, const char *fmt, ...);
 void unregister_shrinker(struct shrinker *sh);
 #endif
