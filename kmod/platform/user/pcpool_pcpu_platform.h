@@ -192,30 +192,35 @@ static inline void cond_resched(void)
  * what it holds (free objects, free chunk slots), so touching a freed
  * object is an ASan report.  No-ops without ASan, and in the kernel.
  */
-static inline void pcpool_pcpu_poison(void __percpu *p, size_t size)
+static inline void pcpool_pcpu_asan_mark(void __percpu *p, size_t size,
+					 bool poison)
 {
 #ifdef PCPOOL_PCPU_USER_ASAN
 	int cpu;
 
-	for_each_possible_cpu(cpu)
-		ASAN_POISON_MEMORY_REGION(per_cpu_ptr((char *)p, cpu), size);
+	for_each_possible_cpu(cpu) {
+		if (poison)
+			ASAN_POISON_MEMORY_REGION(per_cpu_ptr((char *)p, cpu),
+						  size);
+		else
+			ASAN_UNPOISON_MEMORY_REGION(per_cpu_ptr((char *)p, cpu),
+						    size);
+	}
 #else
 	(void)p;
 	(void)size;
+	(void)poison;
 #endif
+}
+
+static inline void pcpool_pcpu_poison(void __percpu *p, size_t size)
+{
+	pcpool_pcpu_asan_mark(p, size, true);
 }
 
 static inline void pcpool_pcpu_unpoison(void __percpu *p, size_t size)
 {
-#ifdef PCPOOL_PCPU_USER_ASAN
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		ASAN_UNPOISON_MEMORY_REGION(per_cpu_ptr((char *)p, cpu), size);
-#else
-	(void)p;
-	(void)size;
-#endif
+	pcpool_pcpu_asan_mark(p, size, false);
 }
 
 #ifdef __cplusplus

@@ -210,32 +210,24 @@ pcpool_pcpu_user_source(struct pcpool_pcpu_user_arena *a)
 
 void pcpool_pcpu_user_chunk_fail_after(struct pcpool_pcpu_user_arena *a, long n)
 {
-	pthread_mutex_lock(&a->lock);
-	a->chunk_fail_after = n;
-	pthread_mutex_unlock(&a->lock);
+	pcpool_user_store_long(&a->lock, &a->chunk_fail_after, n);
 }
 
 void pcpool_pcpu_user_chunk_fail_every(struct pcpool_pcpu_user_arena *a,
 				       unsigned long n)
 {
-	pthread_mutex_lock(&a->lock);
-	a->chunk_fail_every = n;
-	pthread_mutex_unlock(&a->lock);
+	pcpool_user_store_ulong(&a->lock, &a->chunk_fail_every, n);
 }
 
 void pcpool_pcpu_user_meta_fail_after(struct pcpool_pcpu_user_arena *a, long n)
 {
-	pthread_mutex_lock(&a->lock);
-	a->meta_fail_after = n;
-	pthread_mutex_unlock(&a->lock);
+	pcpool_user_store_long(&a->lock, &a->meta_fail_after, n);
 }
 
 void pcpool_pcpu_user_meta_fail_every(struct pcpool_pcpu_user_arena *a,
 				      unsigned long n)
 {
-	pthread_mutex_lock(&a->lock);
-	a->meta_fail_every = n;
-	pthread_mutex_unlock(&a->lock);
+	pcpool_user_store_ulong(&a->lock, &a->meta_fail_every, n);
 }
 
 unsigned long pcpool_pcpu_user_chunks_out(struct pcpool_pcpu_user_arena *a)

@@ -70,30 +70,7 @@ void pcpool_user_warn(const char *file, int line, const char *cond);
 		__w;							\
 	})
 
-#ifndef __cplusplus	/* would shadow std::min/std::max in the tests */
-#define min(a, b) __extension__({					\
-	__typeof__(a) __a = (a);					\
-	__typeof__(b) __b = (b);					\
-	__a < __b ? __a : __b;						\
-})
-#define max(a, b) __extension__({					\
-	__typeof__(a) __a = (a);					\
-	__typeof__(b) __b = (b);					\
-	__a > __b ? __a : __b;						\
-})
-#define min_t(type, a, b) __extension__({				\
-	type __a = (a);							\
-	type __b = (b);							\
-	__a < __b ? __a : __b;						\
-})
-#define max_t(type, a, b) __extension__({				\
-	type __a = (a);							\
-	type __b = (b);							\
-	__a > __b ? __a : __b;						\
-})
-#define clamp(v, lo, hi)	min(max(v, lo), hi)
-#define clamp_t(type, v, lo, hi) min_t(type, max_t(type, v, lo), hi)
-#endif
+#include "pcpool_user_minmax.h"
 #define ALIGN(x, a) __extension__({					\
 	__typeof__(x) __m = (__typeof__(x))(a) - 1;			\
 	((x) + __m) & ~__m;						\

@@ -171,18 +171,29 @@ struct pcpool_page_source pcpool_user_mem_source(struct pcpool_user_mem *mem)
 	return src;
 }
 
+void pcpool_user_store_long(pthread_mutex_t *lock, long *knob, long v)
+{
+	pthread_mutex_lock(lock);
+	*knob = v;
+	pthread_mutex_unlock(lock);
+}
+
+void pcpool_user_store_ulong(pthread_mutex_t *lock, unsigned long *knob,
+			     unsigned long v)
+{
+	pthread_mutex_lock(lock);
+	*knob = v;
+	pthread_mutex_unlock(lock);
+}
+
 void pcpool_user_mem_fail_after(struct pcpool_user_mem *mem, long n)
 {
-	pthread_mutex_lock(&mem->lock);
-	mem->fail_after = n;
-	pthread_mutex_unlock(&mem->lock);
+	pcpool_user_store_long(&mem->lock, &mem->fail_after, n);
 }
 
 void pcpool_user_mem_fail_every(struct pcpool_user_mem *mem, unsigned long n)
 {
-	pthread_mutex_lock(&mem->lock);
-	mem->fail_every = n;
-	pthread_mutex_unlock(&mem->lock);
+	pcpool_user_store_ulong(&mem->lock, &mem->fail_every, n);
 }
 
 unsigned long pcpool_user_mem_outstanding(struct pcpool_user_mem *mem)

@@ -62,6 +62,10 @@ void pcpool_user_mem_fail_every(struct pcpool_user_mem *mem, unsigned long n);
  * number @attempts when it is a multiple of @every (0: never), and once
  * *@after (counted down per call, -1: never) reaches 0.
  */
+/* Set a failure knob under the lock its allocation path reads it with. */
+void pcpool_user_store_long(pthread_mutex_t *lock, long *knob, long v);
+void pcpool_user_store_ulong(pthread_mutex_t *lock, unsigned long *knob,
+			     unsigned long v);
 bool pcpool_user_should_fail(long *after, unsigned long every,
 			     unsigned long attempts);
 /* Blocks handed out and not yet given back. */

@@ -72,19 +72,7 @@ typedef unsigned int __bitwise gfp_t;
 })
 #define lower_32_bits(n)	((u32)((n) & 0xffffffff))
 #define upper_32_bits(n)	((u32)(((n) >> 16) >> 16))
-#define min(a, b) __extension__({					\
-	__typeof__(a) __a = (a);					\
-	__typeof__(b) __b = (b);					\
-	__a < __b ? __a : __b;						\
-})
-#define max(a, b) __extension__({					\
-	__typeof__(a) __a = (a);					\
-	__typeof__(b) __b = (b);					\
-	__a > __b ? __a : __b;						\
-})
-#define min_t(type, a, b)	min((type)(a), (type)(b))
-#define max_t(type, a, b)	max((type)(a), (type)(b))
-#define clamp_t(type, v, lo, hi) min_t(type, max_t(type, v, lo), hi)
+#include "../pcpool_user_minmax.h"
 #define container_of(p, type, member) \
 	((type *)((char *)(p) - offsetof(type, member)))
 #define array_index_nospec(i, n)	(i)
