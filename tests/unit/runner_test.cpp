@@ -2,6 +2,12 @@
 // Workload scheduling of ExecuteRun against a fake session: shares,
 // chunking, roles, channels, handle phases, overhead paths, pinning, error
 // paths and counter deltas.
+//
+// The fake stays for what the real code cannot be told to do: fixed times
+// per block (the exact ns and rate assertions), errors on demand, counter
+// files rewritten per call. The same runner paths over the real module
+// layer (cmd.c, session.c, chan.c, run.c in userspace) are
+// tests/module/runner_module_test.cc.
 #include "runner.h"
 
 #include <gmock/gmock.h>
