@@ -20,8 +20,8 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using Json = nlohmann::json;
 
-RunResult Run(uint32_t backend, Workload w, uint64_t ns, uint64_t ops,
-              std::optional<int64_t> zone_locks = std::nullopt, unsigned rep = 0) {
+RunResult MakeRun(uint32_t backend, Workload w, uint64_t ns, uint64_t ops,
+                  std::optional<int64_t> zone_locks = std::nullopt, unsigned rep = 0) {
   RunResult r;
   r.spec.backend = backend;
   r.spec.workload = w;
@@ -38,10 +38,10 @@ RunResult Run(uint32_t backend, Workload w, uint64_t ns, uint64_t ops,
 
 TEST(Summary, PcpbuddyOverKernelAndClassic) {
   const std::vector<RunResult> runs = {
-      Run(PCPOOL_BACKEND_KERNEL, Workload::kRepeat, 9000, 1000),
-      Run(PCPOOL_BACKEND_NULL, Workload::kRepeat, 100, 1000),
-      Run(PCPOOL_BACKEND_CLASSIC, Workload::kRepeat, 6000, 1000, 500),
-      Run(PCPOOL_BACKEND_PCPBUDDY, Workload::kRepeat, 3000, 1000, 20),
+      MakeRun(PCPOOL_BACKEND_KERNEL, Workload::kRepeat, 9000, 1000),
+      MakeRun(PCPOOL_BACKEND_NULL, Workload::kRepeat, 100, 1000),
+      MakeRun(PCPOOL_BACKEND_CLASSIC, Workload::kRepeat, 6000, 1000, 500),
+      MakeRun(PCPOOL_BACKEND_PCPBUDDY, Workload::kRepeat, 3000, 1000, 20),
   };
   const Summary s = Summarize(runs);
   ASSERT_EQ(s.workloads.size(), 1U);
@@ -55,11 +55,11 @@ TEST(Summary, PcpbuddyOverKernelAndClassic) {
 
 TEST(Summary, PoolsRepetitionsAndSkipsFailures) {
   std::vector<RunResult> runs = {
-      Run(PCPOOL_BACKEND_KERNEL, Workload::kCross, 4000, 1000, std::nullopt, 0),
-      Run(PCPOOL_BACKEND_KERNEL, Workload::kCross, 2000, 1000, std::nullopt, 1),
-      Run(PCPOOL_BACKEND_PCPBUDDY, Workload::kCross, 1000, 1000, 4, 0),
-      Run(PCPOOL_BACKEND_PCPBUDDY, Workload::kCross, 1000, 1000, 6, 1),
-      Run(PCPOOL_BACKEND_CLASSIC, Workload::kCross, 1000, 1000),
+      MakeRun(PCPOOL_BACKEND_KERNEL, Workload::kCross, 4000, 1000, std::nullopt, 0),
+      MakeRun(PCPOOL_BACKEND_KERNEL, Workload::kCross, 2000, 1000, std::nullopt, 1),
+      MakeRun(PCPOOL_BACKEND_PCPBUDDY, Workload::kCross, 1000, 1000, 4, 0),
+      MakeRun(PCPOOL_BACKEND_PCPBUDDY, Workload::kCross, 1000, 1000, 6, 1),
+      MakeRun(PCPOOL_BACKEND_CLASSIC, Workload::kCross, 1000, 1000),
   };
   runs.back().error = "ENOMEM";
   const Summary s = Summarize(runs);
@@ -72,9 +72,9 @@ TEST(Summary, PoolsRepetitionsAndSkipsFailures) {
 }
 
 TEST(Summary, ComparesOnlyMatchingConfigurations) {
-  RunResult exit1 = Run(PCPOOL_BACKEND_KERNEL, Workload::kExit, 8000, 1000);
+  RunResult exit1 = MakeRun(PCPOOL_BACKEND_KERNEL, Workload::kExit, 8000, 1000);
   exit1.spec.freers = 1;
-  RunResult exit2 = Run(PCPOOL_BACKEND_PCPBUDDY, Workload::kExit, 1000, 1000);
+  RunResult exit2 = MakeRun(PCPOOL_BACKEND_PCPBUDDY, Workload::kExit, 1000, 1000);
   exit2.spec.freers = 2;
   const std::vector<RunResult> runs = {exit1, exit2};
   const Summary s = Summarize(runs);
@@ -85,9 +85,9 @@ TEST(Summary, ComparesOnlyMatchingConfigurations) {
 
 TEST(Summary, PerCpuCachesOverAllocPercpu) {
   const std::vector<RunResult> runs = {
-      Run(PCPOOL_BACKEND_PCPU_KERNEL, Workload::kRepeat, 8000, 1000),
-      Run(PCPOOL_BACKEND_PCPU_RAW, Workload::kRepeat, 1000, 1000),
-      Run(PCPOOL_BACKEND_PCPU_ZEROED, Workload::kRepeat, 2000, 1000),
+      MakeRun(PCPOOL_BACKEND_PCPU_KERNEL, Workload::kRepeat, 8000, 1000),
+      MakeRun(PCPOOL_BACKEND_PCPU_RAW, Workload::kRepeat, 1000, 1000),
+      MakeRun(PCPOOL_BACKEND_PCPU_ZEROED, Workload::kRepeat, 2000, 1000),
   };
   const Summary s = Summarize(runs);
   EXPECT_THAT(s.workloads, IsEmpty());
@@ -99,7 +99,7 @@ TEST(Summary, PerCpuCachesOverAllocPercpu) {
 }
 
 TEST(Summary, NothingToCompare) {
-  const std::vector<RunResult> runs = {Run(PCPOOL_BACKEND_KERNEL, Workload::kRepeat, 100, 10)};
+  const std::vector<RunResult> runs = {MakeRun(PCPOOL_BACKEND_KERNEL, Workload::kRepeat, 100, 10)};
   EXPECT_TRUE(Summarize(runs).empty());
   std::ostringstream out;
   PrintSummary(out, Summarize(runs));
@@ -108,10 +108,10 @@ TEST(Summary, NothingToCompare) {
 
 TEST(Summary, ConsoleAndJson) {
   const std::vector<RunResult> runs = {
-      Run(PCPOOL_BACKEND_KERNEL, Workload::kRepeat, 9000, 1000),
-      Run(PCPOOL_BACKEND_PCPBUDDY, Workload::kRepeat, 3000, 1000, 20),
-      Run(PCPOOL_BACKEND_PCPU_KERNEL, Workload::kRepeat, 8000, 1000),
-      Run(PCPOOL_BACKEND_PCPU_RAW, Workload::kRepeat, 1000, 1000),
+      MakeRun(PCPOOL_BACKEND_KERNEL, Workload::kRepeat, 9000, 1000),
+      MakeRun(PCPOOL_BACKEND_PCPBUDDY, Workload::kRepeat, 3000, 1000, 20),
+      MakeRun(PCPOOL_BACKEND_PCPU_KERNEL, Workload::kRepeat, 8000, 1000),
+      MakeRun(PCPOOL_BACKEND_PCPU_RAW, Workload::kRepeat, 1000, 1000),
   };
   const Summary s = Summarize(runs);
   std::ostringstream console;
