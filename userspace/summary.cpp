@@ -42,16 +42,16 @@ struct Pool {
   }
 };
 
-// What must match for two backends' runs to be compared.
+// What must match for two backends' runs to be compared, and the row's
+// name: RunName() without the backend. Batch and live set follow from the
+// options, the same for every backend of one invocation.
 std::string ConfigName(const RunSpec& s) {
-  std::string name = std::string(WorkloadName(s.workload)) + "/order:" + std::to_string(s.order) +
-                     "/threads:" + std::to_string(s.cpus.size()) + "/ops:" + std::to_string(s.ops);
+  std::string name = std::string(WorkloadName(s.workload));
   if (s.workload == Workload::kExit || s.workload == Workload::kPurger) {
     name += "/freers:" + std::to_string(s.freers);
   }
-  if (s.batch != 0) {
-    name += "/batch:" + std::to_string(s.batch);
-  }
+  name += "/order:" + std::to_string(s.order) + "/threads:" + std::to_string(s.cpus.size()) +
+          "/ops:" + std::to_string(s.ops);
   const std::string_view submit = SubmitLabel(s);
   if (submit != "ioctl") {
     name += "/submit:" + std::string(submit);
@@ -144,11 +144,11 @@ void PrintSummary(std::ostream& out, const Summary& s) {
     out << "summary: pcpbuddy's speed-up (the other's ns/op over pcpbuddy's) and zone-lock\n"
            "acquisitions per 1000 ops, this run only:\n";
     std::array<char, 256> line{};
-    std::snprintf(line.data(), line.size(), "  %-44s %9s %10s %14s %15s\n", "configuration",
+    std::snprintf(line.data(), line.size(), "  %-42s %9s %10s %14s %15s\n", "configuration",
                   "vs kernel", "vs classic", "locks classic", "locks pcpbuddy");
     out << line.data();
     for (const WorkloadSummary& w : s.workloads) {
-      std::snprintf(line.data(), line.size(), "  %-44s %9s %10s %14s %15s\n", w.name.c_str(),
+      std::snprintf(line.data(), line.size(), "  %-42s %9s %10s %14s %15s\n", w.name.c_str(),
                     Fixed("%.2fx", w.pcpbuddy_over_kernel).c_str(),
                     Fixed("%.2fx", w.pcpbuddy_over_classic).c_str(),
                     Fixed("%.1f", w.classic_zone_locks_per_1000).c_str(),

@@ -79,7 +79,7 @@ TEST(Summary, ComparesOnlyMatchingConfigurations) {
   const std::vector<RunResult> runs = {exit1, exit2};
   const Summary s = Summarize(runs);
   ASSERT_EQ(s.workloads.size(), 1U);
-  EXPECT_EQ(s.workloads[0].name, "exit/order:0/threads:2/ops:1000/freers:2");
+  EXPECT_EQ(s.workloads[0].name, "exit/freers:2/order:0/threads:2/ops:1000");
   EXPECT_FALSE(s.workloads[0].pcpbuddy_over_kernel.has_value());
 }
 
