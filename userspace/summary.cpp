@@ -47,8 +47,10 @@ struct Pool {
 // options, the same for every backend of one invocation.
 std::string ConfigName(const RunSpec& s) {
   std::string name = std::string(WorkloadName(s.workload));
-  if (s.workload == Workload::kExit || s.workload == Workload::kPurger) {
+  if (s.workload == Workload::kExit) {
     name += "/freers:" + std::to_string(s.freers);
+  } else if (s.workload == Workload::kPurger) {
+    name += "/purgers:" + std::to_string(s.freers);
   }
   name += "/order:" + std::to_string(s.order) + "/threads:" + std::to_string(s.cpus.size()) +
           "/ops:" + std::to_string(s.ops);
@@ -144,11 +146,11 @@ void PrintSummary(std::ostream& out, const Summary& s) {
     out << "summary: pcpbuddy's speed-up (the other's ns/op over pcpbuddy's) and zone-lock\n"
            "acquisitions per 1000 ops, this run only:\n";
     std::array<char, 256> line{};
-    std::snprintf(line.data(), line.size(), "  %-42s %9s %10s %14s %15s\n", "configuration",
+    std::snprintf(line.data(), line.size(), "  %-46s %9s %10s %14s %15s\n", "configuration",
                   "vs kernel", "vs classic", "locks classic", "locks pcpbuddy");
     out << line.data();
     for (const WorkloadSummary& w : s.workloads) {
-      std::snprintf(line.data(), line.size(), "  %-42s %9s %10s %14s %15s\n", w.name.c_str(),
+      std::snprintf(line.data(), line.size(), "  %-46s %9s %10s %14s %15s\n", w.name.c_str(),
                     Fixed("%.2fx", w.pcpbuddy_over_kernel).c_str(),
                     Fixed("%.2fx", w.pcpbuddy_over_classic).c_str(),
                     Fixed("%.1f", w.classic_zone_locks_per_1000).c_str(),
