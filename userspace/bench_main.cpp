@@ -247,7 +247,7 @@ int Main(int argc, char** argv) {
   }
   const Summary summary = Summarize(done);
   for (auto& r : reporters) {
-    if (!summary.empty()) {
+    if (!summary.Empty()) {
       r->ReportSummary(summary);
     }
     r->Finalize();

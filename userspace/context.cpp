@@ -140,7 +140,7 @@ std::optional<bool> ParseCmdlineBool(std::string_view cmdline, std::string_view 
     if (word.size() <= key.size() || !word.starts_with(key) || word[key.size()] != '=') {
       continue;
     }
-    const std::string_view v = std::string_view(word).substr(key.size() + 1);
+    const std::string_view v = std::string_view{word}.substr(key.size() + 1);
     // lib/kstrtox.c kstrtobool(): the first character, "on"/"off" by the second.
     if (v.empty()) {
       continue;

@@ -36,7 +36,7 @@ struct Summary {
   std::vector<WorkloadSummary> workloads;
   std::vector<PcpuSummary> pcpu;
 
-  [[nodiscard]] bool empty() const { return workloads.empty() && pcpu.empty(); }
+  [[nodiscard]] bool Empty() const { return workloads.empty() && pcpu.empty(); }
 };
 
 // Over the successful runs; repetitions of one configuration pooled (sum

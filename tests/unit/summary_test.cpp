@@ -100,7 +100,7 @@ TEST(Summary, PerCpuCachesOverAllocPercpu) {
 
 TEST(Summary, NothingToCompare) {
   const std::vector<RunResult> runs = {MakeRun(PCPOOL_BACKEND_KERNEL, Workload::kRepeat, 100, 10)};
-  EXPECT_TRUE(Summarize(runs).empty());
+  EXPECT_TRUE(Summarize(runs).Empty());
   std::ostringstream out;
   PrintSummary(out, Summarize(runs));
   EXPECT_EQ(out.str(), "");
