@@ -39,12 +39,13 @@ inline constexpr uint32_t kDefaultChurnPages = 2048;
 inline constexpr uint64_t kExitAllocChunk = 4096;
 
 struct Options {
-  std::vector<std::string> backends;     // empty: every backend the module has
-  std::vector<Workload> workloads;       // empty: every workload that applies
-  std::vector<Workload> pcpu_workloads;  // per-CPU backends; empty: as workloads
-  std::vector<uint32_t> orders{0};       // kPageblockOrder for "pageblock"
-  std::vector<unsigned> threads;         // empty and no cpus: one per allowed CPU
-  std::vector<int> cpus;                 // --cpus: one thread per listed CPU
+  std::vector<std::string> backends;  // empty: every backend the module has
+  std::vector<Workload> workloads;    // empty: every workload that applies
+  // Per-CPU backends' workloads (--pcpu-workload); empty: as workloads.
+  std::vector<Workload> pcpu_workloads;
+  std::vector<uint32_t> orders{0};  // kPageblockOrder for "pageblock"
+  std::vector<unsigned> threads;    // empty and no cpus: one per allowed CPU
+  std::vector<int> cpus;            // --cpus: one thread per listed CPU
   std::vector<uint64_t> ops{kDefaultOps};
   uint32_t batch = kDefaultBatch;
   uint32_t live = 0;             // busy/churn/long-busy; 0: per workload
