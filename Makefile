@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # pcpool top-level targets.  tl;dr:
-#   make run     build everything, boot the test kernel, run the default benchmark
-#   make check   unit tests (incl. sanitizers) + integration tests in the VM
+#   make run     build the module and the guest binaries, boot the test
+#                kernel, run the default benchmark (page zeroing off)
+#   make check   build everything: unit tests (incl. sanitizers) +
+#                integration tests in the VM
 #
 # KDIR picks the kernel build tree (default: newest /lib/modules/*/build).
 # On a real machine: make KDIR=/lib/modules/$(uname -r)/build, then
@@ -13,12 +15,14 @@ JOBS     ?= $(shell nproc)
 KDIR     ?= $(shell bash -c '. scripts/lib.sh && pcpool_kdir')
 CMAKE_FLAGS ?=
 RESULTS  ?= results
-BENCH_ARGS ?= --workload repeat,bulk,cross --order 0 --ops 200000
+# Empty: bench/run's default matrix.
+BENCH_ARGS ?=
+# Empty: bench/run's default VM options (page zeroing off).
 VM_ARGS  ?=
 
 export KDIR
 
-.PHONY: all setup kmod harness run check unit vmtest lint format clean plots
+.PHONY: all setup kmod harness guest run check unit vmtest lint format clean plots
 
 all: kmod harness
 
@@ -34,8 +38,12 @@ $(BUILD)/CMakeCache.txt:
 harness: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Only what the guest runs: the test suites are make check's.
+guest: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target pcpool-bench
+
 # The main job: one VM boot, the module loaded, the default benchmark.
-run: setup all
+run: setup kmod guest
 	RESULTS=$(abspath $(RESULTS)) BUILD=$(abspath $(BUILD)) bench/run $(VM_ARGS) -- $(BENCH_ARGS)
 
 # Unit tests (plain, ASan/UBSan, TSan) and the VM integration tests, all

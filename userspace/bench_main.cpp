@@ -23,6 +23,7 @@
 #include "plot.h"
 #include "report.h"
 #include "runner.h"
+#include "summary.h"
 
 namespace pcpool {
 namespace {
@@ -230,6 +231,8 @@ int Main(int argc, char** argv) {
   cfg.check = opts.check;
   int status = 0;
   const bool tty = ProgressRefreshes();
+  std::vector<RunResult> done;
+  done.reserve(plan.runs.size());
   for (size_t i = 0; i < plan.runs.size(); i++) {
     const RunResult result =
         RunWithProgress(plan.runs[i], cfg, i, plan.runs.size(), opts.quiet, tty);
@@ -240,8 +243,13 @@ int Main(int argc, char** argv) {
     for (auto& r : reporters) {
       r->ReportRuns(std::span<const RunResult>(&result, 1));
     }
+    done.push_back(result);
   }
+  const Summary summary = Summarize(done);
   for (auto& r : reporters) {
+    if (!summary.Empty()) {
+      r->ReportSummary(summary);
+    }
     r->Finalize();
   }
   for (auto& f : files) {

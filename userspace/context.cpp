@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "context.h"
 
+#include <sys/klog.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -57,7 +58,139 @@ std::string IsoDate() {
   return {buf.data(), n};
 }
 
+// The kernel ring buffer (root, or dmesg_restrict off); "" if unreadable.
+std::string ReadKernelLog() {
+  constexpr int kSyslogActionReadAll = 3;
+  constexpr int kSyslogActionSizeBuffer = 10;
+  const int size = klogctl(kSyslogActionSizeBuffer, nullptr, 0);
+  if (size <= 0) {
+    return "";
+  }
+  std::string buf(static_cast<size_t>(size), '\0');
+  const int n = klogctl(kSyslogActionReadAll, buf.data(), size);
+  buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return buf;
+}
+
+// Boot log first; else the command line over the kernel's built-in default.
+void CollectMemInit(Context* ctx) {
+  if (const auto m = ParseMemAutoInit(ReadKernelLog())) {
+    ctx->init_on_alloc = m->alloc;
+    ctx->init_on_free = m->free;
+    ctx->mem_init_source = "kernel log (mem auto-init)";
+    return;
+  }
+  const std::string cmdline = ReadTextFile("/proc/cmdline").value_or("");
+  const std::string config_path = "/boot/config-" + ctx->kernel_release;
+  const std::string config = ReadTextFile(config_path).value_or("");
+  std::vector<std::string> from;
+  auto pick = [&](std::string_view key, std::string_view symbol, std::optional<bool>* out) {
+    if ((*out = ParseCmdlineBool(cmdline, key))) {
+      from.emplace_back("/proc/cmdline");
+    } else if ((*out = ParseKconfigBool(config, symbol))) {
+      from.push_back(config_path);
+    }
+  };
+  pick("init_on_alloc", "CONFIG_INIT_ON_ALLOC_DEFAULT_ON", &ctx->init_on_alloc);
+  pick("init_on_free", "CONFIG_INIT_ON_FREE_DEFAULT_ON", &ctx->init_on_free);
+  for (const std::string& f : from) {
+    if (ctx->mem_init_source.find(f) == std::string::npos) {
+      ctx->mem_init_source += (ctx->mem_init_source.empty() ? "" : ", ") + f;
+    }
+  }
+}
+
 }  // namespace
+
+std::optional<MemAutoInit> ParseMemAutoInit(std::string_view log) {
+  constexpr std::string_view kTag = "mem auto-init: stack:";
+  const size_t at = log.rfind(kTag);
+  if (at == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view line = log.substr(at);
+  line = line.substr(0, line.find('\n'));
+  auto field = [&](std::string_view name) -> std::optional<bool> {
+    const size_t p = line.find(name);
+    if (p == std::string_view::npos) {
+      return std::nullopt;
+    }
+    const std::string_view v = line.substr(p + name.size());
+    if (v.starts_with("on")) {
+      return true;
+    }
+    if (v.starts_with("off")) {
+      return false;
+    }
+    return std::nullopt;
+  };
+  const std::optional<bool> alloc = field("heap alloc:");
+  const std::optional<bool> free = field("heap free:");
+  if (!alloc || !free) {
+    return std::nullopt;
+  }
+  return MemAutoInit{*alloc, *free};
+}
+
+std::optional<bool> ParseCmdlineBool(std::string_view cmdline, std::string_view key) {
+  std::optional<bool> value;
+  std::istringstream words{std::string(cmdline)};
+  std::string word;
+  while (words >> word) {
+    if (word.size() <= key.size() || !word.starts_with(key) || word[key.size()] != '=') {
+      continue;
+    }
+    const std::string_view v = std::string_view{word}.substr(key.size() + 1);
+    // lib/kstrtox.c kstrtobool(): the first character, "on"/"off" by the second.
+    if (v.empty()) {
+      continue;
+    }
+    switch (v[0]) {
+      case '1':
+      case 'y':
+      case 'Y':
+      case 't':
+      case 'T':
+        value = true;
+        break;
+      case '0':
+      case 'n':
+      case 'N':
+      case 'f':
+      case 'F':
+        value = false;
+        break;
+      case 'o':
+      case 'O':
+        if (v.size() > 1 && (v[1] == 'n' || v[1] == 'N')) {
+          value = true;
+        } else if (v.size() > 1 && (v[1] == 'f' || v[1] == 'F')) {
+          value = false;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return value;
+}
+
+std::optional<bool> ParseKconfigBool(std::string_view config, std::string_view symbol) {
+  const std::string set = std::string(symbol) + "=y";
+  const std::string unset = "# " + std::string(symbol) + " is not set";
+  while (!config.empty()) {
+    const size_t nl = config.find('\n');
+    const std::string_view line = Trim(config.substr(0, nl));
+    config.remove_prefix(nl == std::string_view::npos ? config.size() : nl + 1);
+    if (line == set) {
+      return true;
+    }
+    if (line == unset) {
+      return false;
+    }
+  }
+  return std::nullopt;
+}
 
 std::string DetectEmulation(std::string_view cpuinfo, std::string_view sys_vendor) {
   const std::string_view vendor = Trim(sys_vendor);
@@ -125,6 +258,7 @@ Context CollectContext(const std::string& executable) {
   ctx.emulation =
       DetectEmulation(cpuinfo, ReadTextFile("/sys/class/dmi/id/sys_vendor").value_or(""));
   ctx.library_build_type = PCPOOL_BUILD_TYPE;
+  CollectMemInit(&ctx);
   return ctx;
 }
 

@@ -27,6 +27,11 @@ struct Context {
   std::vector<double> load_avg;
   std::string emulation;  // "" or what gave it away
   std::string library_build_type;
+  // Page zeroing (init_on_alloc=, init_on_free=) as the running kernel has
+  // it; nullopt when nothing says. @mem_init_source: where it was read.
+  std::optional<bool> init_on_alloc;
+  std::optional<bool> init_on_free;
+  std::string mem_init_source;
   pcpool_version module{};                   // PCPOOL_IOC_VERSION as the module answered
   std::vector<std::string> module_backends;  // names of module.backends bits
   std::vector<std::string> warnings;         // noisy setup, see NoisySetupWarnings
@@ -39,6 +44,22 @@ std::string DetectEmulation(std::string_view cpuinfo, std::string_view sys_vendo
 
 // "cpu MHz" of the first processor in /proc/cpuinfo.
 std::optional<double> ParseCpuMhz(std::string_view cpuinfo);
+
+// The kernel's boot line "mem auto-init: stack:..., heap alloc:on, heap
+// free:off" (init/main.c report_meminit()), the last one in @log: the
+// zeroing in effect, after the command line and CONFIG_PAGE_POISONING.
+struct MemAutoInit {
+  bool alloc = false;
+  bool free = false;
+};
+std::optional<MemAutoInit> ParseMemAutoInit(std::string_view log);
+
+// The last "@key=value" of a kernel command line, read as kstrtobool()
+// does; nullopt when absent or not a boolean (the kernel ignores those).
+std::optional<bool> ParseCmdlineBool(std::string_view cmdline, std::string_view key);
+
+// "CONFIG_X=y" true, "# CONFIG_X is not set" false, else nullopt.
+std::optional<bool> ParseKconfigBool(std::string_view config, std::string_view symbol);
 
 // Fills everything but module/module_backends/pinned_cpus/warnings.
 Context CollectContext(const std::string& executable);

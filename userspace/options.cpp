@@ -118,7 +118,7 @@ struct Flag {
   Arg arg;
 };
 
-constexpr std::array<Flag, 31> kFlags = {{
+constexpr std::array<Flag, 32> kFlags = {{
     {"backend", Arg::kRequired},    {"workload", Arg::kRequired},
     {"mask", Arg::kRequired},       {"order", Arg::kRequired},
     {"threads", Arg::kRequired},    {"cpus", Arg::kRequired},
@@ -134,7 +134,7 @@ constexpr std::array<Flag, 31> kFlags = {{
     {"device", Arg::kRequired},     {"debugfs", Arg::kRequired},
     {"help", Arg::kNone},           {"run-test-mask", Arg::kRequired},
     {"nr-threads", Arg::kRequired}, {"test-repeat-count", Arg::kRequired},
-    {"counters", Arg::kRequired},
+    {"counters", Arg::kRequired},   {"pcpu-workload", Arg::kRequired},
 }};
 
 // test_vmalloc's parameter names, for muscle memory.
@@ -159,8 +159,10 @@ std::string EnvName(std::string_view flag) {
   return name;
 }
 
-bool ApplyWorkloads(std::string_view value, Options* o, std::string* error) {
-  o->workloads.clear();
+// --workload and --pcpu-workload: names into @out; "all" leaves it empty.
+bool ApplyWorkloads(std::string_view flag, std::string_view value, std::vector<Workload>* out,
+                    std::string* error) {
+  out->clear();
   const std::vector<std::string_view> names = SplitComma(value);
   // "all": every workload where it applies, the default.
   if (std::find(names.begin(), names.end(), "all") != names.end()) {
@@ -170,12 +172,12 @@ bool ApplyWorkloads(std::string_view value, Options* o, std::string* error) {
   for (const std::string_view name : names) {
     const std::optional<Workload> w = WorkloadFromName(name);
     if (!w) {
-      *error = "--workload: unknown workload '" + std::string(name) +
+      *error = "--" + std::string(flag) + ": unknown workload '" + std::string(name) +
                "' (known: " + WorkloadNames() + ", all)";
       return false;
     }
-    if (std::find(o->workloads.begin(), o->workloads.end(), *w) == o->workloads.end()) {
-      o->workloads.push_back(*w);
+    if (std::find(out->begin(), out->end(), *w) == out->end()) {
+      out->push_back(*w);
     }
   }
   return true;
@@ -195,7 +197,9 @@ bool Apply(std::string_view flag, std::string_view value, Options* o, std::strin
       }
     }
   } else if (flag == "workload") {
-    return ApplyWorkloads(value, o, error);
+    return ApplyWorkloads(flag, value, &o->workloads, error);
+  } else if (flag == "pcpu-workload") {
+    return ApplyWorkloads(flag, value, &o->pcpu_workloads, error);
   } else if (flag == "mask") {
     uint64_t mask = 0;
     if (!ParseOne<uint64_t>(flag, value, 1, UINT64_MAX, &mask, error)) {
@@ -472,6 +476,8 @@ lists run every combination.
                       (default: all the module has)
   --workload LIST     workloads by name, or 'all' (default: every one that
                       applies to the backend)
+  --pcpu-workload LIST  workloads for the per-CPU backends (default: as
+                      --workload)
   --mask N            the same as a bitmask (test_vmalloc's run_test_mask;
                       alias --run-test-mask):
 )" + workloads +
@@ -680,12 +686,9 @@ RunPlan PlanRuns(const Options& opts, const pcpool_version& version, const Backe
     }
   }
 
-  std::vector<Workload> workloads = opts.workloads;
-  const bool explicit_workloads = !workloads.empty();
-  if (!explicit_workloads) {
-    for (const WorkloadInfo& i : AllWorkloads()) {
-      workloads.push_back(i.id);
-    }
+  std::vector<Workload> all_workloads;
+  for (const WorkloadInfo& i : AllWorkloads()) {
+    all_workloads.push_back(i.id);
   }
 
   for (const uint32_t backend : backends) {
@@ -694,7 +697,12 @@ RunPlan PlanRuns(const Options& opts, const pcpool_version& version, const Backe
                                ? cap_it->second
                                : BackendCap{DefaultBackendClass(backend), version.max_order};
     const std::string bname = BackendName(backend);
-    for (const Workload w : workloads) {
+    // --pcpu-workload, where given, replaces --workload for per-CPU backends.
+    const std::vector<Workload>& chosen =
+        cap.cls == BackendClass::kPcpu && !opts.pcpu_workloads.empty() ? opts.pcpu_workloads
+                                                                       : opts.workloads;
+    const bool explicit_workloads = !chosen.empty();
+    for (const Workload w : explicit_workloads ? chosen : all_workloads) {
       const WorkloadInfo& info = Info(w);
       if (!Applies(w, cap.cls)) {
         if (explicit_workloads) {

@@ -41,9 +41,11 @@ inline constexpr uint64_t kExitAllocChunk = 4096;
 struct Options {
   std::vector<std::string> backends;  // empty: every backend the module has
   std::vector<Workload> workloads;    // empty: every workload that applies
-  std::vector<uint32_t> orders{0};    // kPageblockOrder for "pageblock"
-  std::vector<unsigned> threads;      // empty and no cpus: one per allowed CPU
-  std::vector<int> cpus;              // --cpus: one thread per listed CPU
+  // Per-CPU backends' workloads (--pcpu-workload); empty: as workloads.
+  std::vector<Workload> pcpu_workloads;
+  std::vector<uint32_t> orders{0};  // kPageblockOrder for "pageblock"
+  std::vector<unsigned> threads;    // empty and no cpus: one per allowed CPU
+  std::vector<int> cpus;            // --cpus: one thread per listed CPU
   std::vector<uint64_t> ops{kDefaultOps};
   uint32_t batch = kDefaultBatch;
   uint32_t live = 0;             // busy/churn/long-busy; 0: per workload

@@ -81,6 +81,10 @@ Json ContextJson(const Context& c) {
   j["load_avg"] = c.load_avg;
   j["emulation"] = c.emulation.empty() ? Json(nullptr) : Json(c.emulation);
   j["library_build_type"] = c.library_build_type;
+  auto bit = [](const std::optional<bool>& b) { return b ? Json(*b ? 1 : 0) : Json(nullptr); };
+  j["init_on_alloc"] = bit(c.init_on_alloc);
+  j["init_on_free"] = bit(c.init_on_free);
+  j["mem_init_source"] = c.mem_init_source.empty() ? Json(nullptr) : Json(c.mem_init_source);
   j["module_abi_version"] = c.module.abi_version;
   j["module_backends"] = c.module_backends;
   j["page_shift"] = c.module.page_shift;
@@ -456,6 +460,13 @@ void ConsoleReporter::ReportContext(const Context& c) {
   }
   out_ << "; " << c.num_cpus << " CPUs online, pinned " << c.pinned_cpus << "; harness build "
        << c.library_build_type << "\n";
+  auto bit = [](const std::optional<bool>& b) { return b ? (*b ? "1" : "0") : "unknown"; };
+  out_ << "page zeroing: init_on_alloc=" << bit(c.init_on_alloc)
+       << " init_on_free=" << bit(c.init_on_free);
+  if (!c.mem_init_source.empty()) {
+    out_ << " (" << c.mem_init_source << ")";
+  }
+  out_ << "; the pool backends zero when the kernel would\n";
   for (const std::string& w : c.warnings) {
     out_ << "***WARNING*** " << w << "\n";
   }
@@ -527,6 +538,8 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
   out_.flush();
 }
 
+void ConsoleReporter::ReportSummary(const Summary& summary) { PrintSummary(out_, summary); }
+
 void ConsoleReporter::Finalize() {
   const std::vector<OverheadSummary> sums = SummarizeOverhead(overhead_);
   if (!sums.empty()) {
@@ -552,6 +565,7 @@ void ConsoleReporter::Finalize() {
 struct JsonReporter::State {
   Json context = Json::object();
   Json results = Json::array();
+  std::optional<Json> summary;
 };
 
 JsonReporter::JsonReporter(std::ostream& out) : out_(out), state_(std::make_unique<State>()) {}
@@ -565,10 +579,35 @@ void JsonReporter::ReportRuns(std::span<const RunResult> runs) {
   }
 }
 
+void JsonReporter::ReportSummary(const Summary& summary) {
+  auto number = [](const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); };
+  Json workloads = Json::array();
+  for (const WorkloadSummary& w : summary.workloads) {
+    Json j;
+    j["name"] = w.name;
+    j["pcpbuddy_speedup_over_kernel"] = number(w.pcpbuddy_over_kernel);
+    j["pcpbuddy_speedup_over_classic"] = number(w.pcpbuddy_over_classic);
+    j["zone_lock_acquisitions_per_1000_ops"] = {
+        {"classic", number(w.classic_zone_locks_per_1000)},
+        {"pcpbuddy", number(w.pcpbuddy_zone_locks_per_1000)}};
+    workloads.push_back(j);
+  }
+  Json pcpu = Json::array();
+  for (const PcpuSummary& p : summary.pcpu) {
+    pcpu.push_back({{"name", p.name},
+                    {"backend", p.backend},
+                    {"speedup_over_pcpu_kernel", p.over_pcpu_kernel}});
+  }
+  state_->summary = Json{{"workloads", workloads}, {"pcpu", pcpu}};
+}
+
 void JsonReporter::Finalize() {
   Json doc;
   doc["context"] = state_->context;
   doc["results"] = state_->results;
+  if (state_->summary) {
+    doc["summary"] = *state_->summary;
+  }
   out_ << doc.dump(2) << "\n";
   out_.flush();
 }

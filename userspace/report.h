@@ -14,6 +14,7 @@
 
 #include "context.h"
 #include "stats.h"
+#include "summary.h"
 
 namespace pcpool {
 
@@ -24,6 +25,8 @@ class Reporter {
   virtual void ReportContext(const Context& ctx) = 0;
   // As runs finish; may be called many times.
   virtual void ReportRuns(std::span<const RunResult> runs) = 0;
+  // Once, after the last run and before Finalize: the closing ratios.
+  virtual void ReportSummary(const Summary& /*summary*/) {}
   // Once, after the last run; flushes.
   virtual void Finalize() = 0;
 };
@@ -37,6 +40,7 @@ class ConsoleReporter : public Reporter {
       : out_(out), filter_(std::move(filter)) {}
   void ReportContext(const Context& ctx) override;
   void ReportRuns(std::span<const RunResult> runs) override;
+  void ReportSummary(const Summary& summary) override;
   void Finalize() override;
 
  private:
@@ -46,13 +50,15 @@ class ConsoleReporter : public Reporter {
   std::vector<RunResult> overhead_;
 };
 
-// {"context": {...}, "results": [...]} written at Finalize.
+// {"context": {...}, "results": [...], "summary": {...}} written at
+// Finalize; "summary" only after ReportSummary.
 class JsonReporter : public Reporter {
  public:
   explicit JsonReporter(std::ostream& out);
   ~JsonReporter() override;
   void ReportContext(const Context& ctx) override;
   void ReportRuns(std::span<const RunResult> runs) override;
+  void ReportSummary(const Summary& summary) override;
   void Finalize() override;
 
  private:

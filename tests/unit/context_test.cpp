@@ -39,6 +39,44 @@ TEST(Context, ParsesFirstCpuMhz) {
   EXPECT_FALSE(ParseCpuMhz("cpu MHz\t: fast\n").has_value());
 }
 
+TEST(Context, ParsesMemAutoInitFromTheBootLog) {
+  const auto on = ParseMemAutoInit(
+      "[    0.01] Kernel command line: console=ttyS0\n"
+      "[    0.02] mem auto-init: stack:all(zero), heap alloc:on, heap free:off\n"
+      "[    0.03] Memory: 2000K\n");
+  ASSERT_TRUE(on.has_value());
+  EXPECT_TRUE(on->alloc);
+  EXPECT_FALSE(on->free);
+  const auto off =
+      ParseMemAutoInit("mem auto-init: stack:off, heap alloc:off, heap free:on\nnext line\n");
+  ASSERT_TRUE(off.has_value());
+  EXPECT_FALSE(off->alloc);
+  EXPECT_TRUE(off->free);
+  EXPECT_FALSE(ParseMemAutoInit("Memory: 2000K\n").has_value());
+  EXPECT_FALSE(ParseMemAutoInit("mem auto-init: stack:off, heap alloc:maybe\n").has_value());
+}
+
+TEST(Context, ParsesCmdlineBooleansAsTheKernelDoes) {
+  const std::string_view line = "BOOT_IMAGE=/vmlinuz init_on_alloc=0 quiet init_on_free=on";
+  EXPECT_EQ(ParseCmdlineBool(line, "init_on_alloc"), std::optional<bool>(false));
+  EXPECT_EQ(ParseCmdlineBool(line, "init_on_free"), std::optional<bool>(true));
+  // The last one wins; a value kstrtobool() rejects is ignored.
+  EXPECT_EQ(ParseCmdlineBool("init_on_alloc=1 init_on_alloc=n", "init_on_alloc"),
+            std::optional<bool>(false));
+  EXPECT_EQ(ParseCmdlineBool("init_on_alloc=Y init_on_alloc=x", "init_on_alloc"),
+            std::optional<bool>(true));
+  EXPECT_FALSE(ParseCmdlineBool("init_on_alloc init_on_alloc_x=1", "init_on_alloc").has_value());
+  EXPECT_FALSE(ParseCmdlineBool("", "init_on_free").has_value());
+}
+
+TEST(Context, ParsesKconfigBooleans) {
+  const std::string_view config =
+      "CONFIG_INIT_ON_ALLOC_DEFAULT_ON=y\n# CONFIG_INIT_ON_FREE_DEFAULT_ON is not set\n";
+  EXPECT_EQ(ParseKconfigBool(config, "CONFIG_INIT_ON_ALLOC_DEFAULT_ON"), std::optional<bool>(true));
+  EXPECT_EQ(ParseKconfigBool(config, "CONFIG_INIT_ON_FREE_DEFAULT_ON"), std::optional<bool>(false));
+  EXPECT_FALSE(ParseKconfigBool(config, "CONFIG_INIT_ON").has_value());
+}
+
 TEST(Context, NoisySetupWarnings) {
   Context ctx;
   ctx.num_cpus = 4;

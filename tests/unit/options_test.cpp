@@ -382,6 +382,24 @@ TEST(PlanRuns, WorkloadsGoWhereTheyApply) {
   EXPECT_EQ(plan.runs[0].live, kLongBusyList);
 }
 
+TEST(PlanRuns, PcpuWorkloadReplacesWorkloadForPerCpuBackends) {
+  const uint64_t mod = kKernelNull | (1U << PCPOOL_BACKEND_PCPU_RAW);
+  BackendCaps caps;
+  caps[PCPOOL_BACKEND_KERNEL] = {BackendClass::kPages, 10};
+  caps[PCPOOL_BACKEND_NULL] = {BackendClass::kPages, 10};
+  caps[PCPOOL_BACKEND_PCPU_RAW] = {BackendClass::kPcpu, 11};
+  const RunPlan plan =
+      Plan4({"--workload", "repeat,cross", "--pcpu-workload", "repeat"}, mod, caps);
+  EXPECT_THAT(plan.warnings, IsEmpty());
+  std::vector<std::string> got;
+  for (const RunSpec& r : plan.runs) {
+    got.push_back(BackendName(r.backend) + "/" + std::string(WorkloadName(r.workload)));
+  }
+  EXPECT_THAT(got, ElementsAre("kernel/repeat", "kernel/cross", "null/repeat", "null/cross",
+                               "pcpu-raw/repeat"));
+  EXPECT_THAT(ParseErr({"--pcpu-workload", "nope"}), HasSubstr("--pcpu-workload: unknown"));
+}
+
 TEST(PlanRuns, RepeatKeepsRepetitionsTogetherAndShuffleIsSeeded) {
   RunPlan plan = Plan4({"--backend", "null", "--workload", "repeat,bulk", "--repeat", "3"});
   ASSERT_EQ(plan.runs.size(), 6U);

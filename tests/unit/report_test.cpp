@@ -34,6 +34,9 @@ Context SampleContext() {
   c.load_avg = {0.1, 0.2, 0.3};
   c.emulation = "QEMU (sys_vendor)";
   c.library_build_type = "RelWithDebInfo";
+  c.init_on_alloc = false;
+  c.init_on_free = true;
+  c.mem_init_source = "kernel log (mem auto-init)";
   c.module.abi_version = PCPOOL_ABI_VERSION;
   c.module.backends = 3;
   c.module.max_order = 10;
@@ -122,6 +125,9 @@ TEST(JsonReporter, ParsesBackWithContextAndResults) {
   EXPECT_TRUE(c["cpu_scaling_governor"].is_null());
   EXPECT_EQ(c["emulation"], "QEMU (sys_vendor)");
   EXPECT_EQ(c["library_build_type"], "RelWithDebInfo");
+  EXPECT_EQ(c["init_on_alloc"], 0);
+  EXPECT_EQ(c["init_on_free"], 1);
+  EXPECT_EQ(c["mem_init_source"], "kernel log (mem auto-init)");
   EXPECT_EQ(c["pageblock_order"], 9);
   EXPECT_EQ(c["warnings"].size(), 1U);
   EXPECT_EQ(c["plan_warnings"].size(), 1U);
@@ -304,6 +310,7 @@ TEST(ConsoleReporter, LinesMatch) {
   const std::vector<std::string> patterns = {
       R"(^pcpool-bench 2025-01-02T03:04:05\+0000 on guest, Linux 6\.1\.0-56-amd64 x86_64$)",
       R"(^module ABI 1, backends kernel,null; 2 CPUs online, pinned 0-1; harness build RelWithDebInfo$)",
+      R"(^page zeroing: init_on_alloc=0 init_on_free=1 \(kernel log \(mem auto-init\)\); the pool backends zero when the kernel would$)",
       R"(^\*\*\*WARNING\*\*\* Running under emulation$)",
       R"(^backend +workload +order +threads +path +ops +ns/op +ops/s +user ns/op$)",
       R"(^kernel +repeat +0 +2 +ioctl +1000 +75\.0 +30\.00M +77\.0$)",
