@@ -257,7 +257,9 @@ void WriteChart(const fs::path& out, const std::string& name, const std::string&
   }
   gp << "unset multiplot\n";
   gp.close();
-  const std::string cmd = "gnuplot '" + (out / (name + ".gp")).string() + "'";
+  // gnuplot's notes on one-point axes go to a log, not the study's table.
+  const std::string cmd = "gnuplot '" + (out / (name + ".gp")).string() + "' 2>>'" +
+                          (out / "gnuplot.log").string() + "'";
   if (std::system(cmd.c_str()) != 0) {
     std::cerr << "pcpool-scale: gnuplot failed on " << name << ".gp\n";
   }
@@ -338,7 +340,7 @@ int main(int argc, char** argv) {
           }
         }
       }
-      std::cout << "\n" << std::left << std::setw(11) << wl << std::setw(17) << "backend";
+      std::cout << "\n" << std::left << std::setw(13) << wl << std::setw(17) << "backend";
       for (const unsigned n : ths) {
         std::cout << std::right << std::setw(10) << (std::to_string(n) + "T");
       }
@@ -359,7 +361,7 @@ int main(int argc, char** argv) {
       }
     }
     std::vector<pcpool::UslPoint> pts;
-    std::cout << std::left << std::setw(11) << "" << std::setw(17) << be << std::right;
+    std::cout << std::left << std::setw(13) << "" << std::setw(17) << be << std::right;
     std::optional<double> first;
     std::optional<double> last;
     std::optional<double> hold1;
@@ -383,7 +385,9 @@ int main(int argc, char** argv) {
       std::cout << std::setw(10) << Fmt(med);
       cost_panels[wl][be][n] = med;
       const auto acq = MedianOf(s.zone_acq);
-      if (acq) {
+      // Backends without their own zone lock count none: a log axis
+      // cannot show 0, and a flat line of nothing says nothing.
+      if (acq && *acq > 0) {
         zone_panels[wl][be][n] = *acq;
       }
       csv << wl << "," << be << "," << n << "," << s.ns_per_op.size() << "," << Fmt(med, 1) << ","
