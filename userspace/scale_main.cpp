@@ -140,10 +140,15 @@ const std::vector<std::string> kLockSyms = {"native_queued_spin_lock_slowpath",
                                             "rwsem_down_read_slowpath",
                                             "__mutex_lock_slowpath"};
 const std::string kIrqRestore = "_raw_spin_unlock_irqrestore";
+// Where an idle CPU sits: perf -a samples those too.
+const std::vector<std::string> kIdleSyms = {"native_safe_halt",    "pv_native_safe_halt",
+                                            "default_idle",        "acpi_idle_do_entry",
+                                            "cpuidle_enter_state", "mwait_idle"};
 
 struct LockShare {
   double lock = 0;        // % of samples in kLockSyms
   double irqrestore = 0;  // % in _raw_spin_unlock_irqrestore
+  double idle = 0;        // % in the idle loop
   std::string top;        // the largest symbol
   double top_share = 0;
   unsigned long long samples = 0;
@@ -180,13 +185,16 @@ std::optional<LockShare> ReadPerf(const fs::path& p) {
     }
     ls >> tag >> sym;
     const double v = std::atof(pct.c_str());
+    const bool idle = std::find(kIdleSyms.begin(), kIdleSyms.end(), sym) != kIdleSyms.end();
     any = true;
     if (std::find(kLockSyms.begin(), kLockSyms.end(), sym) != kLockSyms.end()) {
       s.lock += v;
     } else if (sym == kIrqRestore) {
       s.irqrestore += v;
+    } else if (idle) {
+      s.idle += v;
     }
-    if (v > s.top_share) {
+    if (!idle && v > s.top_share) {
       s.top_share = v;
       s.top = sym;
     }
@@ -346,7 +354,7 @@ int main(int argc, char** argv) {
       }
       std::cout << std::right << std::setw(8) << "growth" << std::setw(8) << "sigma"
                 << std::setw(10) << "kappa" << std::setw(7) << "N*" << std::setw(10) << "X(64)/X1"
-                << std::setw(10) << "hold-out"
+                << std::setw(10) << "hold-out" << std::setw(8) << "zl-sat"
                 << "\n";
       last_wl = wl;
       // Remember this workload's columns for the rows below.
@@ -397,7 +405,8 @@ int main(int argc, char** argv) {
           << (MedianOf(s.zone_hold) ? Fmt(MedianOf(s.zone_hold), 2) : "") << "\n";
     }
     // NaN, printed "-", where there is nothing to divide.
-    const double growth = first && last && *first > 0 ? *last / *first : std::nan("");
+    const double growth =
+        pts.size() >= 2 && first && last && *first > 0 ? *last / *first : std::nan("");
     std::string why;
     const auto fit = pcpool::FitUsl(pts, &why);
     std::string hwhy;
@@ -405,7 +414,7 @@ int main(int argc, char** argv) {
     // Each thread holds the zone lock hold ns out of every cost1 ns it
     // spends per op: the lock is busy all the time near cost1 / hold CPUs.
     const double sat = hold1 && *hold1 > 0 && cost1 ? *cost1 / *hold1 : std::nan("");
-    std::cout << std::setw(7) << Fmt(growth, 1) << "x";
+    std::cout << std::setw(8) << (std::isfinite(growth) ? Fmt(growth, 1) + "x" : "-");
     if (fit) {
       std::cout << std::setw(8) << Sci(fit->sigma) << std::setw(10)
                 << (fit->kappa_fitted ? Sci(fit->kappa) : "n/a") << std::setw(7)
@@ -415,7 +424,8 @@ int main(int argc, char** argv) {
       std::cout << std::setw(8) << "-" << std::setw(10) << "-" << std::setw(7) << "-"
                 << std::setw(10) << "-";
     }
-    std::cout << std::setw(10) << (hold ? Fmt(hold->rel_error * 100, 0) + "%" : "n/a") << "\n";
+    std::cout << std::setw(10) << (hold ? Fmt(hold->rel_error * 100, 0) + "%" : "n/a")
+              << std::setw(8) << Fmt(sat, 0) << "\n";
     ucsv << wl << "," << be << "," << pts.size() << ",";
     if (fit) {
       ucsv << Fmt(fit->lambda, 0) << "," << Sci(fit->sigma) << "," << Sci(fit->kappa) << ","
@@ -438,15 +448,22 @@ int main(int argc, char** argv) {
                "thread count where it peaks; X(64)/X1: predicted throughput at 64 CPUs over\n"
                "one uncontended thread. kappa, N* and X(64) need 3 or more thread counts\n"
                "(n/a below that). hold-out: fitted on threads <= N/2, error predicting N.\n"
-               "Full figures (X at 64 and 256, zone-lock saturation) in usl.csv.\n";
+               "zl-sat: CPUs at which the backend's zone lock is held all the time, cost\n"
+               "per op at the fewest threads / zone-lock hold ns per op (classic and\n"
+               "pcpbuddy count theirs; the kernel's zone->lock is not counted).\n"
+               "Full figures (X at 64 and 256) in usl.csv.\n";
 
   if (!perf_dir.empty()) {
     std::ofstream lcsv(o / "locks.csv");
-    lcsv << "backend,samples,lock_slowpath_pct,irqrestore_pct,top_symbol,top_pct\n";
-    std::cout << "\nlock share at the largest thread count (perf record -a -e cpu-clock):\n"
-              << std::left << std::setw(18) << "backend" << std::right << std::setw(9) << "samples"
-              << std::setw(10) << "lock%" << std::setw(13) << "irqrestore%"
-              << "  top symbol\n";
+    // samples: perf's "# Samples: 2K" header, rounded as perf prints it.
+    lcsv << "backend,samples,idle_pct,lock_slowpath_pct,irqrestore_pct,lock_pct_of_busy,"
+            "irqrestore_pct_of_busy,top_busy_symbol,top_pct\n";
+    std::cout << "\nlock share at the largest thread count (perf record -a -e cpu-clock),\n"
+                 "% of the samples on busy CPUs (the idle loop left out):\n"
+              << std::left << std::setw(18) << "backend" << std::right << std::setw(9) << "samples~"
+              << std::setw(7) << "idle%" << std::setw(8) << "lock%" << std::setw(13)
+              << "irqrestore%"
+              << "  top busy symbol\n";
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(perf_dir)) {
       const std::string n = e.path().filename().string();
@@ -462,11 +479,16 @@ int main(int argc, char** argv) {
         std::cout << std::left << std::setw(18) << be << std::right << "  (no samples)\n";
         continue;
       }
+      const double busy = 100 - s->idle;
+      const double lock_b = busy > 0 ? s->lock * 100 / busy : std::nan("");
+      const double irq_b = busy > 0 ? s->irqrestore * 100 / busy : std::nan("");
       std::cout << std::left << std::setw(18) << be << std::right << std::setw(9) << s->samples
-                << std::setw(10) << Fmt(s->lock, 1) << std::setw(13) << Fmt(s->irqrestore, 1)
-                << "  " << s->top << " " << Fmt(s->top_share, 1) << "%\n";
-      lcsv << be << "," << s->samples << "," << Fmt(s->lock, 2) << "," << Fmt(s->irqrestore, 2)
-           << "," << s->top << "," << Fmt(s->top_share, 2) << "\n";
+                << std::setw(7) << Fmt(s->idle, 0) << std::setw(8) << Fmt(lock_b, 1)
+                << std::setw(13) << Fmt(irq_b, 1) << "  " << s->top << " "
+                << Fmt(busy > 0 ? s->top_share * 100 / busy : std::nan(""), 1) << "%\n";
+      lcsv << be << "," << s->samples << "," << Fmt(s->idle, 2) << "," << Fmt(s->lock, 2) << ","
+           << Fmt(s->irqrestore, 2) << "," << Fmt(lock_b, 2) << "," << Fmt(irq_b, 2) << ","
+           << s->top << "," << Fmt(s->top_share, 2) << "\n";
     }
     std::cout << "lock%: queued-spinlock, osq and mutex slow paths. cpu-clock cannot sample\n"
                  "inside IRQ-disabled sections: spinning on an irqsave lock (zone->lock) is\n"
