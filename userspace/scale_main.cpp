@@ -227,7 +227,7 @@ void WriteChart(const fs::path& out, const std::string& name, const std::string&
   gp << "set multiplot layout " << rows << "," << cols << " title '" << title << "'\n";
   gp << "set logscale xy\nset grid\nset key top left font ',8'\n";
   gp << "set xlabel 'threads'\nset ylabel '" << ylabel << "'\n";
-  gp << "set datafile missing '?'\nset offsets graph 0.05, graph 0.05, 0, 0\n";
+  gp << "set datafile missing '?'\nset offsets 0, 0, graph 0.05, graph 0.05\n";
   for (const auto& [panel, series] : panels) {
     const fs::path dat = out / (name + "-" + panel + ".dat");
     std::set<unsigned> xs;
@@ -250,6 +250,8 @@ void WriteChart(const fs::path& out, const std::string& name, const std::string&
       }
       d << "\n";
     }
+    // A little room either side of the sweep on the log axis.
+    gp << "set xrange [" << *xs.begin() / 1.3 << ":" << *xs.rbegin() * 1.3 << "]\n";
     gp << "set title '" << panel << "'\nset xtics (";
     bool first = true;
     for (const unsigned x : xs) {
