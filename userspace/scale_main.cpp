@@ -6,9 +6,12 @@
 // `perf report` text files, the share of samples in lock slow paths.
 // Writes CSV and gnuplot charts under --out and the tables to stdout.
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -19,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -125,25 +129,25 @@ bool Load(const std::string& path, Table* t, Json* context) {
 // from a timer interrupt, so a CPU spinning with interrupts off (zone->lock
 // is taken with spin_lock_irqsave) is charged to the first place they come
 // back on: _raw_spin_unlock_irqrestore. That symbol is counted separately.
-const std::vector<std::string> kLockSyms = {"native_queued_spin_lock_slowpath",
-                                            "queued_spin_lock_slowpath",
-                                            "__pv_queued_spin_lock_slowpath",
-                                            "osq_lock",
-                                            "mutex_spin_on_owner",
-                                            "rwsem_spin_on_owner",
-                                            "__mutex_lock",
-                                            "_raw_spin_lock",
-                                            "_raw_spin_lock_irqsave",
-                                            "_raw_spin_lock_irq",
-                                            "_raw_spin_lock_bh",
-                                            "rwsem_down_write_slowpath",
-                                            "rwsem_down_read_slowpath",
-                                            "__mutex_lock_slowpath"};
-const std::string kIrqRestore = "_raw_spin_unlock_irqrestore";
+constexpr std::array<std::string_view, 14> kLockSyms = {"native_queued_spin_lock_slowpath",
+                                                        "queued_spin_lock_slowpath",
+                                                        "__pv_queued_spin_lock_slowpath",
+                                                        "osq_lock",
+                                                        "mutex_spin_on_owner",
+                                                        "rwsem_spin_on_owner",
+                                                        "__mutex_lock",
+                                                        "_raw_spin_lock",
+                                                        "_raw_spin_lock_irqsave",
+                                                        "_raw_spin_lock_irq",
+                                                        "_raw_spin_lock_bh",
+                                                        "rwsem_down_write_slowpath",
+                                                        "rwsem_down_read_slowpath",
+                                                        "__mutex_lock_slowpath"};
+constexpr std::string_view kIrqRestore = "_raw_spin_unlock_irqrestore";
 // Where an idle CPU sits: perf -a samples those too.
-const std::vector<std::string> kIdleSyms = {"native_safe_halt",    "pv_native_safe_halt",
-                                            "default_idle",        "acpi_idle_do_entry",
-                                            "cpuidle_enter_state", "mwait_idle"};
+constexpr std::array<std::string_view, 6> kIdleSyms = {"native_safe_halt",    "pv_native_safe_halt",
+                                                       "default_idle",        "acpi_idle_do_entry",
+                                                       "cpuidle_enter_state", "mwait_idle"};
 
 struct LockShare {
   double lock = 0;        // % of samples in kLockSyms
@@ -151,7 +155,7 @@ struct LockShare {
   double idle = 0;        // % in the idle loop
   std::string top;        // the largest symbol
   double top_share = 0;
-  unsigned long long samples = 0;
+  uint64_t samples = 0;
 };
 
 // One `perf report --stdio --no-children --sort sym` text: lines
@@ -170,7 +174,7 @@ std::optional<LockShare> ReadPerf(const fs::path& p) {
       double n = 0;
       std::string unit;
       ls >> n >> unit;
-      s.samples = static_cast<unsigned long long>(n * (unit == "K" ? 1e3 : unit == "M" ? 1e6 : 1));
+      s.samples = static_cast<uint64_t>(n * (unit == "K" ? 1e3 : unit == "M" ? 1e6 : 1));
       continue;
     }
     if (line.empty() || line[0] == '#') {
@@ -184,7 +188,7 @@ std::optional<LockShare> ReadPerf(const fs::path& p) {
       continue;
     }
     ls >> tag >> sym;
-    const double v = std::atof(pct.c_str());
+    const double v = std::strtod(pct.c_str(), nullptr);
     const bool idle = std::find(kIdleSyms.begin(), kIdleSyms.end(), sym) != kIdleSyms.end();
     any = true;
     if (std::find(kLockSyms.begin(), kLockSyms.end(), sym) != kLockSyms.end()) {
@@ -229,7 +233,9 @@ void WriteChart(const fs::path& out, const std::string& name, const std::string&
   gp << "set xlabel 'threads'\nset ylabel '" << ylabel << "'\n";
   gp << "set datafile missing '?'\nset offsets 0, 0, graph 0.05, graph 0.05\n";
   for (const auto& [panel, series] : panels) {
-    const fs::path dat = out / (name + "-" + panel + ".dat");
+    std::string file = name;
+    file += "-" + panel + ".dat";
+    const fs::path dat = out / file;
     std::set<unsigned> xs;
     for (const auto& [s, pts] : series) {
       for (const auto& [x, v] : pts) {
@@ -270,7 +276,7 @@ void WriteChart(const fs::path& out, const std::string& name, const std::string&
   // gnuplot's notes on one-point axes go to a log, not the study's table.
   const std::string cmd = "gnuplot '" + (out / (name + ".gp")).string() + "' 2>>'" +
                           (out / "gnuplot.log").string() + "'";
-  if (std::system(cmd.c_str()) != 0) {
+  if (std::system(cmd.c_str()) != 0) {  // NOLINT(concurrency-mt-unsafe): one thread
     std::cerr << "pcpool-scale: gnuplot failed on " << name << ".gp\n";
   }
 }
@@ -284,7 +290,7 @@ int Usage() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   std::string out = ".";
   std::string perf_dir;
   std::string format = "png";
@@ -342,16 +348,16 @@ int main(int argc, char** argv) {
   for (const auto& [key, by_threads] : t) {
     const auto& [wl, be] = key;
     if (wl != last_wl) {
-      std::set<unsigned> ths;
+      std::set<unsigned> counts;
       for (const auto& [k2, b2] : t) {
         if (k2.first == wl) {
           for (const auto& [n, s] : b2) {
-            ths.insert(n);
+            counts.insert(n);
           }
         }
       }
       std::cout << "\n" << std::left << std::setw(13) << wl << std::setw(17) << "backend";
-      for (const unsigned n : ths) {
+      for (const unsigned n : counts) {
         std::cout << std::right << std::setw(10) << (std::to_string(n) + "T");
       }
       std::cout << std::right << std::setw(8) << "growth" << std::setw(8) << "sigma"
@@ -362,11 +368,11 @@ int main(int argc, char** argv) {
       // Remember this workload's columns for the rows below.
       cost_panels[wl];
     }
-    std::set<unsigned> ths;
+    std::set<unsigned> counts;
     for (const auto& [k2, b2] : t) {
       if (k2.first == wl) {
         for (const auto& [n, s] : b2) {
-          ths.insert(n);
+          counts.insert(n);
         }
       }
     }
@@ -376,7 +382,7 @@ int main(int argc, char** argv) {
     std::optional<double> last;
     std::optional<double> hold1;
     std::optional<double> cost1;
-    for (const unsigned n : ths) {
+    for (const unsigned n : counts) {
       const auto it = by_threads.find(n);
       if (it == by_threads.end()) {
         std::cout << std::setw(10) << "-";
@@ -506,4 +512,13 @@ int main(int argc, char** argv) {
   }
   std::cout << "\nCSV and charts: " << out << "\n";
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "pcpool-scale: " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -27,10 +27,10 @@ struct UslFit {
   bool kappa_fitted = false;
   double rms_rel_error = 0;  // of the fitted X over the points used
 
-  double Throughput(double n) const;
+  [[nodiscard]] double Throughput(double n) const;
   // N* = sqrt((1 - sigma) / kappa), where throughput peaks; nullopt when
   // kappa is 0 (no retrograde region: X only flattens towards lambda/sigma).
-  std::optional<double> PeakN() const;
+  [[nodiscard]] std::optional<double> PeakN() const;
 };
 
 // Least squares fit of the linear form N / X(N) = a + b (N - 1) + c N (N - 1)

@@ -15,7 +15,9 @@ fail() { echo "bundle_test: FAIL: $*"; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64"
 command -v xz >/dev/null || skip "no xz"
 [ -f "$top/kmod/pcpool.ko" ] || skip "no kmod/pcpool.ko (make kmod)"
-[ -x "$build/bin/pcpool-scale" ] && [ -x "$build/guest/pcpool-bench" ] || skip "no build in $build"
+if [ ! -x "$build/bin/pcpool-scale" ] || [ ! -x "$build/guest/pcpool-bench" ]; then
+	skip "no build in $build"
+fi
 rel=$(modinfo -F vermagic "$top/kmod/pcpool.ko" | awk '{ print $1 }')
 [ -r "/boot/vmlinuz-$rel" ] || skip "no /boot/vmlinuz-$rel"
 
@@ -34,7 +36,10 @@ done
 rc=$?
 cat "$tmp/log"
 [ "$rc" -eq 0 ] || fail "run-scale exited $rc"
-r=$(ls -d "$b"/results/scale-* 2>/dev/null | head -n 1)
+r=""
+for d in "$b"/results/scale-*; do
+	[ -d "$d" ] && r=$d
+done
 [ -n "$r" ] || fail "no results/scale-* in the bundle directory"
 for f in page.json pcpu.json scale.csv usl.csv; do
 	[ -s "$r/$f" ] || fail "no $f"

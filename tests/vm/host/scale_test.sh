@@ -13,7 +13,9 @@ fail() { echo "scale_test: FAIL: $*"; exit 1; }
 
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64"
 [ -f "$top/kmod/pcpool.ko" ] || skip "no kmod/pcpool.ko (make kmod)"
-[ -x "$build/bin/pcpool-scale" ] && [ -x "$build/guest/pcpool-bench" ] || skip "no build in $build"
+if [ ! -x "$build/bin/pcpool-scale" ] || [ ! -x "$build/guest/pcpool-bench" ]; then
+	skip "no build in $build"
+fi
 rel=$(modinfo -F vermagic "$top/kmod/pcpool.ko" | awk '{ print $1 }')
 [ -r "/boot/vmlinuz-$rel" ] || skip "no /boot/vmlinuz-$rel"
 
