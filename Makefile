@@ -72,3 +72,16 @@ format:
 clean:
 	$(MAKE) -C kmod KDIR=$(KDIR) clean
 	rm -rf $(BUILD)
+
+# The scaling study (issue 13): one boot with SMP CPUs (default: the
+# host's), threads 1..SMP, medians, USL fit, charts: bench/scale.
+SMP ?= $(shell nproc)
+SCALE_ARGS ?=
+.PHONY: scale bundle
+scale: setup all
+	RESULTS=$(abspath $(RESULTS)) BUILD=$(abspath $(BUILD)) bench/scale --smp $(SMP) $(SCALE_ARGS)
+
+# A tarball that runs the study on an x86-64 host without QEMU: bench/bundle.
+BUNDLE ?= $(RESULTS)/pcpool-scale-bundle.tar.xz
+bundle: all
+	BUILD=$(abspath $(BUILD)) bench/bundle --out $(abspath $(BUNDLE))
