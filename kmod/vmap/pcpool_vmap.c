@@ -17,8 +17,19 @@
  */
 #include "pcpool_vmap.h"
 
-/* Counters read unlocked by show_counters: one writer at a time, under a lock. */
-#define PCPOOL_VADD(x, n)	WRITE_ONCE(x, (x) + (n))
+/*
+ * Counters and gauges are read unlocked by show_counters, and written by
+ * one writer at a time, under a lock.
+ */
+static inline void pcpool_vadd(unsigned long *x, unsigned long n)
+{
+	WRITE_ONCE(*x, *x + n);
+}
+
+static inline void pcpool_vinc(u64 *x, u64 n)
+{
+	WRITE_ONCE(*x, *x + n);
+}
 
 struct pcpool_va {
 	unsigned long start;
@@ -30,7 +41,7 @@ struct pcpool_va {
 
 /* A global lock and what it cost; the counters change under it. */
 struct pcpool_glock {
-	spinlock_t lock;
+	spinlock_t lock;	/* what it guards: see struct pcpool_vmap */
 	u64 acquired;
 	u64 contended;
 	u64 hold_ns;
@@ -38,17 +49,17 @@ struct pcpool_glock {
 };
 
 struct pcpool_vbusy {
-	spinlock_t lock;
+	spinlock_t lock;	/* hash and pages */
 	struct pcpool_va *hash[PCPOOL_VMAP_BUSY_HASH];
 	unsigned long pages;
 };
 
 struct pcpool_vnode {
 	struct pcpool_vbusy busy;
-	spinlock_t lazy_lock;
+	spinlock_t lazy_lock;	/* lazy, lazy_pages */
 	struct list_head lazy;
 	unsigned long lazy_pages;	/* WRITE_ONCE: summed unlocked */
-	spinlock_t pool_lock;
+	spinlock_t pool_lock;	/* pools, their counts, hits and misses */
 	struct list_head pool[PCPOOL_VMAP_POOL_PAGES];
 	unsigned long pool_len[PCPOOL_VMAP_POOL_PAGES];
 	unsigned long pool_pages;
@@ -187,7 +198,7 @@ static struct pcpool_va *pcpool_fs_clip(struct pcpool_vmap *vm,
 	struct pcpool_va *busy, *rest;
 	unsigned long end = a + size;
 
-	PCPOOL_VADD(vm->free_pages, -(size >> PAGE_SHIFT));
+	pcpool_vadd(&vm->free_pages, -(size >> PAGE_SHIFT));
 	if (va->start == a && va->end == end) {		/* full fit */
 		list_del(&va->list);
 		return va;
@@ -218,7 +229,7 @@ static void pcpool_fs_insert(struct pcpool_vmap *vm, struct pcpool_va *va,
 	struct pcpool_va *prev = NULL, *next = NULL;
 	struct list_head *p;
 
-	PCPOOL_VADD(vm->free_pages, pcpool_va_pages(va));
+	pcpool_vadd(&vm->free_pages, pcpool_va_pages(va));
 	for (p = vm->free.next; p != &vm->free; p = p->next) {
 		next = list_entry(p, struct pcpool_va, list);
 		if (next->start >= va->end)
@@ -273,7 +284,7 @@ static void pcpool_busy_add(struct pcpool_vbusy *b, struct pcpool_va *va)
 
 	va->hnext = *h;
 	*h = va;
-	PCPOOL_VADD(b->pages, pcpool_va_pages(va));
+	pcpool_vadd(&b->pages, pcpool_va_pages(va));
 }
 
 static struct pcpool_va *pcpool_busy_del(struct pcpool_vbusy *b,
@@ -286,7 +297,7 @@ static struct pcpool_va *pcpool_busy_del(struct pcpool_vbusy *b,
 
 		if (va->start == addr) {
 			*h = va->hnext;
-			PCPOOL_VADD(b->pages, -pcpool_va_pages(va));
+			pcpool_vadd(&b->pages, -pcpool_va_pages(va));
 			return va;
 		}
 	}
@@ -307,7 +318,7 @@ static void pcpool_node_decay(struct pcpool_vmap *vm, struct pcpool_vnode *vn,
 		unsigned long n = full ? vn->pool_len[i] : vn->pool_len[i] >> 2;
 
 		vn->pool_len[i] -= n;
-		PCPOOL_VADD(vn->pool_pages, -(n * (i + 1)));
+		pcpool_vadd(&vn->pool_pages, -(n * (i + 1)));
 		moved += n * (i + 1);
 		while (n--) {
 			struct pcpool_va *va = list_first_entry(&vn->pool[i],
@@ -320,8 +331,8 @@ static void pcpool_node_decay(struct pcpool_vmap *vm, struct pcpool_vnode *vn,
 	}
 	spin_unlock(&vn->pool_lock);
 	if (moved) {
-		PCPOOL_VADD(vm->decay_events, 1);
-		PCPOOL_VADD(vm->decayed_pages, moved);
+		pcpool_vinc(&vm->decay_events, 1);
+		pcpool_vinc(&vm->decayed_pages, moved);
 	}
 }
 
@@ -337,7 +348,7 @@ static bool pcpool_node_pool_add(struct pcpool_vmap *vm, struct pcpool_va *va)
 	spin_lock(&vn->pool_lock);
 	list_add(&va->list, &vn->pool[pages - 1]);
 	vn->pool_len[pages - 1]++;
-	PCPOOL_VADD(vn->pool_pages, pages);
+	pcpool_vadd(&vn->pool_pages, pages);
 	spin_unlock(&vn->pool_lock);
 	return true;
 }
@@ -398,9 +409,9 @@ static void pcpool_purge(struct pcpool_vmap *vm, bool full)
 	}
 	if (hi) {
 		vm->hooks.flush(vm->hooks.priv, lo, hi);
-		PCPOOL_VADD(vm->tlb_flushes, 1);
-		PCPOOL_VADD(vm->purge_batches, 1);
-		PCPOOL_VADD(vm->purged_pages, pages);
+		pcpool_vinc(&vm->tlb_flushes, 1);
+		pcpool_vinc(&vm->purge_batches, 1);
+		pcpool_vinc(&vm->purged_pages, pages);
 	}
 	while (!list_empty(&lazy)) {
 		struct pcpool_va *va = list_first_entry(&lazy, struct pcpool_va,
@@ -438,7 +449,7 @@ unsigned long pcpool_vmap_shrink(struct pcpool_vmap *vm)
 	for (i = 0; i < vm->nr_nodes; i++)
 		pcpool_node_decay(vm, vm->nodes[i], true, &back);
 	pcpool_fs_insert_list(vm, &back, &dead);
-	PCPOOL_VADD(vm->shrinks, 1);
+	pcpool_vinc(&vm->shrinks, 1);
 	before = vm->decayed_pages - before;
 	pcpool_gunlock(&vm->drain_lk);
 	pcpool_va_free_list(vm, &dead);
@@ -468,13 +479,13 @@ static struct pcpool_va *pcpool_pool_get(struct pcpool_vmap *vm,
 		} else {
 			list_del(&va->list);
 			vn->pool_len[pages - 1]--;
-			PCPOOL_VADD(vn->pool_pages, -pages);
+			pcpool_vadd(&vn->pool_pages, -pages);
 		}
 	}
 	if (va)
-		PCPOOL_VADD(vn->hits[c], 1);
+		pcpool_vinc(&vn->hits[c], 1);
 	else
-		PCPOOL_VADD(vn->misses[c], 1);
+		pcpool_vinc(&vn->misses[c], 1);
 	spin_unlock(&vn->pool_lock);
 	return va;
 }
@@ -755,10 +766,11 @@ void pcpool_vmap_counters(struct pcpool_vmap *vm,
 	emit(arg, "decayed_pages", READ_ONCE(vm->decayed_pages));
 	emit(arg, "shrinks", READ_ONCE(vm->shrinks));
 	for (c = 0; c < PCPOOL_VMAP_NR_CLASSES; c++) {
+		unsigned int nodes = vm->design == PCPOOL_VMAP_NODES ?
+				     vm->nr_nodes : 0;
 		u64 h = 0, m = 0;
 
-		for (i = 0; i < vm->nr_nodes &&
-			    vm->design == PCPOOL_VMAP_NODES; i++) {
+		for (i = 0; i < nodes; i++) {
 			h += READ_ONCE(vm->nodes[i]->hits[c]);
 			m += READ_ONCE(vm->nodes[i]->misses[c]);
 		}
