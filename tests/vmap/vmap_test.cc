@@ -51,10 +51,8 @@ Counters Read(pcpool_vmap* vm) {
 }
 
 struct Vmap {
-  Vmap(pcpool_vmap_design d, unsigned long pages, unsigned int cpus,
-       unsigned long lazy_max)
-      : vm(pcpool_vmap_create(d, kBase, pages * kPage, cpus, lazy_max,
-                              &kHooks)) {}
+  Vmap(pcpool_vmap_design d, unsigned long pages, unsigned int cpus, unsigned long lazy_max)
+      : vm(pcpool_vmap_create(d, kBase, pages * kPage, cpus, lazy_max, &kHooks)) {}
   ~Vmap() { pcpool_vmap_destroy(vm); }
   Vmap(const Vmap&) = delete;
   Vmap& operator=(const Vmap&) = delete;
@@ -67,8 +65,7 @@ struct Vmap {
 // when more than lazy_max are lazy.
 class Model {
  public:
-  Model(unsigned long pages, unsigned long lazy_max)
-      : state_(pages, kFree), lazy_max_(lazy_max) {}
+  Model(unsigned long pages, unsigned long lazy_max) : state_(pages, kFree), lazy_max_(lazy_max) {}
 
   // Page index or -1.
   long Alloc(unsigned long n, unsigned long align_pages) {
@@ -134,8 +131,7 @@ TEST(VmapGlobal, FirstFitMatchesBruteForceModel) {
         }
         ASSERT_EQ(ret, 0) << "seed " << seed << " op " << op;
         ASSERT_EQ(addr, kBase + static_cast<unsigned long>(want) * kPage)
-            << "seed " << seed << " op " << op << " size " << n << " align "
-            << align;
+            << "seed " << seed << " op " << op << " size " << n << " align " << align;
         live.push_back(addr);
       } else if (r < 98) {
         size_t k = rng() % live.size();
@@ -213,15 +209,13 @@ TEST_P(BothDesigns, ThreadsNeverShareAPage) {
           unsigned long i0 = (addr - kBase) / kPage;
           for (unsigned long i = i0; i < i0 + n; i++) {
             int none = -1;
-            if (!owner[i].compare_exchange_strong(none, static_cast<int>(t)))
-              bad = true;
+            if (!owner[i].compare_exchange_strong(none, static_cast<int>(t))) bad = true;
           }
           live.emplace_back(addr, n);
         } else if (!live.empty()) {
           size_t k = rng() % live.size();
           unsigned long i0 = (live[k].first - kBase) / kPage;
-          for (unsigned long i = i0; i < i0 + live[k].second; i++)
-            owner[i].store(-1);
+          for (unsigned long i = i0; i < i0 + live[k].second; i++) owner[i].store(-1);
           if (pcpool_vmap_free(v.vm, live[k].first)) bad = true;
           live[k] = live.back();
           live.pop_back();
@@ -248,8 +242,7 @@ TEST_P(BothDesigns, ThreadsNeverShareAPage) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vmap, BothDesigns,
-                         ::testing::Values(PCPOOL_VMAP_GLOBAL,
-                                           PCPOOL_VMAP_NODES));
+                         ::testing::Values(PCPOOL_VMAP_GLOBAL, PCPOOL_VMAP_NODES));
 
 TEST(VmapNodes, NodeCountAndRouting) {
   {
@@ -279,8 +272,7 @@ TEST(VmapNodes, SizeClasses) {
 }
 
 // Allocate @n areas of @pages on the calling CPU.
-std::vector<unsigned long> AllocN(pcpool_vmap* vm, unsigned int n,
-                                  unsigned long pages) {
+std::vector<unsigned long> AllocN(pcpool_vmap* vm, unsigned int n, unsigned long pages) {
   std::vector<unsigned long> v;
   for (unsigned int i = 0; i < n; i++) {
     unsigned long addr;
@@ -299,7 +291,7 @@ TEST(VmapNodes, PurgeRefillsPoolsAndDecaysByAQuarter) {
   ASSERT_EQ(pcpool_vmap_free(v.vm, big[0]), 0);
   unsigned long flushes = g_flushes.load();
   pcpool_vmap_purge(v.vm);
-  EXPECT_EQ(g_flushes.load(), flushes + 1);  // one flush per batch
+  EXPECT_EQ(g_flushes.load(), flushes + 1);      // one flush per batch
   EXPECT_EQ(pcpool_vmap_pool_pages(v.vm), 16u);  // the 300 went back
   Counters c = Read(v.vm);
   EXPECT_EQ(c["purge_batches"], 1u);
