@@ -10,7 +10,8 @@
  * the whole range (building its page tables), and every PTE is then
  * cleared, so the range is reserved in the kernel's vmap space, its page
  * tables exist, and nothing is mapped.  An allocation fills the PTEs of
- * its area (the tables exist: nothing is allocated but the pages); a
+ * its area (the tables exist: nothing is allocated but the pages, in
+ * bulk as vmalloc takes them); a
  * free clears them and frees the pages at once, as 6.1's vfree() does,
  * and the TLB is flushed lazily, before the area can be handed out again
  * (one flush on every CPU per purge batch).  Unload vunmap()s the range.
@@ -40,6 +41,9 @@ static unsigned long vmap_lazy_max_pages;
 module_param(vmap_lazy_max_pages, ulong, 0444);
 MODULE_PARM_DESC(vmap_lazy_max_pages,
 		 "Lazily freed pages that start a purge (0: 6.1's fls(CPUs) * 32 MiB, at most a quarter of the range)");
+
+/* Pages taken from the bulk allocator at once, on the stack. */
+#define VMAP_BULK	32UL
 
 struct vmap_state {
 	struct pcpool_vmap *vm;
@@ -76,55 +80,71 @@ static const struct pcpool_vmap_hooks vmap_hooks = {
 };
 
 /*
- * The PTE of a page of a range vmap() mapped, whose tables therefore
- * exist.  init_mm is not exported, so apply_to_page_range() is out of
- * reach; x86's lookup_address() is exported and walks init_mm's tables.
+ * The PTEs of a range vmap() mapped, whose tables therefore exist, up to
+ * the end of @addr's page table (at most @end): their count in *@n.
+ * init_mm is not exported, so apply_to_page_range() is out of reach;
+ * x86's lookup_address() is exported and walks init_mm's tables.
  */
-static pte_t *vmap_pte(unsigned long addr)
+static pte_t *vmap_ptes(unsigned long addr, unsigned long end,
+			unsigned long *n)
 {
+	unsigned long next = min(end, ALIGN(addr + 1, PMD_SIZE));
 	unsigned int level;
 	pte_t *pte = lookup_address(addr, &level);
 
+	*n = (next - addr) >> PAGE_SHIFT;
 	if (WARN_ON_ONCE(!pte || level != PG_LEVEL_4K))
 		return NULL;
 	return pte;
 }
 
-/* Clear the PTEs of [@addr, @addr + @size); their pages onto @pages. */
-static void vmap_unmap(unsigned long addr, unsigned long size,
+/* Clear the PTEs of [@addr, @end); their pages onto @pages. */
+static void vmap_unmap(unsigned long addr, unsigned long end,
 		       struct list_head *pages)
 {
-	unsigned long end = addr + size;
+	unsigned long n, i;
 	pte_t *pte, old;
 
-	for (; addr < end; addr += PAGE_SIZE) {
-		pte = vmap_pte(addr);
-		if (!pte)
-			continue;
-		old = READ_ONCE(*pte);
-		if (!pte_present(old))
-			continue;
-		set_pte(pte, __pte(0));
-		if (pages)
-			list_add(&pte_page(old)->lru, pages);
+	for (; addr < end; addr += n << PAGE_SHIFT) {
+		pte = vmap_ptes(addr, end, &n);
+		for (i = 0; pte && i < n; i++) {
+			old = READ_ONCE(pte[i]);
+			if (!pte_present(old))
+				continue;
+			set_pte(&pte[i], __pte(0));
+			if (pages)
+				list_add(&pte_page(old)->lru, pages);
+		}
 	}
 }
 
-/* Map the pages on @pages over [@addr, @addr + @size), none before. */
-static int vmap_map(unsigned long addr, unsigned long size,
-		    struct list_head *pages)
+/*
+ * Fresh order-0 pages mapped over [@addr, @end), in bulk as
+ * __vmalloc_area_node() takes them; on failure what was mapped stays
+ * mapped for the caller to unmap.
+ */
+static int vmap_populate(unsigned long addr, unsigned long end)
 {
-	unsigned long end = addr + size;
-	struct page *page;
+	struct page *batch[VMAP_BULK];
+	unsigned long n, i, k, got;
 	pte_t *pte;
 
-	for (; addr < end; addr += PAGE_SIZE) {
-		pte = vmap_pte(addr);
+	for (; addr < end; addr += n << PAGE_SHIFT) {
+		pte = vmap_ptes(addr, end, &n);
 		if (!pte)
 			return -EFAULT;
-		page = list_first_entry(pages, struct page, lru);
-		list_del(&page->lru);
-		set_pte(pte, mk_pte(page, PAGE_KERNEL));
+		n = min_t(unsigned long, n, VMAP_BULK);
+		memset(batch, 0, n * sizeof(batch[0]));
+		got = pcpool_alloc_pages_bulk(PCPOOL_KERNEL_GFP, n, batch);
+		for (k = got; k < n; k++) {
+			batch[k] = alloc_page(PCPOOL_KERNEL_GFP);
+			if (!batch[k])
+				break;
+		}
+		for (i = 0; i < k; i++)
+			set_pte(&pte[i], mk_pte(batch[i], PAGE_KERNEL));
+		if (k < n)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -141,7 +161,7 @@ static int vmap_alloc(struct pcpool_backend *b, size_t size, size_t align,
 		      union pcpool_obj *obj)
 {
 	struct vmap_state *st = b->priv;
-	unsigned long addr, n, i;
+	unsigned long addr;
 	LIST_HEAD(pages);
 	int ret;
 
@@ -150,29 +170,15 @@ static int vmap_alloc(struct pcpool_backend *b, size_t size, size_t align,
 				&addr);
 	if (ret)
 		return ret;
-	/*
-	 * Order-0 pages as __vmalloc_area_node() takes them, one at a time:
-	 * the bulk call's name and form changed twice since 6.1.
-	 */
-	n = size >> PAGE_SHIFT;
-	for (i = 0; i < n; i++) {
-		struct page *page = alloc_page(PCPOOL_KERNEL_GFP);
-
-		if (!page)
-			goto fail;
-		list_add(&page->lru, &pages);
+	ret = vmap_populate(addr, addr + size);
+	if (ret) {
+		vmap_unmap(addr, addr + size, &pages);
+		vmap_free_list(&pages);
+		pcpool_vmap_free(st->vm, addr);
+		return -ENOMEM;
 	}
-	ret = vmap_map(addr, size, &pages);
-	if (ret)
-		goto fail_unmap;
 	obj->vmem = (void *)addr;
 	return 0;
-fail_unmap:
-	vmap_unmap(addr, size, &pages);
-fail:
-	vmap_free_list(&pages);
-	pcpool_vmap_free(st->vm, addr);
-	return -ENOMEM;
 }
 
 static void vmap_free(struct pcpool_backend *b, union pcpool_obj obj,
@@ -183,7 +189,7 @@ static void vmap_free(struct pcpool_backend *b, union pcpool_obj obj,
 	LIST_HEAD(pages);
 
 	size = PAGE_ALIGN(size);
-	vmap_unmap(addr, size, &pages);
+	vmap_unmap(addr, addr + size, &pages);
 	vmap_free_list(&pages);
 	WARN_ON_ONCE(pcpool_vmap_free(st->vm, addr));
 }
@@ -226,7 +232,8 @@ static void *vmap_reserve(struct vmap_state *st, unsigned long n)
 	kvfree(pages);
 	if (!base)
 		return NULL;
-	vmap_unmap((unsigned long)base, n << PAGE_SHIFT, NULL);
+	vmap_unmap((unsigned long)base, (unsigned long)base + (n << PAGE_SHIFT),
+		   NULL);
 	vmap_flush(NULL, 0, 0);
 	return base;
 }

@@ -50,7 +50,8 @@ struct pcpool_glock {
 
 struct pcpool_vbusy {
 	spinlock_t lock;	/* hash and pages */
-	struct pcpool_va *hash[PCPOOL_VMAP_BUSY_HASH];
+	struct pcpool_va **hash;
+	unsigned int bits;
 	unsigned long pages;
 };
 
@@ -78,6 +79,15 @@ struct pcpool_vmap {
 	struct pcpool_glock free_lk;	/* free space */
 	struct list_head free;
 	unsigned long free_pages;
+	/*
+	 * The extents' first pages: a bitmap, a bitmap of its non-zero words,
+	 * and the extent starting at each page, to find an insertion's
+	 * predecessor without walking the list.
+	 */
+	unsigned long *starts;
+	unsigned long *starts_l2;
+	unsigned long nr_l2;
+	struct pcpool_va **by_start;
 
 	/* GLOBAL: 6.1's vmap_area_lock and purge_vmap_area_lock. */
 	struct pcpool_glock busy_lk;
@@ -166,6 +176,58 @@ static void pcpool_va_free_list(struct pcpool_vmap *vm,
 
 /* ---- the free space, under free_lk ---- */
 
+static unsigned long pcpool_fs_page(const struct pcpool_vmap *vm,
+				    unsigned long addr)
+{
+	return (addr - vm->start) >> PAGE_SHIFT;
+}
+
+static void pcpool_fs_mark(struct pcpool_vmap *vm, struct pcpool_va *va)
+{
+	unsigned long p = pcpool_fs_page(vm, va->start);
+
+	__set_bit(p, vm->starts);
+	__set_bit(BIT_WORD(p), vm->starts_l2);
+	vm->by_start[p] = va;
+}
+
+static void pcpool_fs_unmark(struct pcpool_vmap *vm, struct pcpool_va *va)
+{
+	unsigned long p = pcpool_fs_page(vm, va->start);
+
+	__clear_bit(p, vm->starts);
+	if (!vm->starts[BIT_WORD(p)])
+		__clear_bit(BIT_WORD(p), vm->starts_l2);
+	vm->by_start[p] = NULL;
+}
+
+/* Highest set bit of @w, which is not zero. */
+static unsigned long pcpool_top_bit(unsigned long w)
+{
+	return BITS_PER_LONG - 1 - __builtin_clzl(w);
+}
+
+/* The free extent starting highest below page @p, or NULL. */
+static struct pcpool_va *pcpool_fs_prev(struct pcpool_vmap *vm,
+					unsigned long p)
+{
+	unsigned long w = BIT_WORD(p), b = p % BITS_PER_LONG, m, ww;
+
+	m = b ? vm->starts[w] & (BIT(b) - 1) : 0;
+	if (m)
+		return vm->by_start[w * BITS_PER_LONG + pcpool_top_bit(m)];
+	/* The previous non-zero word, through the summary. */
+	ww = BIT_WORD(w);
+	m = w % BITS_PER_LONG ? vm->starts_l2[ww] & (BIT(w % BITS_PER_LONG) - 1) : 0;
+	while (!m) {
+		if (!ww)
+			return NULL;
+		m = vm->starts_l2[--ww];
+	}
+	w = ww * BITS_PER_LONG + pcpool_top_bit(m);
+	return vm->by_start[w * BITS_PER_LONG + pcpool_top_bit(vm->starts[w])];
+}
+
 /* First fit: the lowest extent holding @size at @align, and where. */
 static struct pcpool_va *pcpool_fs_find(struct pcpool_vmap *vm,
 					unsigned long size,
@@ -200,6 +262,7 @@ static struct pcpool_va *pcpool_fs_clip(struct pcpool_vmap *vm,
 
 	pcpool_vadd(&vm->free_pages, -(size >> PAGE_SHIFT));
 	if (va->start == a && va->end == end) {		/* full fit */
+		pcpool_fs_unmark(vm, va);
 		list_del(&va->list);
 		return va;
 	}
@@ -208,7 +271,9 @@ static struct pcpool_va *pcpool_fs_clip(struct pcpool_vmap *vm,
 	busy->start = a;
 	busy->end = end;
 	if (va->start == a) {				/* left edge */
+		pcpool_fs_unmark(vm, va);
 		va->start = end;
+		pcpool_fs_mark(vm, va);
 	} else if (va->end == end) {			/* right edge */
 		va->end = a;
 	} else {					/* no edge */
@@ -218,6 +283,7 @@ static struct pcpool_va *pcpool_fs_clip(struct pcpool_vmap *vm,
 		rest->end = va->end;
 		va->end = a;
 		list_add(&rest->list, &va->list);
+		pcpool_fs_mark(vm, rest);
 	}
 	return busy;
 }
@@ -226,28 +292,28 @@ static struct pcpool_va *pcpool_fs_clip(struct pcpool_vmap *vm,
 static void pcpool_fs_insert(struct pcpool_vmap *vm, struct pcpool_va *va,
 			     struct list_head *dead)
 {
-	struct pcpool_va *prev = NULL, *next = NULL;
-	struct list_head *p;
+	struct pcpool_va *prev, *next = NULL;
+	struct list_head *after;
 
 	pcpool_vadd(&vm->free_pages, pcpool_va_pages(va));
-	for (p = vm->free.next; p != &vm->free; p = p->next) {
-		next = list_entry(p, struct pcpool_va, list);
-		if (next->start >= va->end)
-			break;
-		prev = next;
-		next = NULL;
-	}
-	if (WARN_ON_ONCE(prev && prev->end > va->start))
+	prev = pcpool_fs_prev(vm, pcpool_fs_page(vm, va->start));
+	after = prev ? &prev->list : &vm->free;
+	if (after->next != &vm->free)
+		next = list_entry(after->next, struct pcpool_va, list);
+	if (WARN_ON_ONCE((prev && prev->end > va->start) ||
+			 (next && next->start < va->end)))
 		return;
 	if (prev && prev->end == va->start) {
 		prev->end = va->end;
 		list_add(&va->list, dead);
 		va = prev;
 	} else {
-		list_add_tail(&va->list, p);
+		list_add(&va->list, after);
+		pcpool_fs_mark(vm, va);
 	}
 	if (next && next->start == va->end) {
 		va->end = next->end;
+		pcpool_fs_unmark(vm, next);
 		list_del(&next->list);
 		list_add(&next->list, dead);
 	}
@@ -273,14 +339,17 @@ static void pcpool_fs_insert_list(struct pcpool_vmap *vm,
 
 /* ---- busy tables, under their lock ---- */
 
-static unsigned int pcpool_busy_hash(unsigned long addr)
+/* Fibonacci hashing of the page number, as hash_64(): nodes own strided pages. */
+static unsigned long pcpool_busy_hash(const struct pcpool_vbusy *b,
+				      unsigned long addr)
 {
-	return (addr >> PAGE_SHIFT) % PCPOOL_VMAP_BUSY_HASH;
+	return (unsigned long)(((u64)(addr >> PAGE_SHIFT) *
+				0x61C8864680B583EBULL) >> (64 - b->bits));
 }
 
 static void pcpool_busy_add(struct pcpool_vbusy *b, struct pcpool_va *va)
 {
-	struct pcpool_va **h = &b->hash[pcpool_busy_hash(va->start)];
+	struct pcpool_va **h = &b->hash[pcpool_busy_hash(b, va->start)];
 
 	va->hnext = *h;
 	*h = va;
@@ -290,7 +359,7 @@ static void pcpool_busy_add(struct pcpool_vbusy *b, struct pcpool_va *va)
 static struct pcpool_va *pcpool_busy_del(struct pcpool_vbusy *b,
 					 unsigned long addr)
 {
-	struct pcpool_va **h = &b->hash[pcpool_busy_hash(addr)];
+	struct pcpool_va **h = &b->hash[pcpool_busy_hash(b, addr)];
 
 	for (; *h; h = &(*h)->hnext) {
 		struct pcpool_va *va = *h;
@@ -606,9 +675,29 @@ int pcpool_vmap_free(struct pcpool_vmap *vm, unsigned long addr)
 
 /* ---- set-up ---- */
 
-static void pcpool_vbusy_init(struct pcpool_vbusy *b)
+static int pcpool_vbusy_init(struct pcpool_vbusy *b, unsigned int bits,
+			     const struct pcpool_vmap_hooks *hooks)
 {
 	spin_lock_init(&b->lock);
+	b->bits = bits;
+	b->hash = hooks->zalloc(sizeof(*b->hash) << bits);
+	return b->hash ? 0 : -ENOMEM;
+}
+
+static void pcpool_vmap_free_all(struct pcpool_vmap *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_nodes && vm->design == PCPOOL_VMAP_NODES; i++)
+		if (vm->nodes[i]) {
+			vm->hooks.free(vm->nodes[i]->busy.hash);
+			vm->hooks.free(vm->nodes[i]);
+		}
+	vm->hooks.free(vm->gbusy.hash);
+	vm->hooks.free(vm->starts);
+	vm->hooks.free(vm->starts_l2);
+	vm->hooks.free(vm->by_start);
+	vm->hooks.free(vm);
 }
 
 struct pcpool_vmap *pcpool_vmap_create(enum pcpool_vmap_design design,
@@ -617,7 +706,8 @@ struct pcpool_vmap *pcpool_vmap_create(enum pcpool_vmap_design design,
 				       unsigned long lazy_max,
 				       const struct pcpool_vmap_hooks *hooks)
 {
-	unsigned int nr_nodes = 1, i, j;
+	unsigned int nr_nodes = 1, i, j, bits;
+	unsigned long npages;
 	struct pcpool_vmap *vm;
 	struct pcpool_va *va;
 
@@ -650,14 +740,29 @@ struct pcpool_vmap *pcpool_vmap_create(enum pcpool_vmap_design design,
 	pcpool_glock_init(&vm->drain_lk);
 	INIT_LIST_HEAD(&vm->free);
 	INIT_LIST_HEAD(&vm->glazy);
-	pcpool_vbusy_init(&vm->gbusy);
+	npages = size >> PAGE_SHIFT;
+	vm->nr_l2 = BITS_TO_LONGS(BITS_TO_LONGS(npages));
+	vm->starts = hooks->zalloc(BITS_TO_LONGS(npages) * sizeof(long));
+	vm->starts_l2 = hooks->zalloc(vm->nr_l2 * sizeof(long));
+	vm->by_start = hooks->zalloc(npages * sizeof(*vm->by_start));
+	if (!vm->starts || !vm->starts_l2 || !vm->by_start)
+		goto fail;
+	/* About one bucket per 4 pages of range, split over the tables. */
+	for (bits = PCPOOL_VMAP_HASH_MIN_BITS;
+	     bits < PCPOOL_VMAP_HASH_MAX_BITS &&
+	     (1UL << bits) < npages / 4 / nr_nodes; bits++)
+		;
+	if (design == PCPOOL_VMAP_GLOBAL &&
+	    pcpool_vbusy_init(&vm->gbusy, bits, hooks))
+		goto fail;
 	for (i = 0; i < nr_nodes && design == PCPOOL_VMAP_NODES; i++) {
 		struct pcpool_vnode *vn = hooks->zalloc(sizeof(*vn));
 
 		if (!vn)
 			goto fail;
 		vm->nodes[i] = vn;
-		pcpool_vbusy_init(&vn->busy);
+		if (pcpool_vbusy_init(&vn->busy, bits, hooks))
+			goto fail;
 		spin_lock_init(&vn->lazy_lock);
 		spin_lock_init(&vn->pool_lock);
 		INIT_LIST_HEAD(&vn->lazy);
@@ -670,20 +775,17 @@ struct pcpool_vmap *pcpool_vmap_create(enum pcpool_vmap_design design,
 	va->start = vm->start;
 	va->end = vm->end;
 	list_add(&va->list, &vm->free);
-	vm->free_pages = size >> PAGE_SHIFT;
+	pcpool_fs_mark(vm, va);
+	vm->free_pages = npages;
 	return vm;
 fail:
-	for (i = 0; i < nr_nodes; i++)
-		if (vm->nodes[i])
-			hooks->free(vm->nodes[i]);
-	hooks->free(vm);
+	pcpool_vmap_free_all(vm);
 	return NULL;
 }
 
 void pcpool_vmap_destroy(struct pcpool_vmap *vm)
 {
 	struct list_head dead;
-	unsigned int i;
 
 	if (!vm)
 		return;
@@ -692,9 +794,7 @@ void pcpool_vmap_destroy(struct pcpool_vmap *vm)
 	INIT_LIST_HEAD(&dead);
 	list_splice_init(&vm->free, &dead);
 	pcpool_va_free_list(vm, &dead);
-	for (i = 0; i < vm->nr_nodes && vm->design == PCPOOL_VMAP_NODES; i++)
-		vm->hooks.free(vm->nodes[i]);
-	vm->hooks.free(vm);
+	pcpool_vmap_free_all(vm);
 }
 
 /* ---- gauges and counters ---- */

@@ -26,7 +26,9 @@
 #define PCPOOL_VMAP_MAX_NODES	128U
 #define PCPOOL_VMAP_SEG_PAGES	16UL
 #define PCPOOL_VMAP_POOL_PAGES	256U
-#define PCPOOL_VMAP_BUSY_HASH	256U
+/* Busy hash tables: 2^8 to 2^20 buckets each, by the range's size. */
+#define PCPOOL_VMAP_HASH_MIN_BITS	8U
+#define PCPOOL_VMAP_HASH_MAX_BITS	20U
 /* Pool hit/miss counters by size class: pages 1, 2, 3-4, ..., 129-256. */
 #define PCPOOL_VMAP_NR_CLASSES	9U
 
