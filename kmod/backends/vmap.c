@@ -14,7 +14,8 @@
  * bulk as vmalloc takes them); a
  * free clears them and frees the pages at once, as 6.1's vfree() does,
  * and the TLB is flushed lazily, before the area can be handed out again
- * (one flush on every CPU per purge batch).  Unload vunmap()s the range.
+ * (one flush on every CPU per purge batch, in a work item as 6.1 does).
+ * Unload vunmap()s the range.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,6 +27,7 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 #include <asm/pgtable_types.h>
 #include <asm/tlbflush.h>
 
@@ -47,6 +49,9 @@ MODULE_PARM_DESC(vmap_lazy_max_pages,
 
 struct vmap_state {
 	struct pcpool_vmap *vm;
+	struct pcpool_vmap_hooks hooks;
+	/* 6.1's drain_vmap_work: a freer over the lazy limit only kicks it */
+	struct work_struct drain;
 	void *base;		/* the vmap()ed range */
 	struct page *zero;
 	struct pcpool_shrinker shrinker;
@@ -73,10 +78,25 @@ static void vmap_flush(void *priv, unsigned long start, unsigned long end)
 	on_each_cpu(vmap_flush_cpu, NULL, 1);
 }
 
+static void vmap_drain(struct work_struct *work)
+{
+	struct vmap_state *st = container_of(work, struct vmap_state, drain);
+
+	pcpool_vmap_purge(st->vm);
+}
+
+static void vmap_kick(void *priv)
+{
+	struct vmap_state *st = priv;
+
+	schedule_work(&st->drain);
+}
+
 static const struct pcpool_vmap_hooks vmap_hooks = {
 	.zalloc	= vmap_zalloc,
 	.free	= vmap_kvfree,
 	.flush	= vmap_flush,
+	.kick	= vmap_kick,
 };
 
 /*
@@ -257,9 +277,12 @@ static int vmap_init(struct pcpool_backend *b, enum pcpool_vmap_design d)
 	st->base = vmap_reserve(st, n);
 	if (!st->base)
 		goto free_zero;
+	INIT_WORK(&st->drain, vmap_drain);
+	st->hooks = vmap_hooks;
+	st->hooks.priv = st;
 	st->vm = pcpool_vmap_create(d, (unsigned long)st->base,
 				    n << PAGE_SHIFT, num_possible_cpus(),
-				    vmap_lazy_max_pages, &vmap_hooks);
+				    vmap_lazy_max_pages, &st->hooks);
 	if (!st->vm)
 		goto unmap;
 	if (d == PCPOOL_VMAP_NODES) {
@@ -298,6 +321,7 @@ static void vmap_exit(struct pcpool_backend *b)
 
 	if (b->ops->init == vmap_nodes_init)
 		pcpool_shrinker_unregister(&st->shrinker);
+	cancel_work_sync(&st->drain);
 	pcpool_vmap_destroy(st->vm);
 	vunmap(st->base);
 	__free_page(st->zero);

@@ -667,9 +667,12 @@ int pcpool_vmap_free(struct pcpool_vmap *vm, unsigned long addr)
 		WRITE_ONCE(vm->glazy_pages, vm->glazy_pages + pcpool_va_pages(va));
 		pcpool_gunlock(&vm->purge_lk);
 	}
-	/* 6.1 kicks a worker here; the freer drains, so runs repeat. */
-	if (pcpool_lazy_total(vm) > vm->lazy_max)
-		pcpool_purge(vm, false);
+	if (pcpool_lazy_total(vm) > vm->lazy_max) {
+		if (vm->hooks.kick)
+			vm->hooks.kick(vm->hooks.priv);
+		else
+			pcpool_purge(vm, false);
+	}
 	return 0;
 }
 
@@ -829,6 +832,14 @@ unsigned long pcpool_vmap_free_pages(struct pcpool_vmap *vm)
 	return READ_ONCE(vm->free_pages);
 }
 
+/* The global locks, as 6.1 names them: free, busy, purge list, purge. */
+static const char *const pcpool_vmap_lock_names[4][3] = {
+	{ "free_lock_acquired", "free_lock_contended", "free_lock_hold_ns" },
+	{ "busy_lock_acquired", "busy_lock_contended", "busy_lock_hold_ns" },
+	{ "lazy_lock_acquired", "lazy_lock_contended", "lazy_lock_hold_ns" },
+	{ "drain_lock_acquired", "drain_lock_contended", "drain_lock_hold_ns" },
+};
+
 static const char *const pcpool_vmap_class_names[PCPOOL_VMAP_NR_CLASSES][2] = {
 	{ "pool_hits_1", "pool_misses_1" },
 	{ "pool_hits_2", "pool_misses_2" },
@@ -858,7 +869,11 @@ void pcpool_vmap_counters(struct pcpool_vmap *vm,
 	emit(arg, "glock_acquired", acq);
 	emit(arg, "glock_contended", cont);
 	emit(arg, "glock_hold_ns", hold);
-	emit(arg, "free_lock_acquired", READ_ONCE(vm->free_lk.acquired));
+	for (i = 0; i < ARRAY_SIZE(g); i++) {
+		emit(arg, pcpool_vmap_lock_names[i][0], READ_ONCE(g[i]->acquired));
+		emit(arg, pcpool_vmap_lock_names[i][1], READ_ONCE(g[i]->contended));
+		emit(arg, pcpool_vmap_lock_names[i][2], READ_ONCE(g[i]->hold_ns));
+	}
 	emit(arg, "purge_batches", READ_ONCE(vm->purge_batches));
 	emit(arg, "tlb_flushes", READ_ONCE(vm->tlb_flushes));
 	emit(arg, "purged_pages", READ_ONCE(vm->purged_pages));

@@ -43,12 +43,16 @@ enum pcpool_vmap_design {
  * @free: give @zalloc memory back; never allocates
  * @flush: flush the TLB for [@start, @end) once per purge batch; the
  *	areas in it were unmapped by their freer
- * @priv: passed to @flush
+ * @kick: optional: too much is lazy, have pcpool_vmap_purge() called
+ *	soon from another context (6.1's drain_vmap_work); without it the
+ *	freer purges at once
+ * @priv: passed to @flush and @kick
  */
 struct pcpool_vmap_hooks {
 	void *(*zalloc)(size_t size);
 	void (*free)(void *p);
 	void (*flush)(void *priv, unsigned long start, unsigned long end);
+	void (*kick)(void *priv);
 	void *priv;
 };
 

@@ -34,7 +34,10 @@ void Flush(void* /*priv*/, unsigned long start, unsigned long end) {
   g_flushes.fetch_add(1, std::memory_order_relaxed);
 }
 
-const pcpool_vmap_hooks kHooks = {Zalloc, Free, Flush, nullptr};
+const pcpool_vmap_hooks kHooks = {Zalloc, Free, Flush, nullptr, nullptr};
+
+std::atomic<unsigned long> g_kicks{0};
+void Kick(void* /*priv*/) { g_kicks.fetch_add(1, std::memory_order_relaxed); }
 
 using Counters = std::map<std::string, uint64_t>;
 
@@ -243,6 +246,28 @@ TEST_P(BothDesigns, ThreadsNeverShareAPage) {
 
 INSTANTIATE_TEST_SUITE_P(Vmap, BothDesigns,
                          ::testing::Values(PCPOOL_VMAP_GLOBAL, PCPOOL_VMAP_NODES));
+
+TEST_P(BothDesigns, OverTheLazyLimitAKickNotAPurge) {
+  const pcpool_vmap_hooks hooks = {Zalloc, Free, Flush, Kick, nullptr};
+  pcpool_vmap* vm = pcpool_vmap_create(GetParam(), kBase, 256 * kPage, 2, 8, &hooks);
+  ASSERT_NE(vm, nullptr);
+  pcpool_user_set_cpu(0);
+  unsigned long kicks = g_kicks.load();
+  auto live = std::vector<unsigned long>();
+  for (int i = 0; i < 16; i++) {
+    unsigned long a;
+    ASSERT_EQ(pcpool_vmap_alloc(vm, kPage, kPage, &a), 0);
+    live.push_back(a);
+  }
+  for (unsigned long a : live) ASSERT_EQ(pcpool_vmap_free(vm, a), 0);
+  // Lazy pages 9..16 are over the limit of 8: a kick each, no purge.
+  EXPECT_EQ(g_kicks.load(), kicks + 8);
+  EXPECT_EQ(pcpool_vmap_lazy_pages(vm), 16u);
+  pcpool_vmap_purge(vm);  // what the kicked work does
+  EXPECT_EQ(pcpool_vmap_lazy_pages(vm), 0u);
+  pcpool_vmap_destroy(vm);
+  EXPECT_EQ(pcpool_user_warnings(), 0u);
+}
 
 TEST(VmapNodes, NodeCountAndRouting) {
   {
