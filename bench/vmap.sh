@@ -32,7 +32,8 @@ import json, statistics, sys
 
 doc = json.load(open(sys.argv[1]))
 vals = {}
-keys = ("glock_acquired", "glock_contended", "glock_hold_ns", "purge_batches",
+keys = ("glock_acquired", "glock_contended", "glock_hold_ns", "free_lock_acquired",
+        "free_lock_hold_ns", "drain_lock_hold_ns", "search_steps", "purge_batches",
         "tlb_flushes", "pool_hits_1", "pool_misses_1", "pool_hits_128",
         "pool_misses_128", "decay_events")
 for r in doc["results"]:

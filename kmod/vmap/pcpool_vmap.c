@@ -79,6 +79,7 @@ struct pcpool_vmap {
 	struct pcpool_glock free_lk;	/* free space */
 	struct list_head free;
 	unsigned long free_pages;
+	u64 search_steps;		/* extents first fit looked at */
 	/*
 	 * The extents' first pages: a bitmap, a bitmap of its non-zero words,
 	 * and the extent starting at each page, to find an insertion's
@@ -236,15 +237,20 @@ static struct pcpool_va *pcpool_fs_find(struct pcpool_vmap *vm,
 {
 	struct list_head *p;
 
+	u64 steps = 0;
+
 	for (p = vm->free.next; p != &vm->free; p = p->next) {
 		struct pcpool_va *va = list_entry(p, struct pcpool_va, list);
 		unsigned long a = ALIGN(va->start, align);
 
+		steps++;
 		if (a >= va->start && a < va->end && va->end - a >= size) {
+			pcpool_vinc(&vm->search_steps, steps);
 			*nva = a;
 			return va;
 		}
 	}
+	pcpool_vinc(&vm->search_steps, steps);
 	return NULL;
 }
 
@@ -874,6 +880,7 @@ void pcpool_vmap_counters(struct pcpool_vmap *vm,
 		emit(arg, pcpool_vmap_lock_names[i][1], READ_ONCE(g[i]->contended));
 		emit(arg, pcpool_vmap_lock_names[i][2], READ_ONCE(g[i]->hold_ns));
 	}
+	emit(arg, "search_steps", READ_ONCE(vm->search_steps));
 	emit(arg, "purge_batches", READ_ONCE(vm->purge_batches));
 	emit(arg, "tlb_flushes", READ_ONCE(vm->tlb_flushes));
 	emit(arg, "purged_pages", READ_ONCE(vm->purged_pages));
@@ -912,6 +919,7 @@ void pcpool_vmap_reset_counters(struct pcpool_vmap *vm)
 		WRITE_ONCE(g[i]->contended, 0);
 		WRITE_ONCE(g[i]->hold_ns, 0);
 	}
+	WRITE_ONCE(vm->search_steps, 0);
 	WRITE_ONCE(vm->purge_batches, 0);
 	WRITE_ONCE(vm->tlb_flushes, 0);
 	WRITE_ONCE(vm->purged_pages, 0);
