@@ -8,6 +8,7 @@
  *    MAX_PAGE_ORDER in 6.8 (MAX_ORDER_NR_PAGES kept its meaning);
  *  - register_shrinker() on a caller-owned struct shrinker gave way to
  *    shrinker_alloc()/shrinker_register()/shrinker_free() in 6.7;
+ *  - alloc_pages_bulk_array() became alloc_pages_bulk() in 6.14;
  *  - struct io_uring_cmd moved to <linux/io_uring/cmd.h> in 6.7, and the
  *    SQE's command area is reached with io_uring_sqe_cmd() since 6.4
  *    (Kbuild probes the headers and sets PCPOOL_URING_CMD_H and
@@ -20,6 +21,7 @@
 #ifndef _PCPOOL_COMPAT_H
 #define _PCPOOL_COMPAT_H
 
+#include <linux/gfp.h>
 #include <linux/log2.h>
 #include <linux/mmzone.h>
 #include <linux/shrinker.h>
@@ -33,6 +35,18 @@
 #define PCPOOL_MAX_ORDER	ilog2(MAX_ORDER_NR_PAGES)
 /* Orders a free-list array needs: 0..PCPOOL_MAX_ORDER. */
 #define PCPOOL_NR_ORDERS	(PCPOOL_MAX_ORDER + 1)
+
+/*
+ * Order-0 pages into the NULL slots of an array, as vmalloc takes them:
+ * alloc_pages_bulk_array() up to 6.13, alloc_pages_bulk() since 6.14.
+ */
+#if defined(alloc_pages_bulk) && !defined(alloc_pages_bulk_array)
+/* 6.14+: a macro; the array form was a function up to 6.10, a macro after */
+#define pcpool_alloc_pages_bulk(gfp, nr, pages) alloc_pages_bulk(gfp, nr, pages)
+#else
+#define pcpool_alloc_pages_bulk(gfp, nr, pages) \
+	alloc_pages_bulk_array(gfp, nr, pages)
+#endif
 
 /*
  * A shrinker with a private pointer, on either API.  The callbacks get

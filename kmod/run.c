@@ -25,8 +25,10 @@
 #include <linux/percpu.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
+#include <linux/sizes.h>
 #include <linux/smp.h>
 #include <linux/string.h>
+#include <linux/thread_info.h>
 #include <linux/uaccess.h>
 
 #include "backend.h"
@@ -39,6 +41,8 @@
 /* test_vmalloc's sizes: 1..100 pages at random; 100 + 1 per iteration. */
 #define PCPOOL_VM_RANDOM_MAX	100U
 #define PCPOOL_VM_BUSY_BIG	100U
+/* fix_align_alloc_test's size. */
+#define PCPOOL_VM_ALIGN_PAGES	5U
 
 /* Which fields a workload takes. */
 enum pcpool_run_batch {
@@ -436,6 +440,123 @@ drain:
 	return ret;
 }
 
+/* fix_size_alloc_test: one area of 2^order pages, a byte written, freed. */
+static int pcpool_wl_vm_fix_size(struct pcpool_run_ctx *c)
+{
+	struct pcpool_run *r = c->r;
+	union pcpool_obj obj;
+	int ret = 0;
+	u64 i, t0;
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < r->ops && !ret;) {
+		ret = pcpool_run_alloc(c, c->lat, c->size, PAGE_SIZE, &obj);
+		if (ret)
+			break;
+		*(u8 *)obj.vmem = 0;
+		pcpool_run_free(c, c->lat, obj, c->size, PAGE_SIZE);
+		ret = pcpool_tick(++i);
+	}
+	r->ns = ktime_get_ns() - t0;
+	r->done = i;
+	return ret;
+}
+
+/* full_fit_alloc_test's list: fls(online CPUs) * 32 MiB of 1-page areas. */
+static u32 pcpool_vm_junk(void)
+{
+	return fls(num_online_cpus()) * (SZ_32M >> PAGE_SHIFT);
+}
+
+static u64 pcpool_live_vm_full_fit(const struct pcpool_run *r)
+{
+	return 2ULL * pcpool_vm_junk();
+}
+
+static unsigned long pcpool_pages_vm_full_fit(const struct pcpool_run_ctx *c)
+{
+	return 2UL * pcpool_vm_junk() + 1;
+}
+
+/*
+ * full_fit_alloc_test: 1-page areas allocated in pairs, the second of
+ * each pair freed, leaving one-page holes (untimed); then per operation
+ * a 1-page area allocated, a byte written, freed.
+ */
+static int pcpool_wl_vm_full_fit(struct pcpool_run_ctx *c)
+{
+	union pcpool_obj *junk, tmp;
+	u32 n = pcpool_vm_junk(), held = 0, j = 0;
+	struct pcpool_run *r = c->r;
+	u64 i = 0, t0;
+	int ret = 0;
+
+	junk = c->objs + n;
+	while (held < n && !ret) {
+		ret = pcpool_run_get(c, NULL, held);
+		if (ret)
+			break;
+		held++;
+		ret = pcpool_run_alloc(c, NULL, PAGE_SIZE, PAGE_SIZE, &junk[j]);
+		if (!ret)
+			j++;
+		if (!ret)
+			ret = pcpool_tick(held);
+	}
+	while (j) {
+		pcpool_run_free(c, NULL, junk[--j], PAGE_SIZE, PAGE_SIZE);
+		if (!(j % PCPOOL_YIELD_EVERY))
+			cond_resched();
+	}
+	if (ret)
+		goto drain;
+	t0 = ktime_get_ns();
+	while (i < r->ops && !ret) {
+		ret = pcpool_run_alloc(c, c->lat, PAGE_SIZE, PAGE_SIZE, &tmp);
+		if (ret)
+			break;
+		*(u8 *)tmp.vmem = 1;
+		pcpool_run_free(c, c->lat, tmp, PAGE_SIZE, PAGE_SIZE);
+		ret = pcpool_tick(++i);
+	}
+	r->ns = ktime_get_ns() - t0;
+	r->done = i;
+drain:
+	pcpool_run_drain(c, &held);
+	return ret;
+}
+
+static unsigned long pcpool_pages_vm_fix_align(const struct pcpool_run_ctx *c)
+{
+	return PCPOOL_VM_ALIGN_PAGES;
+}
+
+/*
+ * fix_align_alloc_test: 5 pages aligned to THREAD_ALIGN << 1, zeroed
+ * (__GFP_ZERO there: a memset here, the same for every backend), freed.
+ */
+static int pcpool_wl_vm_fix_align(struct pcpool_run_ctx *c)
+{
+	const size_t size = PCPOOL_VM_ALIGN_PAGES * PAGE_SIZE;
+	struct pcpool_run *r = c->r;
+	union pcpool_obj obj;
+	int ret = 0;
+	u64 i, t0;
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < r->ops && !ret;) {
+		ret = pcpool_run_alloc(c, c->lat, size, THREAD_ALIGN << 1, &obj);
+		if (ret)
+			break;
+		memset(obj.vmem, 0, size);
+		pcpool_run_free(c, c->lat, obj, size, THREAD_ALIGN << 1);
+		ret = pcpool_tick(++i);
+	}
+	r->ns = ktime_get_ns() - t0;
+	r->done = i;
+	return ret;
+}
+
 #define PCPOOL_ANY	(BIT(PCPOOL_BK_PAGES) | BIT(PCPOOL_BK_PCPU) | \
 			 BIT(PCPOOL_BK_VMAP))
 
@@ -482,6 +603,22 @@ static const struct pcpool_workload pcpool_workloads[PCPOOL_NR_WORKLOADS] = {
 		.objs = true,
 		.live_objs = pcpool_live_batch, .pages = pcpool_pages_vm_long_busy,
 		.fn = pcpool_wl_vm_long_busy,
+	},
+	[PCPOOL_WL_VM_FIX_SIZE] = {
+		.kinds = BIT(PCPOOL_BK_VMAP), .batch = PCPOOL_BATCH_ZERO,
+		.order = true, .hist = true, .self_timed = true,
+		.live_objs = pcpool_live_one, .fn = pcpool_wl_vm_fix_size,
+	},
+	[PCPOOL_WL_VM_FULL_FIT] = {
+		.kinds = BIT(PCPOOL_BK_VMAP), .batch = PCPOOL_BATCH_ZERO,
+		.hist = true, .self_timed = true, .objs = true,
+		.live_objs = pcpool_live_vm_full_fit,
+		.pages = pcpool_pages_vm_full_fit, .fn = pcpool_wl_vm_full_fit,
+	},
+	[PCPOOL_WL_VM_FIX_ALIGN] = {
+		.kinds = BIT(PCPOOL_BK_VMAP), .batch = PCPOOL_BATCH_ZERO,
+		.hist = true, .self_timed = true,
+		.pages = pcpool_pages_vm_fix_align, .fn = pcpool_wl_vm_fix_align,
 	},
 };
 

@@ -24,8 +24,8 @@ namespace {
 
 // Indexed by enum pcpool_backend_id; "" for ids without a backend.
 constexpr std::array<std::string_view, 12> kBackendNames = {
-    "kernel", "null", "classic",     "pcpbuddy", "vmalloc",     "",
-    "",       "",     "pcpu-kernel", "pcpu-raw", "pcpu-zeroed", "pcpu-constructed"};
+    "kernel",     "null", "classic",     "pcpbuddy", "vmalloc",     "vmap-global",
+    "vmap-nodes", "",     "pcpu-kernel", "pcpu-raw", "pcpu-zeroed", "pcpu-constructed"};
 static_assert(PCPOOL_BACKEND_KERNEL == 0 && PCPOOL_BACKEND_NULL == 1 &&
               PCPOOL_BACKEND_CLASSIC == 2 && PCPOOL_BACKEND_PCPBUDDY == 3 &&
               PCPOOL_BACKEND_VMALLOC == 4 && PCPOOL_BACKEND_PCPU_KERNEL == 8 &&
@@ -356,7 +356,8 @@ std::string BackendNames() {
 }
 
 BackendClass DefaultBackendClass(uint32_t id) {
-  if (id == PCPOOL_BACKEND_VMALLOC) {
+  if (id == PCPOOL_BACKEND_VMALLOC || id == PCPOOL_BACKEND_VMAP_GLOBAL ||
+      id == PCPOOL_BACKEND_VMAP_NODES) {
     return BackendClass::kVmalloc;
   }
   if (id >= PCPOOL_BACKEND_PCPU_KERNEL && id < 16) {
@@ -564,6 +565,9 @@ struct Planner {
     switch (w) {
       case Workload::kRepeat:
       case Workload::kRandomSize:
+      case Workload::kFixSize:
+      case Workload::kFullFit:
+      case Workload::kFixAlign:
         break;
       case Workload::kBusy:
       case Workload::kChurn:

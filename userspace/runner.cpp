@@ -84,6 +84,9 @@ uint32_t KernelBatch(const RunSpec& spec) {
   switch (spec.workload) {
     case Workload::kRepeat:
     case Workload::kRandomSize:
+    case Workload::kFixSize:
+    case Workload::kFullFit:
+    case Workload::kFixAlign:
       return 0;
     case Workload::kBusy:
     case Workload::kChurn:

@@ -108,6 +108,9 @@ uint64_t MinAllocs(const RunResult& r) {
     case Workload::kBulk:
     case Workload::kRandomSize:
     case Workload::kChurn:
+    case Workload::kFixSize:
+    case Workload::kFullFit:
+    case Workload::kFixAlign:
       return r.stats.ops;
     case Workload::kBusy:
       return r.stats.ops + (r.ok() ? r.spec.live : 0);

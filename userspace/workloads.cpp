@@ -38,15 +38,21 @@ constexpr std::array<WorkloadInfo, kNumWorkloads> kWorkloads = {{
     {Workload::kRand, "rand", WorkloadKind::kHandles, -1, true, true, false, 1,
      "all allocate, blocks freed shuffled from random CPUs"},
     {Workload::kRandomSize, "random-size", WorkloadKind::kRun, PCPOOL_WL_VM_RANDOM, true, false,
-     true, 1, "test_vmalloc random_size_alloc_test (vmalloc only)"},
+     true, 1, "test_vmalloc random_size_alloc_test (vmalloc and vmap only)"},
     {Workload::kLongBusy, "long-busy", WorkloadKind::kRun, PCPOOL_WL_VM_LONG_BUSY, true, false,
-     true, 1, "test_vmalloc long_busy_list_alloc_test (vmalloc only)"},
+     true, 1, "test_vmalloc long_busy_list_alloc_test (vmalloc and vmap only)"},
     {Workload::kLifecycle, "lifecycle", WorkloadKind::kRun, PCPOOL_WL_PCPU_LIFECYCLE, false, true,
      false, 1, "per-CPU counters of a fork-like process (per-CPU only)"},
     {Workload::kSizes, "sizes", WorkloadKind::kRun, PCPOOL_WL_PCPU_SIZES, false, true, false, 1,
      "test_vmalloc pcpu_alloc_test sizes (per-CPU only)"},
     {Workload::kOverhead, "overhead", WorkloadKind::kOverhead, -1, true, true, false, 1,
      "cost per command: ioctl, io_uring, in-kernel loop"},
+    {Workload::kFixSize, "fix-size", WorkloadKind::kRun, PCPOOL_WL_VM_FIX_SIZE, true, false, true,
+     1, "test_vmalloc fix_size_alloc_test (vmalloc and vmap only)"},
+    {Workload::kFullFit, "full-fit", WorkloadKind::kRun, PCPOOL_WL_VM_FULL_FIT, true, false, true,
+     1, "test_vmalloc full_fit_alloc_test (vmalloc and vmap only)"},
+    {Workload::kFixAlign, "fix-align", WorkloadKind::kRun, PCPOOL_WL_VM_FIX_ALIGN, true, false,
+     true, 1, "test_vmalloc fix_align_alloc_test (vmalloc and vmap only)"},
 }};
 
 constexpr std::array<std::string_view, 7> kRoleNames = {

@@ -32,8 +32,11 @@ enum class Workload {
   kLifecycle,
   kSizes,
   kOverhead,
+  kFixSize,
+  kFullFit,
+  kFixAlign,
 };
-inline constexpr size_t kNumWorkloads = 15;
+inline constexpr size_t kNumWorkloads = 18;
 
 enum class WorkloadKind {
   kRun,       // one PCPOOL_IOC_RUN loop per thread, in the kernel

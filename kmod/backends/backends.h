@@ -56,6 +56,9 @@ extern const struct pcpool_backend_ops pcpool_classic_ops;
 extern const struct pcpool_backend_ops pcpool_pcpbuddy_ops;
 /* vmalloc.c: the kernel's vmap allocator */
 extern const struct pcpool_backend_ops pcpool_vmalloc_ops;
+/* vmap.c: 6.1's global VA allocator and vmap nodes (kmod/vmap) */
+extern const struct pcpool_backend_ops pcpool_vmap_global_ops;
+extern const struct pcpool_backend_ops pcpool_vmap_nodes_ops;
 /* pcpu.c: alloc_percpu() and the cached per-CPU allocator (kmod/pcpu) */
 extern const struct pcpool_backend_ops pcpool_pcpu_kernel_ops;
 extern const struct pcpool_backend_ops pcpool_pcpu_raw_ops;

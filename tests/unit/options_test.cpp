@@ -98,7 +98,7 @@ TEST(Options, Errors) {
   EXPECT_THAT(ParseErr({"--backend", "kernel,slab"}), HasSubstr("unknown backend 'slab'"));
   EXPECT_THAT(ParseErr({"--workload", "fanon"}), HasSubstr("unknown workload 'fanon'"));
   EXPECT_THAT(ParseErr({"--mask", "0"}), HasSubstr("--mask"));
-  EXPECT_THAT(ParseErr({"--mask", "0x10000"}), HasSubstr("bits above"));
+  EXPECT_THAT(ParseErr({"--mask", "0x40000"}), HasSubstr("bits above"));
   EXPECT_THAT(ParseErr({"--mask", "3", "--workload", "bulk"}), HasSubstr("exclusive"));
   EXPECT_THAT(ParseErr({"--order", "pageblocks"}), HasSubstr("'pageblock'"));
   EXPECT_THAT(ParseErr({"--submit", "aio"}), HasSubstr("unknown path 'aio'"));
@@ -200,9 +200,11 @@ TEST(Names, BackendsAndWorkloads) {
   EXPECT_EQ(BackendId("Kernel"), std::nullopt);
   EXPECT_EQ(BackendId(""), std::nullopt);
   EXPECT_EQ(BackendName(PCPOOL_BACKEND_PCPBUDDY), "pcpbuddy");
-  EXPECT_EQ(BackendName(5), "backend5");
+  EXPECT_EQ(BackendName(PCPOOL_BACKEND_VMAP_NODES), "vmap-nodes");
+  EXPECT_EQ(BackendName(7), "backend7");
   EXPECT_EQ(BackendName(30), "backend30");
   EXPECT_EQ(DefaultBackendClass(PCPOOL_BACKEND_VMALLOC), BackendClass::kVmalloc);
+  EXPECT_EQ(DefaultBackendClass(PCPOOL_BACKEND_VMAP_GLOBAL), BackendClass::kVmalloc);
   EXPECT_EQ(DefaultBackendClass(PCPOOL_BACKEND_PCPU_RAW), BackendClass::kPcpu);
   EXPECT_EQ(DefaultBackendClass(PCPOOL_BACKEND_KERNEL), BackendClass::kPages);
 }

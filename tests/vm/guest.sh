@@ -195,5 +195,6 @@ sub_test pcpu_hotplug.sh "pcpu hotplug test"
 sub_test reset_vm.sh "counter reset test"
 # classic_high/classic_batch at load and live.
 sub_test classic_vm.sh "classic tunables test"
+sub_test vmap_vm.sh "vmap backends test"
 
 finish "$ROUNDS load/unload rounds, "

@@ -39,6 +39,8 @@ enum pcpool_backend_id {
 	PCPOOL_BACKEND_CLASSIC	= 2,	/* zone + model of the kernel's PCP */
 	PCPOOL_BACKEND_PCPBUDDY	= 3,	/* zone + owned-pageblock PCP */
 	PCPOOL_BACKEND_VMALLOC	= 4,	/* vmalloc()/vfree() of 2^order pages */
+	PCPOOL_BACKEND_VMAP_GLOBAL	= 5,	/* 6.1's global VA allocator */
+	PCPOOL_BACKEND_VMAP_NODES	= 6,	/* per-CPU vmap nodes (Rezki) */
 	/*
 	 * Per-CPU memory backends (ids 4..7 are left for page backends).
 	 * Their blocks are per-CPU objects, not pages: "order" is log2 of
@@ -85,11 +87,24 @@ enum pcpool_workload_id {
 	 * VM_LONG_BUSY: long_busy_list_alloc_test: hold @batch 1-page areas
 	 *   (untimed), then @ops times vmalloc 100 pages and 1 page, write
 	 *   a byte to each, vfree both; ops = iterations.
+	 * VM_FIX_SIZE: fix_size_alloc_test: vmalloc 2^order pages, write a
+	 *   byte, vfree; @batch 0; ops = pairs.
+	 * VM_FULL_FIT: full_fit_alloc_test: fls(online CPUs) * 32 MiB of
+	 *   1-page areas in pairs, every second one freed (untimed), then
+	 *   @ops times vmalloc 1 page, write a byte, vfree; @batch 0.
+	 * VM_FIX_ALIGN: fix_align_alloc_test: 5 pages aligned to
+	 *   THREAD_ALIGN << 1 (the vmalloc backend cannot ask for alignment:
+	 *   __vmalloc_node() is not exported), zeroed, vfree; @batch 0.
+	 * The VM_* workloads run on every VMAP-kind backend: vmalloc,
+	 * vmap-global, vmap-nodes.
 	 */
 	PCPOOL_WL_BUSY		= 4,
 	PCPOOL_WL_CHURN		= 5,
 	PCPOOL_WL_VM_RANDOM	= 6,
 	PCPOOL_WL_VM_LONG_BUSY	= 7,
+	PCPOOL_WL_VM_FIX_SIZE	= 8,
+	PCPOOL_WL_VM_FULL_FIT	= 9,
+	PCPOOL_WL_VM_FIX_ALIGN	= 10,
 	PCPOOL_NR_WORKLOADS,
 };
 
