@@ -82,6 +82,11 @@ static inline int fls64(u64 x)
 	return x ? 64 - __builtin_clzll(x) : 0;
 }
 
+static inline int fls(unsigned int x)
+{
+	return x ? 32 - __builtin_clz(x) : 0;
+}
+
 /* a constant expression for constant @n (PCPOOL_MAX_ORDER); @n > 0 */
 #define ilog2(n)		(63 - __builtin_clzll((u64)(n) | 1))
 
@@ -175,6 +180,8 @@ unsigned int pcpool_kshim_cpu(void);
 #define raw_smp_processor_id()	pcpool_kshim_cpu()
 #define smp_processor_id()	pcpool_kshim_cpu()
 #define num_possible_cpus()	nr_cpu_ids
+/* every possible CPU is online in the shim */
+#define num_online_cpus()	nr_cpu_ids
 int *pcpool_kshim_first_cpu(int *cpu);
 bool pcpool_kshim_next_cpu(int *cpu);
 /* @cpu is an int lvalue, as in the kernel */
@@ -202,6 +209,9 @@ void prandom_seed_state(struct rnd_state *state, u64 seed);
 /* ---- memory ---- */
 #define PAGE_SHIFT		12
 #define PAGE_SIZE		BIT(PAGE_SHIFT)
+#define SZ_32M			0x02000000U
+/* x86-64's with KASAN off: 16 KiB stacks */
+#define THREAD_ALIGN		(4 * PAGE_SIZE)
 #define GFP_KERNEL		0x1U
 #define GFP_KERNEL_ACCOUNT	0x2U
 #define __GFP_NOWARN		0x4U
