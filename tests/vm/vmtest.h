@@ -128,6 +128,10 @@ inline const char* BackendName(uint32_t id) {
       return "pcpbuddy";
     case PCPOOL_BACKEND_VMALLOC:
       return "vmalloc";
+    case PCPOOL_BACKEND_VMAP_GLOBAL:
+      return "vmap-global";
+    case PCPOOL_BACKEND_VMAP_NODES:
+      return "vmap-nodes";
     case PCPOOL_BACKEND_PCPU_KERNEL:
       return "pcpu-kernel";
     case PCPOOL_BACKEND_PCPU_RAW:
