@@ -65,22 +65,19 @@ static int pcpool_cmd_run(struct pcpool_session *s, void *arg)
 	return pcpool_run(&s->cap, arg);
 }
 
-#define PCPOOL_CMD(ioc, type, ver0, body) \
-	[_IOC_NR(ioc)] = { sizeof(struct type), ver0, body }
+/* PCPOOL_IOC_<NAME> takes struct pcpool_<type>, at least PCPOOL_<NAME>_SIZE_VER0. */
+#define PCPOOL_CMD(NAME, type, body) \
+	[_IOC_NR(PCPOOL_IOC_##NAME)] = { \
+		sizeof(struct pcpool_##type), PCPOOL_##NAME##_SIZE_VER0, body \
+	}
 
 static const struct pcpool_cmd_desc pcpool_cmds[] = {
-	PCPOOL_CMD(PCPOOL_IOC_VERSION, pcpool_version, PCPOOL_VERSION_SIZE_VER0,
-		   pcpool_cmd_version),
-	PCPOOL_CMD(PCPOOL_IOC_ALLOC, pcpool_alloc, PCPOOL_ALLOC_SIZE_VER0,
-		   pcpool_session_alloc),
-	PCPOOL_CMD(PCPOOL_IOC_FREE, pcpool_free, PCPOOL_FREE_SIZE_VER0,
-		   pcpool_session_free),
-	PCPOOL_CMD(PCPOOL_IOC_RUN, pcpool_run, PCPOOL_RUN_SIZE_VER0,
-		   pcpool_cmd_run),
-	PCPOOL_CMD(PCPOOL_IOC_CHAN, pcpool_chan, PCPOOL_CHAN_SIZE_VER0,
-		   pcpool_session_chan),
-	PCPOOL_CMD(PCPOOL_IOC_STATS, pcpool_stats, PCPOOL_STATS_SIZE_VER0,
-		   pcpool_cmd_stats),
+	PCPOOL_CMD(VERSION, version, pcpool_cmd_version),
+	PCPOOL_CMD(ALLOC, alloc, pcpool_session_alloc),
+	PCPOOL_CMD(FREE, free, pcpool_session_free),
+	PCPOOL_CMD(RUN, run, pcpool_cmd_run),
+	PCPOOL_CMD(CHAN, chan, pcpool_session_chan),
+	PCPOOL_CMD(STATS, stats, pcpool_cmd_stats),
 };
 
 /* Command argument, in kernel memory. */

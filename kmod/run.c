@@ -63,6 +63,8 @@ struct pcpool_workload {
 	u64 (*live_objs)(const struct pcpool_run *r);
 	/* or pages charged up front, for runs of other sizes */
 	unsigned long (*pages)(const struct pcpool_run_ctx *c);
+	/* or, for one area of a fixed size, its pages */
+	unsigned long area_pages;
 	int (*fn)(struct pcpool_run_ctx *c);
 };
 
@@ -170,20 +172,35 @@ static u64 pcpool_live_batch(const struct pcpool_run *r)
 	return r->batch;
 }
 
-/* REPEAT: one block alive at a time. */
-static __always_inline int pcpool_repeat_loop(struct pcpool_run_ctx *c,
-					      struct pcpool_lat *lat)
+/*
+ * REPEAT, and the test_vmalloc tests that hold nothing: allocate an area
+ * of @size (0: 1..PCPOOL_VM_RANDOM_MAX pages at random, as
+ * random_size_alloc_test), zero @touch bytes of it, free it.  test_vmalloc
+ * writes one byte, or all of it where it asks for __GFP_ZERO; REPEAT
+ * touches nothing.
+ */
+static __always_inline int pcpool_area_loop(struct pcpool_run_ctx *c,
+					    struct pcpool_lat *lat,
+					    size_t size, size_t align,
+					    size_t touch)
 {
 	struct pcpool_run *r = c->r;
 	union pcpool_obj obj;
+	size_t sz = size;
 	int ret = 0;
 	u64 i;
 
 	for (i = 0; i < r->ops && !ret;) {
-		ret = pcpool_run_alloc(c, lat, c->size, c->size, &obj);
+		if (!size)
+			sz = (1 + pcpool_rand_below(&c->rnd,
+						    PCPOOL_VM_RANDOM_MAX)) *
+			     PAGE_SIZE;
+		ret = pcpool_run_alloc(c, lat, sz, align, &obj);
 		if (ret)
 			break;
-		pcpool_run_free(c, lat, obj, c->size, c->size);
+		if (touch)
+			memset(obj.vmem, 0, min(touch, sz));
+		pcpool_run_free(c, lat, obj, sz, align);
 		ret = pcpool_tick(++i);
 	}
 	r->done = i;
@@ -192,8 +209,15 @@ static __always_inline int pcpool_repeat_loop(struct pcpool_run_ctx *c,
 
 static int pcpool_wl_repeat(struct pcpool_run_ctx *c)
 {
-	return c->lat ? pcpool_repeat_loop(c, c->lat) :
-			pcpool_repeat_loop(c, NULL);
+	return c->lat ? pcpool_area_loop(c, c->lat, c->size, c->size, 0) :
+			pcpool_area_loop(c, NULL, c->size, c->size, 0);
+}
+
+/* The vmalloc tests: a histogram test per area is noise beside a vmap. */
+static noinline int pcpool_vm_loop(struct pcpool_run_ctx *c, size_t size,
+				   size_t align, size_t touch)
+{
+	return pcpool_area_loop(c, c->lat, size, align, touch);
 }
 
 /* BULK: allocate up to @batch, free them in allocation order, repeat. */
@@ -362,38 +386,10 @@ drain:
 	return ret;
 }
 
-/*
- * The two lib/test_vmalloc.c tests that are not REPEAT: as there, each
- * area gets a byte written; the other workloads never touch memory.
- */
-static unsigned long pcpool_pages_vm_random(const struct pcpool_run_ctx *c)
-{
-	return PCPOOL_VM_RANDOM_MAX;
-}
-
 /* random_size_alloc_test: 1..100 pages at random, freed at once. */
 static int pcpool_wl_vm_random(struct pcpool_run_ctx *c)
 {
-	struct pcpool_run *r = c->r;
-	union pcpool_obj obj;
-	size_t size;
-	int ret = 0;
-	u64 i, t0;
-
-	t0 = ktime_get_ns();
-	for (i = 0; i < r->ops && !ret;) {
-		size = (1 + prandom_u32_state(&c->rnd) % PCPOOL_VM_RANDOM_MAX) *
-		       PAGE_SIZE;
-		ret = pcpool_run_alloc(c, c->lat, size, PAGE_SIZE, &obj);
-		if (ret)
-			break;
-		*(u8 *)obj.vmem = 1;
-		pcpool_run_free(c, c->lat, obj, size, PAGE_SIZE);
-		ret = pcpool_tick(++i);
-	}
-	r->ns = ktime_get_ns() - t0;
-	r->done = i;
-	return ret;
+	return pcpool_vm_loop(c, 0, PAGE_SIZE, 1);
 }
 
 static unsigned long pcpool_pages_vm_long_busy(const struct pcpool_run_ctx *c)
@@ -443,23 +439,7 @@ drain:
 /* fix_size_alloc_test: one area of 2^order pages, a byte written, freed. */
 static int pcpool_wl_vm_fix_size(struct pcpool_run_ctx *c)
 {
-	struct pcpool_run *r = c->r;
-	union pcpool_obj obj;
-	int ret = 0;
-	u64 i, t0;
-
-	t0 = ktime_get_ns();
-	for (i = 0; i < r->ops && !ret;) {
-		ret = pcpool_run_alloc(c, c->lat, c->size, PAGE_SIZE, &obj);
-		if (ret)
-			break;
-		*(u8 *)obj.vmem = 0;
-		pcpool_run_free(c, c->lat, obj, c->size, PAGE_SIZE);
-		ret = pcpool_tick(++i);
-	}
-	r->ns = ktime_get_ns() - t0;
-	r->done = i;
-	return ret;
+	return pcpool_vm_loop(c, c->size, PAGE_SIZE, 1);
 }
 
 /* full_fit_alloc_test's list: fls(online CPUs) * 32 MiB of 1-page areas. */
@@ -485,13 +465,11 @@ static unsigned long pcpool_pages_vm_full_fit(const struct pcpool_run_ctx *c)
  */
 static int pcpool_wl_vm_full_fit(struct pcpool_run_ctx *c)
 {
-	union pcpool_obj *junk, tmp;
 	u32 n = pcpool_vm_junk(), held = 0, j = 0;
-	struct pcpool_run *r = c->r;
-	u64 i = 0, t0;
+	union pcpool_obj *junk = c->objs + n;
+	u64 t0;
 	int ret = 0;
 
-	junk = c->objs + n;
 	while (held < n && !ret) {
 		ret = pcpool_run_get(c, NULL, held);
 		if (ret)
@@ -511,24 +489,11 @@ static int pcpool_wl_vm_full_fit(struct pcpool_run_ctx *c)
 	if (ret)
 		goto drain;
 	t0 = ktime_get_ns();
-	while (i < r->ops && !ret) {
-		ret = pcpool_run_alloc(c, c->lat, PAGE_SIZE, PAGE_SIZE, &tmp);
-		if (ret)
-			break;
-		*(u8 *)tmp.vmem = 1;
-		pcpool_run_free(c, c->lat, tmp, PAGE_SIZE, PAGE_SIZE);
-		ret = pcpool_tick(++i);
-	}
-	r->ns = ktime_get_ns() - t0;
-	r->done = i;
+	ret = pcpool_vm_loop(c, PAGE_SIZE, PAGE_SIZE, 1);
+	c->r->ns = ktime_get_ns() - t0;
 drain:
 	pcpool_run_drain(c, &held);
 	return ret;
-}
-
-static unsigned long pcpool_pages_vm_fix_align(const struct pcpool_run_ctx *c)
-{
-	return PCPOOL_VM_ALIGN_PAGES;
 }
 
 /*
@@ -538,23 +503,8 @@ static unsigned long pcpool_pages_vm_fix_align(const struct pcpool_run_ctx *c)
 static int pcpool_wl_vm_fix_align(struct pcpool_run_ctx *c)
 {
 	const size_t size = PCPOOL_VM_ALIGN_PAGES * PAGE_SIZE;
-	struct pcpool_run *r = c->r;
-	union pcpool_obj obj;
-	int ret = 0;
-	u64 i, t0;
 
-	t0 = ktime_get_ns();
-	for (i = 0; i < r->ops && !ret;) {
-		ret = pcpool_run_alloc(c, c->lat, size, THREAD_ALIGN << 1, &obj);
-		if (ret)
-			break;
-		memset(obj.vmem, 0, size);
-		pcpool_run_free(c, c->lat, obj, size, THREAD_ALIGN << 1);
-		ret = pcpool_tick(++i);
-	}
-	r->ns = ktime_get_ns() - t0;
-	r->done = i;
-	return ret;
+	return pcpool_vm_loop(c, size, THREAD_ALIGN << 1, size);
 }
 
 #define PCPOOL_ANY	(BIT(PCPOOL_BK_PAGES) | BIT(PCPOOL_BK_PCPU) | \
@@ -594,8 +544,8 @@ static const struct pcpool_workload pcpool_workloads[PCPOOL_NR_WORKLOADS] = {
 	},
 	[PCPOOL_WL_VM_RANDOM] = {
 		.kinds = BIT(PCPOOL_BK_VMAP), .batch = PCPOOL_BATCH_ZERO,
-		.seed = true, .hist = true, .self_timed = true,
-		.pages = pcpool_pages_vm_random, .fn = pcpool_wl_vm_random,
+		.seed = true, .hist = true,
+		.area_pages = PCPOOL_VM_RANDOM_MAX, .fn = pcpool_wl_vm_random,
 	},
 	[PCPOOL_WL_VM_LONG_BUSY] = {
 		.kinds = BIT(PCPOOL_BK_VMAP), .batch = PCPOOL_BATCH_SET,
@@ -606,7 +556,7 @@ static const struct pcpool_workload pcpool_workloads[PCPOOL_NR_WORKLOADS] = {
 	},
 	[PCPOOL_WL_VM_FIX_SIZE] = {
 		.kinds = BIT(PCPOOL_BK_VMAP), .batch = PCPOOL_BATCH_ZERO,
-		.order = true, .hist = true, .self_timed = true,
+		.order = true, .hist = true,
 		.live_objs = pcpool_live_one, .fn = pcpool_wl_vm_fix_size,
 	},
 	[PCPOOL_WL_VM_FULL_FIT] = {
@@ -617,8 +567,8 @@ static const struct pcpool_workload pcpool_workloads[PCPOOL_NR_WORKLOADS] = {
 	},
 	[PCPOOL_WL_VM_FIX_ALIGN] = {
 		.kinds = BIT(PCPOOL_BK_VMAP), .batch = PCPOOL_BATCH_ZERO,
-		.hist = true, .self_timed = true,
-		.pages = pcpool_pages_vm_fix_align, .fn = pcpool_wl_vm_fix_align,
+		.hist = true,
+		.area_pages = PCPOOL_VM_ALIGN_PAGES, .fn = pcpool_wl_vm_fix_align,
 	},
 };
 
@@ -675,6 +625,8 @@ static unsigned long pcpool_run_pages(const struct pcpool_workload *wl,
 {
 	if (wl->pages)
 		return wl->pages(c);
+	if (wl->area_pages)
+		return wl->area_pages;
 	if (wl->live_objs)
 		return wl->live_objs(c->r) * pcpool_order_pages(c->b, c->r->order);
 	return 0;

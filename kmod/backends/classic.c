@@ -19,6 +19,7 @@
 #include "backends.h"
 #include "pcpool_classic.h"
 #include "pcpool_kernel.h"
+#include "zone.h"
 
 static unsigned long zone_limit_blocks;
 module_param(zone_limit_blocks, ulong, 0444);
@@ -36,14 +37,9 @@ MODULE_PARM_DESC(classic_kernel_pcp,
 		 "Copy the running kernel's pcp high/batch (else derive from the zone limit)");
 
 struct classic_state {
-	struct pcpool_kernel_zone kz;
+	struct pcpool_zone_host zh;
 	struct pcpool_classic *classic;
-	void *meta;
-	struct pcpool_shrinker shrinker;
-	struct hlist_node cpuhp_node;
 };
-
-static enum cpuhp_state classic_cpuhp;
 
 /*
  * The loaded classic, for the writable parameters.  Written under
@@ -123,7 +119,7 @@ static const struct pcpool_shrinker_ops classic_shrinker_ops = {
 static int classic_cpu_dead(unsigned int cpu, struct hlist_node *node)
 {
 	struct classic_state *st =
-		hlist_entry(node, struct classic_state, cpuhp_node);
+		hlist_entry(node, struct classic_state, zh.cpuhp_node);
 
 	pcpool_classic_drain_cpu(st->classic, cpu);
 	return 0;
@@ -148,58 +144,44 @@ static int classic_set_sizes(struct pcpool_classic *classic)
 	return 0;
 }
 
+static const struct pcpool_zone_host_desc classic_host = {
+	.name		= "classic",
+	.cpuhp_name	= "pcpool/classic:dead",
+	.cpu_dead	= classic_cpu_dead,
+	.shrinker	= &classic_shrinker_ops,
+	.meta_size	= pcpool_classic_meta_size,
+};
+
 static int classic_init(struct pcpool_backend *b)
 {
 	struct classic_state *st;
-	size_t size;
 	int ret;
 
-	ret = cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN, "pcpool/classic:dead",
-				      NULL, classic_cpu_dead);
-	if (ret < 0)
-		return ret;
-	classic_cpuhp = ret;
-	ret = -ENOMEM;
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
-		goto remove_cpuhp;
-	ret = pcpool_kernel_zone_create(&st->kz, zone_limit_blocks,
-					zone_reserve_blocks);
+		return -ENOMEM;
+	ret = pcpool_zone_host_setup(&st->zh, &classic_host, zone_limit_blocks,
+				     zone_reserve_blocks);
 	if (ret)
 		goto free_st;
-	size = pcpool_classic_meta_size(st->kz.zone);
-	st->meta = kvzalloc(size, GFP_KERNEL);
-	ret = -ENOMEM;
-	if (!st->meta)
-		goto free_zone;
-	ret = pcpool_classic_init(st->meta, size, st->kz.zone, nr_cpu_ids,
-				  &st->classic);
+	ret = pcpool_classic_init(st->zh.meta, st->zh.meta_size, st->zh.kz.zone,
+				  nr_cpu_ids, &st->classic);
 	if (!ret)
 		ret = classic_set_sizes(st->classic);
+	if (!ret)
+		ret = pcpool_zone_host_start(&st->zh, st);
 	if (ret)
-		goto free_meta;
-	ret = cpuhp_state_add_instance_nocalls(classic_cpuhp, &st->cpuhp_node);
-	if (ret)
-		goto free_meta;
-	ret = pcpool_shrinker_register(&st->shrinker, &classic_shrinker_ops, st);
-	if (ret)
-		goto remove_instance;
+		goto teardown;
 	b->priv = st;
 	kernel_param_lock(THIS_MODULE);
 	classic_live = st->classic;
 	kernel_param_unlock(THIS_MODULE);
 	return 0;
 
-remove_instance:
-	cpuhp_state_remove_instance_nocalls(classic_cpuhp, &st->cpuhp_node);
-free_meta:
-	kvfree(st->meta);
-free_zone:
-	pcpool_kernel_zone_destroy(&st->kz, "classic");
+teardown:
+	pcpool_zone_host_teardown(&st->zh);
 free_st:
 	kfree(st);
-remove_cpuhp:
-	cpuhp_remove_multi_state(classic_cpuhp);
 	return ret;
 }
 
@@ -210,12 +192,9 @@ static void classic_exit(struct pcpool_backend *b)
 	kernel_param_lock(THIS_MODULE);
 	classic_live = NULL;
 	kernel_param_unlock(THIS_MODULE);
-	pcpool_shrinker_unregister(&st->shrinker);
-	cpuhp_state_remove_instance_nocalls(classic_cpuhp, &st->cpuhp_node);
-	cpuhp_remove_multi_state(classic_cpuhp);
+	pcpool_zone_host_stop(&st->zh);
 	pcpool_classic_destroy(st->classic);
-	pcpool_kernel_zone_destroy(&st->kz, "classic");
-	kvfree(st->meta);
+	pcpool_zone_host_teardown(&st->zh);
 	kfree(st);
 }
 

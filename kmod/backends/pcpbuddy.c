@@ -22,6 +22,7 @@
 #include "backends.h"
 #include "pcpool_kernel.h"
 #include "pcpool_pcpbuddy.h"
+#include "zone.h"
 
 static unsigned long pcpbuddy_zone_limit_blocks;
 module_param(pcpbuddy_zone_limit_blocks, ulong, 0444);
@@ -63,19 +64,14 @@ MODULE_PARM_DESC(pcpbuddy_remote_free,
 #define PCPBUDDY_HIGH_MAX_BLOCKS	64
 
 struct pcpbuddy_state {
-	struct pcpool_kernel_zone kz;
+	struct pcpool_zone_host zh;
 	struct pcpool_pcpbuddy *pcpbuddy;
-	void *meta;
-	struct pcpool_shrinker shrinker;
-	struct hlist_node cpuhp_node;
 	/*
 	 * Serializes the shrinker with hotplug drains.  Needs no memory: the
 	 * core drain walks every pool and skips empty ones without a mask.
 	 */
 	struct mutex drain_mutex;
 };
-
-static enum cpuhp_state pcpbuddy_cpuhp;
 
 static unsigned long pcpbuddy_shrink_count(struct shrinker *sh,
 					   struct shrink_control *sc)
@@ -109,7 +105,7 @@ static const struct pcpool_shrinker_ops pcpbuddy_shrinker_ops = {
 static int pcpbuddy_cpu_prepare(unsigned int cpu, struct hlist_node *node)
 {
 	struct pcpbuddy_state *st =
-		hlist_entry(node, struct pcpbuddy_state, cpuhp_node);
+		hlist_entry(node, struct pcpbuddy_state, zh.cpuhp_node);
 
 	pcpool_pcpbuddy_cpu_online(st->pcpbuddy, cpu);
 	return 0;
@@ -122,7 +118,7 @@ static int pcpbuddy_cpu_prepare(unsigned int cpu, struct hlist_node *node)
 static int pcpbuddy_cpu_dead(unsigned int cpu, struct hlist_node *node)
 {
 	struct pcpbuddy_state *st =
-		hlist_entry(node, struct pcpbuddy_state, cpuhp_node);
+		hlist_entry(node, struct pcpbuddy_state, zh.cpuhp_node);
 
 	mutex_lock(&st->drain_mutex);
 	pcpool_pcpbuddy_cpu_dead(st->pcpbuddy, cpu);
@@ -184,65 +180,52 @@ static int pcpbuddy_configure(struct pcpool_pcpbuddy *pb,
 	return 0;
 }
 
+static const struct pcpool_zone_host_desc pcpbuddy_host = {
+	.name		= "pcpbuddy",
+	.cpuhp_name	= "pcpool/pcpbuddy:prepare",
+	.cpu_prepare	= pcpbuddy_cpu_prepare,
+	.cpu_dead	= pcpbuddy_cpu_dead,
+	.shrinker	= &pcpbuddy_shrinker_ops,
+	.meta_size	= pcpool_pcpbuddy_meta_size,
+};
+
 static int pcpbuddy_init(struct pcpool_backend *b)
 {
 	enum pcpool_pcpbuddy_remote remote;
 	unsigned long high, batch, reserve;
 	struct pcpbuddy_state *st;
-	size_t size;
 	int ret;
 
 	if (!pcpbuddy_remote_free || pcpbuddy_remote_mode(&remote)) {
 		pr_err("pcpbuddy_remote_free must be \"list\" or \"lock\"\n");
 		return -EINVAL;
 	}
-	ret = cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN,
-				      "pcpool/pcpbuddy:prepare",
-				      pcpbuddy_cpu_prepare, pcpbuddy_cpu_dead);
-	if (ret < 0)
-		return ret;
-	pcpbuddy_cpuhp = ret;
-	ret = -ENOMEM;
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
-		goto remove_cpuhp;
+		return -ENOMEM;
 	mutex_init(&st->drain_mutex);
-	ret = pcpool_kernel_zone_create(&st->kz, pcpbuddy_zone_limit_blocks,
-					pcpbuddy_zone_reserve_blocks);
+	ret = pcpool_zone_host_setup(&st->zh, &pcpbuddy_host,
+				     pcpbuddy_zone_limit_blocks,
+				     pcpbuddy_zone_reserve_blocks);
 	if (ret)
 		goto free_st;
-	size = pcpool_pcpbuddy_meta_size(st->kz.zone);
-	st->meta = kvzalloc(size, GFP_KERNEL);
-	ret = -ENOMEM;
-	if (!st->meta)
-		goto free_zone;
-	pcpbuddy_sizes(st->kz.zone, &high, &batch, &reserve);
-	ret = pcpool_pcpbuddy_init(st->meta, size, st->kz.zone, reserve,
-				   &st->pcpbuddy);
+	pcpbuddy_sizes(st->zh.kz.zone, &high, &batch, &reserve);
+	ret = pcpool_pcpbuddy_init(st->zh.meta, st->zh.meta_size,
+				   st->zh.kz.zone, reserve, &st->pcpbuddy);
 	if (!ret)
 		ret = pcpbuddy_configure(st->pcpbuddy, remote, high, batch);
+	if (!ret)
+		ret = pcpool_zone_host_start(&st->zh, st);
 	if (ret)
-		goto free_meta;
-	ret = cpuhp_state_add_instance_nocalls(pcpbuddy_cpuhp, &st->cpuhp_node);
-	if (ret)
-		goto free_meta;
-	ret = pcpool_shrinker_register(&st->shrinker, &pcpbuddy_shrinker_ops,
-				       st);
-	if (ret)
-		goto remove_instance;
+		goto teardown;
 	b->priv = st;
 	return 0;
 
-remove_instance:
-	cpuhp_state_remove_instance_nocalls(pcpbuddy_cpuhp, &st->cpuhp_node);
-free_meta:
-	kvfree(st->meta);
-free_zone:
-	pcpool_kernel_zone_destroy(&st->kz, "pcpbuddy");
+teardown:
+	pcpool_zone_host_teardown(&st->zh);
 free_st:
+	mutex_destroy(&st->drain_mutex);
 	kfree(st);
-remove_cpuhp:
-	cpuhp_remove_multi_state(pcpbuddy_cpuhp);
 	return ret;
 }
 
@@ -250,14 +233,11 @@ static void pcpbuddy_exit(struct pcpool_backend *b)
 {
 	struct pcpbuddy_state *st = b->priv;
 
-	pcpool_shrinker_unregister(&st->shrinker);
-	cpuhp_state_remove_instance_nocalls(pcpbuddy_cpuhp, &st->cpuhp_node);
-	cpuhp_remove_multi_state(pcpbuddy_cpuhp);
+	pcpool_zone_host_stop(&st->zh);
 	pcpool_pcpbuddy_destroy(st->pcpbuddy);
 	if (pcpool_pcpbuddy_pool_pages(st->pcpbuddy))
 		pr_err("pcpbuddy: pages left in the pools at unload\n");
-	pcpool_kernel_zone_destroy(&st->kz, "pcpbuddy");
-	kvfree(st->meta);
+	pcpool_zone_host_teardown(&st->zh);
 	mutex_destroy(&st->drain_mutex);
 	kfree(st);
 }

@@ -557,6 +557,22 @@ static u64 sum_stat(struct pcpool_zone *zone, size_t off)
 #define SUM_STAT(zone, field) \
 	sum_stat(zone, offsetof(struct pcpool_zone_stats, field))
 
+#define ZONE_STAT(field) \
+	{ "zone_" #field, offsetof(struct pcpool_zone_stats, field) }
+
+/* The event counters in the order they are shown; NULL: the histogram. */
+static const struct {
+	const char *key;
+	size_t off;
+} zone_stats[] = {
+	ZONE_STAT(lock_acquisitions), ZONE_STAT(lock_contended),
+	ZONE_STAT(lock_hold_ns), ZONE_STAT(pages_moved), ZONE_STAT(merges),
+	ZONE_STAT(splits), { NULL, 0 }, ZONE_STAT(blocks_obtained),
+	ZONE_STAT(blocks_returned), ZONE_STAT(blocks_rejected),
+	ZONE_STAT(grow_failed), ZONE_STAT(grow_limited),
+	ZONE_STAT(blocks_claimed), ZONE_STAT(bad_frees),
+};
+
 void pcpool_zone_counters(struct pcpool_zone *zone,
 			  void (*emit)(void *arg, const char *key, u64 val),
 			  void *arg)
@@ -585,23 +601,17 @@ void pcpool_zone_counters(struct pcpool_zone *zone,
 		"zone_freed_order_15",
 	};
 	struct pcpool_zone_totals t;
-	unsigned int i;
+	unsigned int i, j;
 
-	emit(arg, "zone_lock_acquisitions", SUM_STAT(zone, lock_acquisitions));
-	emit(arg, "zone_lock_contended", SUM_STAT(zone, lock_contended));
-	emit(arg, "zone_lock_hold_ns", SUM_STAT(zone, lock_hold_ns));
-	emit(arg, "zone_pages_moved", SUM_STAT(zone, pages_moved));
-	emit(arg, "zone_merges", SUM_STAT(zone, merges));
-	emit(arg, "zone_splits", SUM_STAT(zone, splits));
-	for (i = 0; i < PCPOOL_MOVED_HIST; i++)
-		emit(arg, hist_keys[i], SUM_STAT(zone, moved_hist[i]));
-	emit(arg, "zone_blocks_obtained", SUM_STAT(zone, blocks_obtained));
-	emit(arg, "zone_blocks_returned", SUM_STAT(zone, blocks_returned));
-	emit(arg, "zone_blocks_rejected", SUM_STAT(zone, blocks_rejected));
-	emit(arg, "zone_grow_failed", SUM_STAT(zone, grow_failed));
-	emit(arg, "zone_grow_limited", SUM_STAT(zone, grow_limited));
-	emit(arg, "zone_blocks_claimed", SUM_STAT(zone, blocks_claimed));
-	emit(arg, "zone_bad_frees", SUM_STAT(zone, bad_frees));
+	for (i = 0; i < ARRAY_SIZE(zone_stats); i++) {
+		if (zone_stats[i].key) {
+			emit(arg, zone_stats[i].key,
+			     sum_stat(zone, zone_stats[i].off));
+			continue;
+		}
+		for (j = 0; j < PCPOOL_MOVED_HIST; j++)
+			emit(arg, hist_keys[j], SUM_STAT(zone, moved_hist[j]));
+	}
 	for (i = 0; i <= zone->order && i < ARRAY_SIZE(freed_keys); i++)
 		emit(arg, freed_keys[i], SUM_STAT(zone, freed_order[i]));
 

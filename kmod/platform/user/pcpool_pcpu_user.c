@@ -71,13 +71,34 @@ void pcpool_pcpu_user_arena_destroy(struct pcpool_pcpu_user_arena *a)
 }
 
 /* Like alloc_percpu(): zero on every CPU, aligned, or NULL. */
+/* Every CPU's copy of @pages at @chunk set to @byte, poisoned after if asked. */
+static void user_fill_copies(struct pcpool_pcpu_user_arena *a, char *chunk,
+			     unsigned long pages, int byte, bool poison)
+{
+	size_t len = pages * PAGE_SIZE;
+	unsigned int cpu;
+
+	(void)poison;	/* without ASan there is nothing to poison */
+	for (cpu = 0; cpu < a->nr_cpus; cpu++) {
+		char *copy = chunk + cpu * a->unit;
+
+#ifdef PCPOOL_PCPU_USER_ASAN
+		ASAN_UNPOISON_MEMORY_REGION(copy, len);
+#endif
+		memset(copy, byte, len);
+#ifdef PCPOOL_PCPU_USER_ASAN
+		if (poison)
+			ASAN_POISON_MEMORY_REGION(copy, len);
+#endif
+	}
+}
+
 static void __percpu *user_alloc_chunk(void *ctx, size_t size)
 {
 	struct pcpool_pcpu_user_arena *a = ctx;
 	size_t pages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
 	char *chunk = NULL;
 	unsigned long n, i;
-	unsigned int cpu;
 
 	pthread_mutex_lock(&a->lock);
 	a->chunk_attempts++;
@@ -109,16 +130,8 @@ static void __percpu *user_alloc_chunk(void *ctx, size_t size)
 		a->chunk_failures++;
 out:
 	pthread_mutex_unlock(&a->lock);
-	if (chunk) {
-		for (cpu = 0; cpu < a->nr_cpus; cpu++) {
-			char *copy = chunk + cpu * a->unit;
-
-#ifdef PCPOOL_PCPU_USER_ASAN
-			ASAN_UNPOISON_MEMORY_REGION(copy, pages * PAGE_SIZE);
-#endif
-			memset(copy, 0, pages * PAGE_SIZE);
-		}
-	}
+	if (chunk)
+		user_fill_copies(a, chunk, pages, 0, false);
 	return chunk;
 }
 
@@ -127,7 +140,6 @@ static void user_free_chunk(void *ctx, void __percpu *chunk)
 	struct pcpool_pcpu_user_arena *a = ctx;
 	char *p = (char *)chunk;
 	unsigned long start, i, pages;
-	unsigned int cpu;
 
 	pthread_mutex_lock(&a->lock);
 	start = (unsigned long)(p - a->base) / PAGE_SIZE;
@@ -144,17 +156,7 @@ static void user_free_chunk(void *ctx, void __percpu *chunk)
 		a->used[start + i] = 0;
 	a->chunk_frees++;
 	/* Scribble, then poison: a later read through a stale pointer fails. */
-	for (cpu = 0; cpu < a->nr_cpus; cpu++) {
-		char *copy = p + cpu * a->unit;
-
-#ifdef PCPOOL_PCPU_USER_ASAN
-		ASAN_UNPOISON_MEMORY_REGION(copy, pages * PAGE_SIZE);
-#endif
-		memset(copy, 0x6b, pages * PAGE_SIZE);
-#ifdef PCPOOL_PCPU_USER_ASAN
-		ASAN_POISON_MEMORY_REGION(copy, pages * PAGE_SIZE);
-#endif
-	}
+	user_fill_copies(a, p, pages, 0x6b, true);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -232,20 +234,10 @@ void pcpool_pcpu_user_meta_fail_every(struct pcpool_pcpu_user_arena *a,
 
 unsigned long pcpool_pcpu_user_chunks_out(struct pcpool_pcpu_user_arena *a)
 {
-	unsigned long n;
-
-	pthread_mutex_lock(&a->lock);
-	n = a->chunk_allocs - a->chunk_frees;
-	pthread_mutex_unlock(&a->lock);
-	return n;
+	return pcpool_user_locked_diff(&a->lock, &a->chunk_allocs, &a->chunk_frees);
 }
 
 unsigned long pcpool_pcpu_user_meta_out(struct pcpool_pcpu_user_arena *a)
 {
-	unsigned long n;
-
-	pthread_mutex_lock(&a->lock);
-	n = a->meta_allocs - a->meta_frees;
-	pthread_mutex_unlock(&a->lock);
-	return n;
+	return pcpool_user_locked_diff(&a->lock, &a->meta_allocs, &a->meta_frees);
 }

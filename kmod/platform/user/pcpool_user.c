@@ -186,6 +186,18 @@ void pcpool_user_store_ulong(pthread_mutex_t *lock, unsigned long *knob,
 	pthread_mutex_unlock(lock);
 }
 
+unsigned long pcpool_user_locked_diff(pthread_mutex_t *lock,
+				      const unsigned long *a,
+				      const unsigned long *b)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(lock);
+	n = *a - *b;
+	pthread_mutex_unlock(lock);
+	return n;
+}
+
 void pcpool_user_mem_fail_after(struct pcpool_user_mem *mem, long n)
 {
 	pcpool_user_store_long(&mem->lock, &mem->fail_after, n);
@@ -198,10 +210,5 @@ void pcpool_user_mem_fail_every(struct pcpool_user_mem *mem, unsigned long n)
 
 unsigned long pcpool_user_mem_outstanding(struct pcpool_user_mem *mem)
 {
-	unsigned long n;
-
-	pthread_mutex_lock(&mem->lock);
-	n = mem->allocs - mem->frees;
-	pthread_mutex_unlock(&mem->lock);
-	return n;
+	return pcpool_user_locked_diff(&mem->lock, &mem->allocs, &mem->frees);
 }

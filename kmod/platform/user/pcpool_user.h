@@ -66,6 +66,10 @@ void pcpool_user_mem_fail_every(struct pcpool_user_mem *mem, unsigned long n);
 void pcpool_user_store_long(pthread_mutex_t *lock, long *knob, long v);
 void pcpool_user_store_ulong(pthread_mutex_t *lock, unsigned long *knob,
 			     unsigned long v);
+/* *@a - *@b read under @lock: an outstanding count. */
+unsigned long pcpool_user_locked_diff(pthread_mutex_t *lock,
+				      const unsigned long *a,
+				      const unsigned long *b);
 bool pcpool_user_should_fail(long *after, unsigned long every,
 			     unsigned long attempts);
 /* Blocks handed out and not yet given back. */
