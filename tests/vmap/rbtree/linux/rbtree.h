@@ -3,9 +3,10 @@
  * pcpool: Linux 6.1's
  *   tools/include/linux/rbtree.h
  * (lib/rbtree.c and its headers as tools/ builds them in userspace),
- * copied for the userspace build of kmod/vmap only; the module uses the
- * kernel's own.  Changed: only the includes, pointed at the user platform
- * shim.  GPL-2.0-or-later as the original; its authors below.
+ * copied for the userspace build of kmod/vmap (tests/vmap) only; the
+ * module uses the kernel's own.  Changed: only the includes, pointed at
+ * the user platform shim.  GPL-2.0-or-later as the original; its authors
+ * below.
  */
 /*
   Red Black Trees
