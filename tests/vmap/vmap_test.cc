@@ -257,7 +257,8 @@ TEST(VmapTree, SubtreeMaxSizeHoldsAfterRandomSequences) {
         } else {
           pcpool_vmap_shrink(v.vm);
         }
-        ASSERT_EQ(pcpool_vmap_check(v.vm), 0u) << "design " << d << " seed " << seed << " op " << op;
+        ASSERT_EQ(pcpool_vmap_check(v.vm), 0u)
+            << "design " << d << " seed " << seed << " op " << op;
       }
       for (unsigned long a : live) ASSERT_EQ(pcpool_vmap_free(v.vm, a), 0);
       pcpool_vmap_purge(v.vm);
