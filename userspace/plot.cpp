@@ -122,13 +122,15 @@ std::string GpString(const std::string& s) {
   return q + "'";
 }
 
-// A backend (or submission path) keeps its colour from chart to chart.
+// A backend (or submission path) keeps its colour from chart to chart;
+// vmap-global, vmalloc's model, gets a darker shade of vmalloc's.
 std::string SeriesColor(const std::string& series) {
   static const std::map<std::string, std::string> colors = {
-      {"kernel", "#6a3d9a"},   {"null", "#8c8c8c"},        {"classic", "#1f78b4"},
-      {"pcpbuddy", "#ff7f00"}, {"vmalloc", "#b2a000"},     {"pcpu-kernel", "#cab2d6"},
-      {"pcpu-raw", "#33a02c"}, {"pcpu-zeroed", "#a6cee3"}, {"pcpu-constructed", "#e31a1c"},
-      {"ioctl", "#1f78b4"},    {"uring", "#ff7f00"},       {"loop", "#33a02c"},
+      {"kernel", "#6a3d9a"},      {"null", "#8c8c8c"},        {"classic", "#1f78b4"},
+      {"pcpbuddy", "#ff7f00"},    {"vmalloc", "#b2a000"},     {"pcpu-kernel", "#cab2d6"},
+      {"pcpu-raw", "#33a02c"},    {"pcpu-zeroed", "#a6cee3"}, {"pcpu-constructed", "#e31a1c"},
+      {"ioctl", "#1f78b4"},       {"uring", "#ff7f00"},       {"loop", "#33a02c"},
+      {"vmap-global", "#7a5c00"}, {"vmap-nodes", "#01665e"},
   };
   const auto it = colors.find(series.substr(0, series.find('/')));
   return it == colors.end() ? "" : " lc rgb '" + it->second + "'";

@@ -16,6 +16,11 @@
  * and the TLB is flushed lazily, before the area can be handed out again
  * (one flush on every CPU per purge batch, in a work item as 6.1 does).
  * Unload vunmap()s the range.
+ *
+ * With vmap_map=0 (VA only) the range stays mapped to one writable scratch
+ * page from load to unload: an allocation is only the VA manager's work,
+ * the workloads' writes land on the shared page, and no PTE changes, so
+ * the purge's flush is skipped (tlb_flushes still counts the batches).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -44,6 +49,11 @@ module_param(vmap_lazy_max_pages, ulong, 0444);
 MODULE_PARM_DESC(vmap_lazy_max_pages,
 		 "Lazily freed pages that start a purge (0: 6.1's fls(CPUs) * 32 MiB, at most a quarter of the range)");
 
+static bool vmap_map = true;
+module_param(vmap_map, bool, 0444);
+MODULE_PARM_DESC(vmap_map,
+		 "Back each vmap area with its own pages and map them (default); 0: VA only, the range mapped to one shared scratch page");
+
 /* Pages taken from the bulk allocator at once, on the stack. */
 #define VMAP_BULK	32UL
 
@@ -53,7 +63,8 @@ struct vmap_state {
 	/* 6.1's drain_vmap_work: a freer over the lazy limit only kicks it */
 	struct work_struct drain;
 	void *base;		/* the vmap()ed range */
-	struct page *zero;
+	struct page *zero;	/* VA only: the scratch page, mapped writable */
+	bool map;		/* vmap_map at load */
 	struct pcpool_shrinker shrinker;
 };
 
@@ -76,6 +87,11 @@ static void vmap_flush_cpu(void *info)
 static void vmap_flush(void *priv, unsigned long start, unsigned long end)
 {
 	on_each_cpu(vmap_flush_cpu, NULL, 1);
+}
+
+/* VA only: no PTE ever changes, so there is nothing to flush. */
+static void vmap_noflush(void *priv, unsigned long start, unsigned long end)
+{
 }
 
 static void vmap_drain(struct work_struct *work)
@@ -190,6 +206,9 @@ static int vmap_alloc(struct pcpool_backend *b, size_t size, size_t align,
 				&addr);
 	if (ret)
 		return ret;
+	obj->vmem = (void *)addr;
+	if (!st->map)
+		return 0;
 	ret = vmap_populate(addr, addr + size);
 	if (ret) {
 		vmap_unmap(addr, addr + size, &pages);
@@ -197,7 +216,6 @@ static int vmap_alloc(struct pcpool_backend *b, size_t size, size_t align,
 		pcpool_vmap_free(st->vm, addr);
 		return -ENOMEM;
 	}
-	obj->vmem = (void *)addr;
 	return 0;
 }
 
@@ -208,9 +226,11 @@ static void vmap_free(struct pcpool_backend *b, union pcpool_obj obj,
 	unsigned long addr = (unsigned long)obj.vmem;
 	LIST_HEAD(pages);
 
-	size = PAGE_ALIGN(size);
-	vmap_unmap(addr, addr + size, &pages);
-	vmap_free_list(&pages);
+	if (st->map) {
+		size = PAGE_ALIGN(size);
+		vmap_unmap(addr, addr + size, &pages);
+		vmap_free_list(&pages);
+	}
 	WARN_ON_ONCE(pcpool_vmap_free(st->vm, addr));
 }
 
@@ -236,7 +256,10 @@ static const struct pcpool_shrinker_ops vmap_shrinker_ops = {
 	.scan	= vmap_shrink_scan,
 };
 
-/* vmap() the zero page over the range, then clear every PTE. */
+/*
+ * vmap() the zero page over the range, then clear every PTE; VA only:
+ * leave it mapped, writable.
+ */
 static void *vmap_reserve(struct vmap_state *st, unsigned long n)
 {
 	struct page **pages;
@@ -248,10 +271,10 @@ static void *vmap_reserve(struct vmap_state *st, unsigned long n)
 		return NULL;
 	for (i = 0; i < n; i++)
 		pages[i] = st->zero;
-	base = vmap(pages, n, VM_MAP, PAGE_KERNEL_RO);
+	base = vmap(pages, n, VM_MAP, st->map ? PAGE_KERNEL_RO : PAGE_KERNEL);
 	kvfree(pages);
-	if (!base)
-		return NULL;
+	if (!base || !st->map)
+		return base;
 	vmap_unmap((unsigned long)base, (unsigned long)base + (n << PAGE_SHIFT),
 		   NULL);
 	vmap_flush(NULL, 0, 0);
@@ -274,12 +297,15 @@ static int vmap_init(struct pcpool_backend *b, enum pcpool_vmap_design d)
 	st->zero = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	if (!st->zero)
 		goto free_st;
+	st->map = vmap_map;
 	st->base = vmap_reserve(st, n);
 	if (!st->base)
 		goto free_zero;
 	INIT_WORK(&st->drain, vmap_drain);
 	st->hooks = vmap_hooks;
 	st->hooks.priv = st;
+	if (!st->map)
+		st->hooks.flush = vmap_noflush;
 	st->vm = pcpool_vmap_create(d, (unsigned long)st->base,
 				    n << PAGE_SHIFT, num_possible_cpus(),
 				    vmap_lazy_max_pages, &st->hooks);
@@ -338,6 +364,7 @@ static void vmap_show_counters(struct pcpool_backend *b, struct seq_file *m)
 	struct vmap_state *st = b->priv;
 
 	pcpool_vmap_counters(st->vm, vmap_emit, m);
+	seq_printf(m, "map_pages %d\n", st->map);
 }
 
 static void vmap_reset_counters(struct pcpool_backend *b)

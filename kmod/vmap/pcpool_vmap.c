@@ -3,18 +3,19 @@
  * pcpool vmap: the 6.1 global VA allocator and Rezki's vmap nodes, over
  * one free space (pcpool_vmap.h says what each models).
  *
- * The free space is a list of free extents sorted by address, searched
- * first-fit from the lowest address and split as 6.1's
- * adjust_va_to_fit_type() splits (full, left, right, no-edge fit), merged
- * with both neighbours on insertion as merge_or_add_vmap_area() does.
- * 6.1 finds the same extent in O(log n) through an augmented rb-tree;
- * this finds it by walking, so the address chosen is the same and the
- * search cost grows with fragmentation.  Busy areas are in hash tables.
+ * The free space is 6.1's: an rb-tree of free extents by address,
+ * augmented with each subtree's largest extent and searched first fit
+ * (find_vmap_lowest_match()), split as adjust_va_to_fit_type() splits
+ * (full, left, right, no-edge fit) and merged with both neighbours on
+ * insertion as merge_or_add_vmap_area() does.  Busy areas are in hash
+ * tables (6.1: an rb-tree; both are found by address).
  *
  * Lock order: drain, then a node's pool, busy or lazy lock, then free.
  * Descriptors are allocated before any lock is taken and freed after, so
  * no lock is held across the hooks, and purge never allocates.
  */
+#include <linux/rbtree_augmented.h>
+
 #include "pcpool_vmap.h"
 
 /*
@@ -35,6 +36,8 @@ struct pcpool_va {
 	unsigned long start;
 	unsigned long end;
 	struct list_head list;		/* free space, lazy list or pool */
+	struct rb_node rb;		/* free space */
+	unsigned long subtree_max_size;	/* free space: largest below */
 	struct pcpool_va *hnext;	/* busy hash chain */
 	unsigned int owner;		/* nodes: allocating node + 1, or 0 */
 };
@@ -77,18 +80,10 @@ struct pcpool_vmap {
 	struct pcpool_vmap_hooks hooks;
 
 	struct pcpool_glock free_lk;	/* free space */
-	struct list_head free;
+	struct rb_root free_root;
+	struct list_head free;		/* the same extents by address */
 	unsigned long free_pages;
-	u64 search_steps;		/* extents first fit looked at */
-	/*
-	 * The extents' first pages: a bitmap, a bitmap of its non-zero words,
-	 * and the extent starting at each page, to find an insertion's
-	 * predecessor without walking the list.
-	 */
-	unsigned long *starts;
-	unsigned long *starts_l2;
-	unsigned long nr_l2;
-	struct pcpool_va **by_start;
+	u64 search_steps;		/* tree nodes first fit visited */
 
 	/* GLOBAL: 6.1's vmap_area_lock and purge_vmap_area_lock. */
 	struct pcpool_glock busy_lk;
@@ -175,83 +170,149 @@ static void pcpool_va_free_list(struct pcpool_vmap *vm,
 	}
 }
 
-/* ---- the free space, under free_lk ---- */
+/*
+ * ---- the free space, under free_lk ----
+ *
+ * 6.1's free_vmap_area_root and free_vmap_area_list: free extents in an
+ * rb-tree by address, each node carrying the largest extent size of its
+ * subtree, and on an address-sorted list for the neighbours of a merge.
+ * The functions follow their 6.1 namesakes in mm/vmalloc.c.
+ */
 
-static unsigned long pcpool_fs_page(const struct pcpool_vmap *vm,
-				    unsigned long addr)
+static inline unsigned long pcpool_va_size(const struct pcpool_va *va)
 {
-	return (addr - vm->start) >> PAGE_SHIFT;
+	return va->end - va->start;
 }
 
-static void pcpool_fs_mark(struct pcpool_vmap *vm, struct pcpool_va *va)
+/* get_subtree_max_size() */
+static inline unsigned long pcpool_fs_max(struct rb_node *node)
 {
-	unsigned long p = pcpool_fs_page(vm, va->start);
-
-	__set_bit(p, vm->starts);
-	__set_bit(BIT_WORD(p), vm->starts_l2);
-	vm->by_start[p] = va;
+	return node ? rb_entry(node, struct pcpool_va, rb)->subtree_max_size : 0;
 }
 
-static void pcpool_fs_unmark(struct pcpool_vmap *vm, struct pcpool_va *va)
+RB_DECLARE_CALLBACKS_MAX(static, pcpool_fs_cb, struct pcpool_va, rb,
+			 unsigned long, subtree_max_size, pcpool_va_size)
+
+/* find_va_links(): from the root, or from @from down; NULL on overlap. */
+static struct rb_node **pcpool_fs_links(struct pcpool_vmap *vm,
+					struct pcpool_va *va,
+					struct rb_node *from,
+					struct rb_node **parent)
 {
-	unsigned long p = pcpool_fs_page(vm, va->start);
+	struct rb_node **link = from ? &from : &vm->free_root.rb_node;
+	struct pcpool_va *t = NULL;
 
-	__clear_bit(p, vm->starts);
-	if (!vm->starts[BIT_WORD(p)])
-		__clear_bit(BIT_WORD(p), vm->starts_l2);
-	vm->by_start[p] = NULL;
-}
-
-/* Highest set bit of @w, which is not zero. */
-static unsigned long pcpool_top_bit(unsigned long w)
-{
-	return BITS_PER_LONG - 1 - __builtin_clzl(w);
-}
-
-/* The free extent starting highest below page @p, or NULL. */
-static struct pcpool_va *pcpool_fs_prev(struct pcpool_vmap *vm,
-					unsigned long p)
-{
-	unsigned long w = BIT_WORD(p), b = p % BITS_PER_LONG, m, ww;
-
-	m = b ? vm->starts[w] & (BIT(b) - 1) : 0;
-	if (m)
-		return vm->by_start[w * BITS_PER_LONG + pcpool_top_bit(m)];
-	/* The previous non-zero word, through the summary. */
-	ww = BIT_WORD(w);
-	m = w % BITS_PER_LONG ? vm->starts_l2[ww] & (BIT(w % BITS_PER_LONG) - 1) : 0;
-	while (!m) {
-		if (!ww)
+	*parent = NULL;
+	while (*link) {
+		t = rb_entry(*link, struct pcpool_va, rb);
+		if (va->end <= t->start) {
+			link = &(*link)->rb_left;
+		} else if (va->start >= t->end) {
+			link = &(*link)->rb_right;
+		} else {
+			WARN_ON_ONCE(1);
 			return NULL;
-		m = vm->starts_l2[--ww];
+		}
+		*parent = &t->rb;
 	}
-	w = ww * BITS_PER_LONG + pcpool_top_bit(m);
-	return vm->by_start[w * BITS_PER_LONG + pcpool_top_bit(vm->starts[w])];
+	return link;
 }
 
-/* First fit: the lowest extent holding @size at @align, and where. */
+/* __link_va(..., augment): the subtree maxima wait for the propagation. */
+static void pcpool_fs_link(struct pcpool_vmap *vm, struct pcpool_va *va,
+			   struct rb_node *parent, struct rb_node **link)
+{
+	struct list_head *head = &vm->free;
+
+	if (parent) {
+		head = &rb_entry(parent, struct pcpool_va, rb)->list;
+		if (&parent->rb_right != link)
+			head = head->prev;
+	}
+	rb_link_node(&va->rb, parent, link);
+	rb_insert_augmented(&va->rb, &vm->free_root, &pcpool_fs_cb);
+	va->subtree_max_size = 0;
+	list_add(&va->list, head);
+}
+
+static void pcpool_fs_unlink(struct pcpool_vmap *vm, struct pcpool_va *va)
+{
+	rb_erase_augmented(&va->rb, &vm->free_root, &pcpool_fs_cb);
+	list_del(&va->list);
+	RB_CLEAR_NODE(&va->rb);
+}
+
+/* augment_tree_propagate_from(): up until a node's maximum holds. */
+static void pcpool_fs_propagate(struct pcpool_va *va)
+{
+	pcpool_fs_cb_propagate(&va->rb, NULL);
+}
+
+/* is_within_this_va() */
+static bool pcpool_fs_within(const struct pcpool_va *va, unsigned long size,
+			     unsigned long align, unsigned long vstart)
+{
+	unsigned long a = ALIGN(max(va->start, vstart), align);
+
+	if (a + size < a || a < vstart)
+		return false;
+	return a + size <= va->end;
+}
+
+/*
+ * find_vmap_lowest_match(): the lowest extent holding @size at @align,
+ * and where.  As 6.1, an alignment above a page searches for size +
+ * align - 1, so an aligned request may pass over a lower extent that
+ * fits it only exactly.
+ */
 static struct pcpool_va *pcpool_fs_find(struct pcpool_vmap *vm,
 					unsigned long size,
 					unsigned long align,
 					unsigned long *nva)
 {
-	struct list_head *p;
-
+	struct rb_node *node = vm->free_root.rb_node;
+	unsigned long vstart = vm->start, length = size;
+	struct pcpool_va *va = NULL;
 	u64 steps = 0;
 
-	for (p = vm->free.next; p != &vm->free; p = p->next) {
-		struct pcpool_va *va = list_entry(p, struct pcpool_va, list);
-		unsigned long a = ALIGN(va->start, align);
-
+	if (align > PAGE_SIZE && vm->end - vm->start != size)
+		length = size + align - 1;
+	while (node) {
+		va = rb_entry(node, struct pcpool_va, rb);
 		steps++;
-		if (a >= va->start && a < va->end && va->end - a >= size) {
-			pcpool_vinc(&vm->search_steps, steps);
-			*nva = a;
-			return va;
+		if (pcpool_fs_max(node->rb_left) >= length &&
+		    vstart < va->start) {
+			node = node->rb_left;
+			continue;
+		}
+		if (pcpool_fs_within(va, size, align, vstart))
+			goto found;
+		if (pcpool_fs_max(node->rb_right) >= length) {
+			node = node->rb_right;
+			continue;
+		}
+		/* Back up to the first right subtree that may hold it. */
+		while ((node = rb_parent(node))) {
+			va = rb_entry(node, struct pcpool_va, rb);
+			steps++;
+			if (pcpool_fs_within(va, size, align, vstart))
+				goto found;
+			if (pcpool_fs_max(node->rb_right) >= length &&
+			    vstart <= va->start) {
+				/* Past this subtree: it held nothing. */
+				vstart = va->start + 1;
+				node = node->rb_right;
+				break;
+			}
 		}
 	}
+	va = NULL;
+found:
 	pcpool_vinc(&vm->search_steps, steps);
-	return NULL;
+	/* From the range's start, as __alloc_vmap_area() aligns. */
+	if (va)
+		*nva = ALIGN(max(va->start, vm->start), align);
+	return va;
 }
 
 /*
@@ -263,13 +324,13 @@ static struct pcpool_va *pcpool_fs_clip(struct pcpool_vmap *vm,
 					unsigned long size,
 					struct list_head *spare)
 {
-	struct pcpool_va *busy, *rest;
+	struct pcpool_va *busy, *rest = NULL;
+	struct rb_node **link, *parent;
 	unsigned long end = a + size;
 
 	pcpool_vadd(&vm->free_pages, -(size >> PAGE_SHIFT));
 	if (va->start == a && va->end == end) {		/* full fit */
-		pcpool_fs_unmark(vm, va);
-		list_del(&va->list);
+		pcpool_fs_unlink(vm, va);
 		return va;
 	}
 	busy = list_first_entry(spare, struct pcpool_va, list);
@@ -277,52 +338,105 @@ static struct pcpool_va *pcpool_fs_clip(struct pcpool_vmap *vm,
 	busy->start = a;
 	busy->end = end;
 	if (va->start == a) {				/* left edge */
-		pcpool_fs_unmark(vm, va);
 		va->start = end;
-		pcpool_fs_mark(vm, va);
 	} else if (va->end == end) {			/* right edge */
 		va->end = a;
 	} else {					/* no edge */
 		rest = list_first_entry(spare, struct pcpool_va, list);
 		list_del(&rest->list);
-		rest->start = end;
-		rest->end = va->end;
-		va->end = a;
-		list_add(&rest->list, &va->list);
-		pcpool_fs_mark(vm, rest);
+		rest->start = va->start;
+		rest->end = a;
+		va->start = end;
+	}
+	pcpool_fs_propagate(va);
+	if (rest) {
+		/* Left of @va: found from @va's node, as 6.1 does. */
+		link = pcpool_fs_links(vm, rest, &va->rb, &parent);
+		if (link) {
+			pcpool_fs_link(vm, rest, parent, link);
+			pcpool_fs_propagate(rest);
+		}
 	}
 	return busy;
 }
 
-/* Back into the free space, merged; spent descriptors onto @dead. */
+/*
+ * Back into the free space, merged with its neighbours as
+ * merge_or_add_vmap_area_augment() does; spent descriptors onto @dead.
+ */
 static void pcpool_fs_insert(struct pcpool_vmap *vm, struct pcpool_va *va,
 			     struct list_head *dead)
 {
-	struct pcpool_va *prev, *next = NULL;
-	struct list_head *after;
+	struct rb_node **link, *parent;
+	struct list_head *next = &vm->free;
+	struct pcpool_va *sib;
+	bool merged = false;
 
-	pcpool_vadd(&vm->free_pages, pcpool_va_pages(va));
-	prev = pcpool_fs_prev(vm, pcpool_fs_page(vm, va->start));
-	after = prev ? &prev->list : &vm->free;
-	if (after->next != &vm->free)
-		next = list_entry(after->next, struct pcpool_va, list);
-	if (WARN_ON_ONCE((prev && prev->end > va->start) ||
-			 (next && next->start < va->end)))
-		return;
-	if (prev && prev->end == va->start) {
-		prev->end = va->end;
+	link = pcpool_fs_links(vm, va, NULL, &parent);
+	if (!link) {
 		list_add(&va->list, dead);
-		va = prev;
-	} else {
-		list_add(&va->list, after);
-		pcpool_fs_mark(vm, va);
+		return;
 	}
-	if (next && next->start == va->end) {
-		va->end = next->end;
-		pcpool_fs_unmark(vm, next);
-		list_del(&next->list);
-		list_add(&next->list, dead);
+	pcpool_vadd(&vm->free_pages, pcpool_va_pages(va));
+	if (parent) {
+		next = &rb_entry(parent, struct pcpool_va, rb)->list;
+		if (&parent->rb_right == link)
+			next = next->next;
 	}
+	if (next != &vm->free) {
+		sib = list_entry(next, struct pcpool_va, list);
+		if (sib->start == va->end) {
+			sib->start = va->start;
+			list_add(&va->list, dead);
+			va = sib;
+			merged = true;
+		}
+	}
+	if (next->prev != &vm->free) {
+		sib = list_entry(next->prev, struct pcpool_va, list);
+		if (sib->end == va->start) {
+			/* Unlink the next one first, as 6.1 explains. */
+			if (merged)
+				pcpool_fs_unlink(vm, va);
+			sib->end = va->end;
+			list_add(&va->list, dead);
+			va = sib;
+			merged = true;
+		}
+	}
+	if (!merged)
+		pcpool_fs_link(vm, va, parent, link);
+	pcpool_fs_propagate(va);
+}
+
+/*
+ * The tree's invariants, for tests (6.1's augment_tree_propagate_check()
+ * and more): in address order as the list, not touching, each node's
+ * maximum right, the pages as counted.  The number of faults.
+ */
+unsigned long pcpool_vmap_check(struct pcpool_vmap *vm)
+{
+	unsigned long bad = 0, pages = 0, prev_end = 0;
+	struct list_head *l = vm->free.next;
+	struct rb_node *n;
+
+	pcpool_glock(&vm->free_lk);
+	for (n = rb_first(&vm->free_root); n; n = rb_next(n)) {
+		struct pcpool_va *va = rb_entry(n, struct pcpool_va, rb);
+
+		bad += l != &va->list;
+		l = va->list.next;
+		bad += va->start >= va->end || (prev_end && prev_end >= va->start);
+		bad += va->subtree_max_size !=
+		       max(pcpool_va_size(va), max(pcpool_fs_max(n->rb_left),
+						   pcpool_fs_max(n->rb_right)));
+		prev_end = va->end;
+		pages += pcpool_va_pages(va);
+	}
+	bad += l != &vm->free;
+	bad += pages != vm->free_pages;
+	pcpool_gunlock(&vm->free_lk);
+	return bad;
 }
 
 /* Everything on @list into the free space under one acquisition. */
@@ -703,9 +817,6 @@ static void pcpool_vmap_free_all(struct pcpool_vmap *vm)
 			vm->hooks.free(vm->nodes[i]);
 		}
 	vm->hooks.free(vm->gbusy.hash);
-	vm->hooks.free(vm->starts);
-	vm->hooks.free(vm->starts_l2);
-	vm->hooks.free(vm->by_start);
 	vm->hooks.free(vm);
 }
 
@@ -747,15 +858,10 @@ struct pcpool_vmap *pcpool_vmap_create(enum pcpool_vmap_design design,
 	pcpool_glock_init(&vm->busy_lk);
 	pcpool_glock_init(&vm->purge_lk);
 	pcpool_glock_init(&vm->drain_lk);
+	vm->free_root = RB_ROOT;
 	INIT_LIST_HEAD(&vm->free);
 	INIT_LIST_HEAD(&vm->glazy);
 	npages = size >> PAGE_SHIFT;
-	vm->nr_l2 = BITS_TO_LONGS(BITS_TO_LONGS(npages));
-	vm->starts = hooks->zalloc(BITS_TO_LONGS(npages) * sizeof(long));
-	vm->starts_l2 = hooks->zalloc(vm->nr_l2 * sizeof(long));
-	vm->by_start = hooks->zalloc(npages * sizeof(*vm->by_start));
-	if (!vm->starts || !vm->starts_l2 || !vm->by_start)
-		goto fail;
 	/* About one bucket per 4 pages of range, split over the tables. */
 	for (bits = PCPOOL_VMAP_HASH_MIN_BITS;
 	     bits < PCPOOL_VMAP_HASH_MAX_BITS &&
@@ -783,8 +889,10 @@ struct pcpool_vmap *pcpool_vmap_create(enum pcpool_vmap_design design,
 		goto fail;
 	va->start = vm->start;
 	va->end = vm->end;
+	va->subtree_max_size = size;
+	rb_link_node(&va->rb, NULL, &vm->free_root.rb_node);
+	rb_insert_color(&va->rb, &vm->free_root);
 	list_add(&va->list, &vm->free);
-	pcpool_fs_mark(vm, va);
 	vm->free_pages = npages;
 	return vm;
 fail:

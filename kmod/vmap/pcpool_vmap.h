@@ -3,10 +3,10 @@
  * pcpool vmap: two virtual-address allocators over one range the caller
  * owns, differing only in the design under study (seeds/004).
  *
- * PCPOOL_VMAP_GLOBAL models 6.1's mm/vmalloc.c: one free space searched
- * first-fit (lowest address that fits), one busy table and one purge list,
- * each under its own global lock; frees are lazy and purged in batches
- * with one TLB flush per batch.
+ * PCPOOL_VMAP_GLOBAL models 6.1's mm/vmalloc.c: one free space (6.1's
+ * augmented rb-tree, searched first fit), one busy table and one purge
+ * list, each under its own global lock; frees are lazy and purged in
+ * batches with one TLB flush per batch.
  *
  * PCPOOL_VMAP_NODES models Rezki's vmap nodes: min(CPUs, 128) nodes, an
  * area's busy/lazy node chosen by (addr / 16 pages) % nr_nodes, per-node
@@ -97,6 +97,11 @@ unsigned int pcpool_vmap_nr_nodes(const struct pcpool_vmap *vm);
 /* The node an address's busy and lazy entries live on. */
 unsigned int pcpool_vmap_addr_node(const struct pcpool_vmap *vm,
 				   unsigned long addr);
+/*
+ * Faults in the free-space tree (order, merging, subtree maxima, page
+ * count): 0 when sound.  Takes the free lock; for tests.
+ */
+unsigned long pcpool_vmap_check(struct pcpool_vmap *vm);
 /* Size class of an area of @pages pages, for the pool counters. */
 unsigned int pcpool_vmap_class(unsigned long pages);
 

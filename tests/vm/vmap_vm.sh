@@ -6,9 +6,10 @@
 #   scripts/vm -- /pcpool/tests/vmap_vm.sh
 #
 # Every test_vmalloc workload on vmalloc, vmap-global and vmap-nodes with
-# --check; the purge and pool counters move as the designs say; a run
-# SIGKILLed in the middle of a RUN leaves nothing behind; unload is clean
-# and the log has no warning.
+# --check; the purge and pool counters move as the designs say; the
+# kernel's shrink (drop_caches) empties vmap-nodes' pools; a run
+# SIGKILLed in the middle of a RUN leaves nothing behind; unload is clean;
+# the same workloads again VA only (vmap_map=0); the log has no warning.
 
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
 NAME=vmap_vm.sh
@@ -65,6 +66,32 @@ else
 	fail "vmap-nodes: no pool hits: $(cat "$DBG/vmap-nodes/counters")"
 fi
 
+# The shrinker, through the kernel: drop_caches' slab pass scans every
+# shrinker, and vmap-nodes' scan empties its pools into the free space.
+pool0=$(counter vmap-nodes pool_pages)
+shr0=$(counter vmap-nodes shrinks)
+dec0=$(counter vmap-nodes decayed_pages)
+if [ "${pool0:-0}" -eq 0 ]; then
+	fail "vmap-nodes: pools empty before the shrink, nothing to test"
+else
+	echo 2 >/proc/sys/vm/drop_caches
+	pool1=$(counter vmap-nodes pool_pages)
+	shr1=$(counter vmap-nodes shrinks)
+	dec1=$(counter vmap-nodes decayed_pages)
+	if [ "$shr1" -gt "$shr0" ] && [ "$pool1" -eq 0 ] &&
+		[ $((dec1 - dec0)) -ge "$pool0" ]; then
+		ok "shrinker: $((shr1 - shr0)) scans, $pool0 pooled pages returned"
+	else
+		fail "shrinker: shrinks $shr0 -> $shr1, pool_pages $pool0 -> $pool1, decayed_pages $dec0 -> $dec1"
+	fi
+fi
+if pcpool-bench --backend vmap-nodes --workload fix-size --ops "$OPS" \
+	--check --quiet >"$out" 2>&1; then
+	ok "vmap-nodes fix-size --check after the shrink"
+else
+	fail "vmap-nodes after the shrink: $(cat "$out")"
+fi
+
 # SIGKILL in the middle of a long RUN.
 pcpool-bench --backend vmap-nodes --workload long-busy --ops 1000000000 \
 	--quiet >"$out" 2>&1 &
@@ -91,6 +118,31 @@ if rmmod pcpool; then
 	ok "rmmod"
 else
 	fail "rmmod"
+fi
+
+# VA only: no pages, the range mapped to one scratch page.
+if insmod "$KO" vmap_map=0; then
+	ok "insmod vmap_map=0"
+	for b in vmap-global vmap-nodes; do
+		m=$(counter "$b" map_pages)
+		[ "$m" = 0 ] || fail "$b: map_pages=$m with vmap_map=0"
+		for w in fix-size full-fit long-busy random-size fix-align; do
+			if pcpool-bench --backend "$b" --workload "$w" \
+				--ops "$OPS" --check --quiet >"$out" 2>&1; then
+				ok "$b $w --check, VA only"
+			else
+				fail "$b $w VA only: $(cat "$out")"
+			fi
+		done
+	done
+	check_clean "VA only: after every workload"
+	if rmmod pcpool; then
+		ok "rmmod (VA only)"
+	else
+		fail "rmmod (VA only)"
+	fi
+else
+	fail "insmod vmap_map=0"
 fi
 bad=$(dmesg | tail -n +$((log0 + 1)) |
 	grep -E 'WARNING|BUG:|Call Trace|pcpool: .*(leak|outstanding)' | head -5)

@@ -65,7 +65,10 @@ struct Vmap {
 // 6.1's semantics by brute force: a page is free, busy or lazy; an
 // allocation takes the lowest aligned run of free pages, purging once
 // (lazy -> free) and retrying if none; a free makes pages lazy and purges
-// when more than lazy_max are lazy.
+// when more than lazy_max are lazy.  With an alignment above a page 6.1
+// searches for an extent of size + align - 1 bytes (n + align pages), and
+// the tree's shape decides among the extents that fit only exactly, so
+// there the model checks bounds (Aligned) rather than one address.
 class Model {
  public:
   Model(unsigned long pages, unsigned long lazy_max) : state_(pages, kFree), lazy_max_(lazy_max) {}
@@ -73,18 +76,46 @@ class Model {
   // Page index or -1.
   long Alloc(unsigned long n, unsigned long align_pages) {
     for (int tries = 0; tries < 2; tries++) {
-      for (unsigned long i = 0; i + n <= state_.size(); i++) {
-        if ((kBase / kPage + i) % align_pages) continue;
-        bool ok = true;
-        for (unsigned long j = 0; j < n && ok; j++) ok = state_[i + j] == kFree;
-        if (!ok) continue;
-        for (unsigned long j = 0; j < n; j++) state_[i + j] = kBusy;
-        sizes_[i] = n;
-        return static_cast<long>(i);
+      long i = LowestFit(n, align_pages);
+      if (i >= 0) {
+        Take(static_cast<unsigned long>(i), n);
+        return i;
       }
       Purge();
     }
     return -1;
+  }
+
+  // Whether 6.1 may have chosen page @i for @n pages at @align_pages: the
+  // aligned start of a free extent that holds it, no lower than the lowest
+  // fit and no higher than the lowest extent of n + align pages, if any.
+  bool Aligned(unsigned long i, unsigned long n, unsigned long align_pages) const {
+    long first = LowestFit(n, align_pages);
+    long big = LowestRun(n + align_pages);
+    if (first < 0 || static_cast<long>(i) < first) return false;
+    unsigned long s = i;
+    while (s > 0 && state_[s - 1] == kFree) s--;
+    if (AlignUp(s, align_pages) != i || (big >= 0 && static_cast<long>(s) > big)) return false;
+    for (unsigned long j = i; j < i + n; j++)
+      if (j >= state_.size() || state_[j] != kFree) return false;
+    return true;
+  }
+
+  // The lowest run of @n free pages starting an extent, or -1.
+  long LowestRun(unsigned long n) const {
+    for (unsigned long s = 0, e; s < state_.size(); s = e + 1) {
+      for (; s < state_.size() && state_[s] != kFree; s++) {
+      }
+      for (e = s; e < state_.size() && state_[e] == kFree; e++) {
+      }
+      if (s < state_.size() && e - s >= n) return static_cast<long>(s);
+    }
+    return -1;
+  }
+
+  void Take(unsigned long i, unsigned long n) {
+    for (unsigned long j = 0; j < n; j++) state_[i + j] = kBusy;
+    sizes_[i] = n;
   }
 
   void Free(unsigned long i) {
@@ -105,11 +136,60 @@ class Model {
 
  private:
   enum State { kFree, kBusy, kLazy };
+
+  static unsigned long AlignUp(unsigned long i, unsigned long a) {
+    unsigned long p = kBase / kPage + i;
+    return i + (a - p % a) % a;
+  }
+
+  long LowestFit(unsigned long n, unsigned long align_pages) const {
+    for (unsigned long i = 0; i + n <= state_.size(); i++) {
+      if ((kBase / kPage + i) % align_pages) continue;
+      bool ok = true;
+      for (unsigned long j = 0; j < n && ok; j++) ok = state_[i + j] == kFree;
+      if (ok) return static_cast<long>(i);
+    }
+    return -1;
+  }
+
   std::vector<State> state_;
   std::map<unsigned long, unsigned long> sizes_;
   unsigned long lazy_ = 0;
   unsigned long lazy_max_;
 };
+
+// One allocation of @n pages at @align pages checked against the model:
+// the address where 6.1's is one, the bounds where it is not.
+void CheckAlloc(pcpool_vmap* vm, Model& model, unsigned long n, unsigned long align,
+                std::vector<unsigned long>& live, const std::string& at) {
+  unsigned long addr = 0;
+  unsigned long lazy0 = model.lazy();
+  int ret = pcpool_vmap_alloc(vm, n * kPage, align * kPage, &addr);
+  if (align == 1) {
+    long want = model.Alloc(n, align);
+    if (want < 0) {
+      ASSERT_EQ(ret, -ENOMEM) << at;
+      return;
+    }
+    ASSERT_EQ(ret, 0) << at;
+    ASSERT_EQ(addr, kBase + static_cast<unsigned long>(want) * kPage) << at;
+  } else {
+    // A failed first search purges; 6.1 fails only without a big extent.
+    if (lazy0 && !pcpool_vmap_lazy_pages(vm)) {
+      ASSERT_LT(model.LowestRun(n + align), 0) << at << " purged";
+      model.Purge();
+    }
+    if (ret) {
+      ASSERT_EQ(ret, -ENOMEM) << at;
+      ASSERT_LT(model.LowestRun(n + align), 0) << at;
+      return;
+    }
+    unsigned long i = (addr - kBase) / kPage;
+    ASSERT_TRUE(model.Aligned(i, n, align)) << at << " page " << i;
+    model.Take(i, n);
+  }
+  live.push_back(addr);
+}
 
 TEST(VmapGlobal, FirstFitMatchesBruteForceModel) {
   for (unsigned int seed = 1; seed <= 8; seed++) {
@@ -125,17 +205,10 @@ TEST(VmapGlobal, FirstFitMatchesBruteForceModel) {
       if (r < 55 || live.empty()) {
         unsigned long n = 1 + rng() % (r < 10 ? 64 : 8);
         unsigned long align = 1UL << (rng() % 4 == 0 ? rng() % 5 : 0);
-        unsigned long addr = 0;
-        int ret = pcpool_vmap_alloc(v.vm, n * kPage, align * kPage, &addr);
-        long want = model.Alloc(n, align);
-        if (want < 0) {
-          ASSERT_EQ(ret, -ENOMEM) << "seed " << seed << " op " << op;
-          continue;
-        }
-        ASSERT_EQ(ret, 0) << "seed " << seed << " op " << op;
-        ASSERT_EQ(addr, kBase + static_cast<unsigned long>(want) * kPage)
-            << "seed " << seed << " op " << op << " size " << n << " align " << align;
-        live.push_back(addr);
+        std::string at = "seed " + std::to_string(seed) + " op " + std::to_string(op) + " size " +
+                         std::to_string(n) + " align " + std::to_string(align);
+        CheckAlloc(v.vm, model, n, align, live, at);
+        if (HasFatalFailure()) break;
       } else if (r < 98) {
         size_t k = rng() % live.size();
         ASSERT_EQ(pcpool_vmap_free(v.vm, live[k]), 0);
@@ -149,6 +222,51 @@ TEST(VmapGlobal, FirstFitMatchesBruteForceModel) {
       ASSERT_EQ(pcpool_vmap_lazy_pages(v.vm), model.lazy());
     }
     for (unsigned long a : live) ASSERT_EQ(pcpool_vmap_free(v.vm, a), 0);
+    ASSERT_FALSE(HasFatalFailure());
+  }
+  EXPECT_EQ(pcpool_user_warnings(), 0u);
+}
+
+// 6.1's augment invariant (each node's subtree_max_size is the largest
+// extent below it), the tree's order against the list, merging and the
+// page count, after every step of random sequences on both designs.
+TEST(VmapTree, SubtreeMaxSizeHoldsAfterRandomSequences) {
+  for (int d = 0; d < 2; d++) {
+    for (unsigned int seed = 1; seed <= 4; seed++) {
+      constexpr unsigned long kPages = 1024;
+      Vmap v(d ? PCPOOL_VMAP_NODES : PCPOOL_VMAP_GLOBAL, kPages, 2, 64);
+      ASSERT_NE(v.vm, nullptr);
+      ASSERT_EQ(pcpool_vmap_check(v.vm), 0u);
+      std::mt19937 rng(seed);
+      std::vector<unsigned long> live;
+      for (int op = 0; op < 3000; op++) {
+        unsigned int r = rng() % 100;
+        pcpool_user_set_cpu(rng() % 2);
+        if (r < 55 || live.empty()) {
+          unsigned long n = 1 + rng() % (r < 10 ? 300 : 8);
+          unsigned long align = 1UL << (rng() % 4 == 0 ? rng() % 6 : 0);
+          unsigned long addr;
+          if (!pcpool_vmap_alloc(v.vm, n * kPage, align * kPage, &addr)) live.push_back(addr);
+        } else if (r < 97) {
+          size_t k = rng() % live.size();
+          ASSERT_EQ(pcpool_vmap_free(v.vm, live[k]), 0);
+          live[k] = live.back();
+          live.pop_back();
+        } else if (r < 99) {
+          pcpool_vmap_purge(v.vm);
+        } else {
+          pcpool_vmap_shrink(v.vm);
+        }
+        ASSERT_EQ(pcpool_vmap_check(v.vm), 0u)
+            << "design " << d << " seed " << seed << " op " << op;
+      }
+      for (unsigned long a : live) ASSERT_EQ(pcpool_vmap_free(v.vm, a), 0);
+      pcpool_vmap_purge(v.vm);
+      pcpool_vmap_shrink(v.vm);
+      ASSERT_EQ(pcpool_vmap_check(v.vm), 0u);
+      // All merged back into one extent.
+      EXPECT_EQ(pcpool_vmap_free_pages(v.vm), kPages);
+    }
   }
   EXPECT_EQ(pcpool_user_warnings(), 0u);
 }
