@@ -109,9 +109,16 @@ MODULE_PARM_DESC(pcpu_verify,
 
 /* ---- the chunk source: alloc_percpu() and kmalloc() ---- */
 
-static void __percpu *pcpool_pcpu_alloc_chunk(void *ctx, size_t size)
+/* GFP_NOWAIT: alloc_percpu() then serves from populated pages, no mutex. */
+static gfp_t pcpool_pcpu_gfp(bool nowait)
 {
-	return __alloc_percpu_gfp(size, PAGE_SIZE, PCPOOL_PCPU_GFP);
+	return nowait ? GFP_NOWAIT | __GFP_NOWARN : PCPOOL_PCPU_GFP;
+}
+
+static void __percpu *pcpool_pcpu_alloc_chunk(void *ctx, size_t size,
+					      bool nowait)
+{
+	return __alloc_percpu_gfp(size, PAGE_SIZE, pcpool_pcpu_gfp(nowait));
 }
 
 static void pcpool_pcpu_free_chunk(void *ctx, void __percpu *chunk)
@@ -119,9 +126,9 @@ static void pcpool_pcpu_free_chunk(void *ctx, void __percpu *chunk)
 	free_percpu(chunk);
 }
 
-static void *pcpool_pcpu_meta_alloc(void *ctx, size_t size)
+static void *pcpool_pcpu_meta_alloc(void *ctx, size_t size, bool nowait)
 {
-	return kmalloc(size, PCPOOL_PCPU_GFP);
+	return kmalloc(size, pcpool_pcpu_gfp(nowait));
 }
 
 static void pcpool_pcpu_meta_free(void *ctx, void *p)
@@ -217,6 +224,23 @@ const struct pcpool_backend_ops pcpool_pcpu_kernel_ops = {
 };
 
 /* ---- the family: shrinker, hotplug ---- */
+
+struct pcpool_pcpu_pool *pcpool_pcpu_pool_of(enum pcpool_pcpu_mode mode)
+{
+	struct pcpool_pcpu_bk *bk = READ_ONCE(pcpool_pcpu_family.bk[mode]);
+
+	return bk ? bk->pool : NULL;
+}
+
+struct pcpool_pcpu_cache *pcpool_pcpu_counter_cache(struct pcpool_backend *b)
+{
+	struct pcpool_pcpu_bk *bk = b->priv;
+
+	if (b->ops->kind != PCPOOL_BK_PCPU || b->ops == &pcpool_pcpu_kernel_ops ||
+	    bk->mode == PCPOOL_PCPU_CONSTRUCTED)
+		return NULL;
+	return bk->cache[PCPOOL_PCPU_MIN_SHIFT];
+}
 
 struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k)
 {
@@ -342,7 +366,7 @@ static void pcpool_pcpu_budget_reclaim(struct pcpool_pcpu_budget *budget,
 	if (!mutex_trylock(&fam->lock))
 		return;
 	for (mode = 0; mode < PCPOOL_PCPU_NR_MODES; mode++) {
-		pool = fam->bk[mode] ? fam->bk[mode]->pool : NULL;
+		pool = pcpool_pcpu_pool_of(mode);
 		if (!pool || pcpool_pcpu_pool_cache(pool, grower->shift) == grower)
 			continue;
 		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++)

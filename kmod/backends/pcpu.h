@@ -47,6 +47,14 @@ extern struct pcpool_pcpu_family pcpool_pcpu_family;
 
 #define PCPOOL_PCPU_NR_CACHES	(PCPOOL_PCPU_NR_MODES * PCPOOL_PCPU_NR_CLASSES)
 
+/* The pool of @mode's backend, or NULL.  The family lock held. */
+struct pcpool_pcpu_pool *pcpool_pcpu_pool_of(enum pcpool_pcpu_mode mode);
+/*
+ * The 8-byte cache the dual-mode counter of backend @b takes its storage
+ * from, or NULL when @b is not a cache backend whose objects it can use.
+ */
+struct pcpool_pcpu_cache *pcpool_pcpu_counter_cache(struct pcpool_backend *b);
+
 /* Cache @k of all pools (0 .. NR_CACHES - 1); NULL: no such pool. */
 struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k);
 /* Pages all caches could give back now. */

@@ -237,22 +237,27 @@ static unsigned int pcpu_take_locked(struct pcpool_pcpu_cache *c,
 
 /*
  * Obtain one chunk and take up to @want objects from it.  No lock held;
- * may sleep.  Returns the number taken (>= 1) or -ENOMEM.
+ * may sleep unless @nowait, which also skips the budget's reclaim (it
+ * may sleep).  Returns the number taken (>= 1) or -ENOMEM.
  */
 static int pcpu_grow(struct pcpool_pcpu_cache *c, void __percpu **objs,
-		     unsigned int want)
+		     unsigned int want, bool nowait)
 {
 	struct pcpool_pcpu_chunk *ch;
 	void __percpu *base;
 	unsigned int i, n;
 
-	might_sleep();
-	if (c->budget->reclaim && pcpu_over_budget(c, c->per_chunk * c->obj_bytes))
-		c->budget->reclaim(c->budget, c, c->per_chunk * c->obj_bytes);
-	ch = c->src.meta_alloc(c->src.ctx, pcpu_chunk_meta_size(c));
+	if (!nowait) {
+		might_sleep();
+		if (c->budget->reclaim &&
+		    pcpu_over_budget(c, c->per_chunk * c->obj_bytes))
+			c->budget->reclaim(c->budget, c,
+					   c->per_chunk * c->obj_bytes);
+	}
+	ch = c->src.meta_alloc(c->src.ctx, pcpu_chunk_meta_size(c), nowait);
 	if (!ch)
 		goto fail;
-	base = c->src.alloc_chunk(c->src.ctx, PCPOOL_PCPU_CHUNK_SIZE);
+	base = c->src.alloc_chunk(c->src.ctx, PCPOOL_PCPU_CHUNK_SIZE, nowait);
 	if (!base)
 		goto fail_meta;
 	/* objects are found by page: the source must keep chunks aligned */
@@ -295,9 +300,9 @@ fail:
 	return -ENOMEM;
 }
 
-/* Up to @want objects, growing when no chunk has any.  May sleep. */
+/* Up to @want objects, growing when no chunk has any.  See pcpu_grow(). */
 static int pcpu_chunk_take(struct pcpool_pcpu_cache *c, void __percpu **objs,
-			   unsigned int want)
+			   unsigned int want, bool nowait)
 {
 	unsigned int n;
 
@@ -306,7 +311,7 @@ static int pcpu_chunk_take(struct pcpool_pcpu_cache *c, void __percpu **objs,
 	spin_unlock(&c->chunk_lock);
 	if (n)
 		return n;
-	return pcpu_grow(c, objs, want);
+	return pcpu_grow(c, objs, want, nowait);
 }
 
 /* One object back into its chunk.  Returns false if it is not ours. */
@@ -498,11 +503,12 @@ static void pcpu_depot_put(struct pcpool_pcpu_cache *c,
  * for the frees that will bring these objects back (free cannot allocate
  * one); a depot one only when the source says no.
  */
-static struct pcpool_pcpu_mag *pcpu_mag_get(struct pcpool_pcpu_cache *c)
+static struct pcpool_pcpu_mag *pcpu_mag_get(struct pcpool_pcpu_cache *c,
+					    bool nowait)
 {
 	struct pcpool_pcpu_mag *m;
 
-	m = c->src.meta_alloc(c->src.ctx, pcpu_mag_bytes(c));
+	m = c->src.meta_alloc(c->src.ctx, pcpu_mag_bytes(c), nowait);
 	if (!m)
 		return pcpu_depot_get_empty(c);
 	m->nr = 0;
@@ -608,10 +614,11 @@ static int pcpu_alloc_failed(struct pcpool_pcpu_cache *c, int err)
 
 /*
  * Magazines and depot had nothing: a batch from the chunks into a
- * magazine that becomes this CPU's loaded one.  Not pinned; may sleep.
+ * magazine that becomes this CPU's loaded one.  Not pinned; may sleep
+ * unless @nowait.
  */
 static int pcpu_alloc_refill(struct pcpool_pcpu_cache *c,
-			     void __percpu **objp)
+			     void __percpu **objp, bool nowait)
 {
 	struct pcpool_pcpu_mag *m, *spare = NULL;
 	struct pcpool_pcpu_cpu *pc;
@@ -619,11 +626,12 @@ static int pcpu_alloc_refill(struct pcpool_pcpu_cache *c,
 	unsigned int cpu;
 	int n;
 
-	might_sleep();
-	m = pcpu_mag_get(c);
+	if (!nowait)
+		might_sleep();
+	m = pcpu_mag_get(c, nowait);
 	if (!m) {
 		/* no magazine to be had: serve one object, cache nothing */
-		n = pcpu_chunk_take(c, &obj, 1);
+		n = pcpu_chunk_take(c, &obj, 1, nowait);
 		if (n < 0)
 			return pcpu_alloc_failed(c, n);
 		/* a miss all the same: counted, or requests would not add up */
@@ -632,7 +640,7 @@ static int pcpu_alloc_refill(struct pcpool_pcpu_cache *c,
 		pcpool_pcpu_put_cpu(cpu);
 		goto out;
 	}
-	n = pcpu_chunk_take(c, m->obj, c->mag_size);
+	n = pcpu_chunk_take(c, m->obj, c->mag_size, nowait);
 	if (n < 0) {
 		pcpu_depot_put(c, m);
 		return pcpu_alloc_failed(c, n);
@@ -664,7 +672,8 @@ out:
 	return 0;
 }
 
-int pcpool_pcpu_alloc_slow(struct pcpool_pcpu_cache *c, void __percpu **objp)
+int pcpool_pcpu_alloc_slow(struct pcpool_pcpu_cache *c, void __percpu **objp,
+			   bool nowait)
 {
 	struct pcpool_pcpu_mag *m;
 	struct pcpool_pcpu_cpu *pc;
@@ -695,7 +704,7 @@ int pcpool_pcpu_alloc_slow(struct pcpool_pcpu_cache *c, void __percpu **objp)
 		goto out_put;
 	}
 	pcpool_pcpu_put_cpu(cpu);
-	return pcpu_alloc_refill(c, objp);
+	return pcpu_alloc_refill(c, objp, nowait);
 
 out_put:
 	pcpool_pcpu_put_cpu(cpu);
