@@ -11,12 +11,10 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
-#include <linux/percpu_counter.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
 
-#include "backends/pcpu.h"
 #include "run_ctx.h"
 
 /* PCPU_SIZES: lib/test_vmalloc.c's pcpu_alloc_test() shape */
@@ -206,45 +204,15 @@ int pcpool_wl_sizes(struct pcpool_run_ctx *c)
 	return ret;
 }
 
-/*
- * PCPU_COUNTER: the kernel's percpu_counter on pcpu-kernel, pcpool's
- * dual-mode counter (storage from the backend's 8-byte class) on the
- * caches that it can take storage from.
- */
+/* PCPU_COUNTER: the backend's counter (ops->counter) and where it is. */
 struct pcpool_wl_ctr {
-	struct pcpool_pcpu_cache *cache;	/* NULL: percpu_counter */
-	struct percpu_counter k;
-	struct pcpool_pcpu_counter p;
+	const struct pcpool_counter_ops *ops;
+	void *ctr;
 };
-
-static int pcpool_ctr_init(struct pcpool_wl_ctr *x)
-{
-	if (x->cache)
-		return pcpool_pcpu_counter_init(&x->p, x->cache);
-	return percpu_counter_init(&x->k, 0, GFP_KERNEL);
-}
 
 static void pcpool_ctr_add(struct pcpool_wl_ctr *x, s64 delta)
 {
-	if (x->cache)
-		pcpool_pcpu_counter_add(&x->p, delta);
-	else
-		percpu_counter_add(&x->k, delta);
-}
-
-/* The exact value (percpu_counter_sum(), not the approximate read). */
-static s64 pcpool_ctr_sum(struct pcpool_wl_ctr *x)
-{
-	return x->cache ? pcpool_pcpu_counter_sum(&x->p) :
-			  percpu_counter_sum(&x->k);
-}
-
-static void pcpool_ctr_destroy(struct pcpool_wl_ctr *x)
-{
-	if (x->cache)
-		pcpool_pcpu_counter_destroy(&x->p);
-	else
-		percpu_counter_destroy(&x->k);
+	x->ops->add(x->ctr, delta);
 }
 
 /* Update @i of a process: small deltas of both signs. */
@@ -282,8 +250,8 @@ unsigned long pcpool_pages_counter(const struct pcpool_run_ctx *c)
  * cross process the middle half of them on @cpu2, the exact sum, destroy.
  * Timed without the trip to @cpu2 and back; *@ns grows by the rest.
  */
-static int pcpool_counter_one(struct pcpool_wl_ctr *x, u32 batch, int cpu2,
-			      u64 *ns)
+static int pcpool_counter_one(struct pcpool_backend *b, struct pcpool_wl_ctr *x,
+			      u32 batch, int cpu2, u64 *ns)
 {
 	struct pcpool_wl_ctr_remote rem = { .x = x };
 	s64 want = 0, sum;
@@ -297,7 +265,7 @@ static int pcpool_counter_one(struct pcpool_wl_ctr *x, u32 batch, int cpu2,
 		rem.to = min(rem.to, batch);
 	}
 	t0 = ktime_get_ns();
-	ret = pcpool_ctr_init(x);
+	ret = x->ops->init(b, x->ctr);
 	if (ret)
 		return ret;
 	for (i = 0; i < batch && !ret;) {
@@ -315,8 +283,8 @@ static int pcpool_counter_one(struct pcpool_wl_ctr *x, u32 batch, int cpu2,
 		want += pcpool_ctr_delta(i);
 		pcpool_ctr_add(x, pcpool_ctr_delta(i++));
 	}
-	sum = pcpool_ctr_sum(x);
-	pcpool_ctr_destroy(x);
+	sum = x->ops->sum(x->ctr);
+	x->ops->destroy(x->ctr);
 	*ns += ktime_get_ns() - t0;
 	if (ret)
 		return ret;
@@ -331,17 +299,12 @@ static int pcpool_counter_one(struct pcpool_wl_ctr *x, u32 batch, int cpu2,
 int pcpool_wl_counter(struct pcpool_run_ctx *c)
 {
 	struct pcpool_run *r = c->r;
-	struct pcpool_wl_ctr x = {};
+	struct pcpool_wl_ctr x = { .ops = c->b->ops->counter };
 	int ret = 0, cpu2 = -1;
 	u64 n, ns = 0;
 
-	if (r->seed > PCPOOL_COUNTER_SHARE_MAX)
+	if (r->seed > PCPOOL_COUNTER_SHARE_MAX || !x.ops)
 		return -EINVAL;
-	if (c->b->ops != &pcpool_pcpu_kernel_ops) {
-		x.cache = pcpool_pcpu_counter_cache(c->b);
-		if (!x.cache)
-			return -EINVAL;
-	}
 	if (r->seed) {
 		cpu2 = cpumask_next(r->cpu, cpu_online_mask);
 		if (cpu2 >= nr_cpu_ids)
@@ -349,17 +312,22 @@ int pcpool_wl_counter(struct pcpool_run_ctx *c)
 		if (cpu2 == r->cpu)
 			return -EINVAL;
 	}
+	x.ctr = kzalloc(x.ops->size, GFP_KERNEL);
+	if (!x.ctr)
+		return -ENOMEM;
 	for (n = 0; n < r->ops && !ret;) {
 		/* process n crosses when n * share / 1000 steps up */
 		bool cross = (n + 1) * r->seed / PCPOOL_COUNTER_SHARE_MAX !=
 			     n * r->seed / PCPOOL_COUNTER_SHARE_MAX;
 
-		ret = pcpool_counter_one(&x, r->batch, cross ? cpu2 : -1, &ns);
+		ret = pcpool_counter_one(c->b, &x, r->batch, cross ? cpu2 : -1,
+					 &ns);
 		if (ret)
 			break;
 		ret = pcpool_tick(++n);
 	}
 	r->done = n;
 	r->ns = ns;
+	kfree(x.ctr);
 	return ret;
 }

@@ -221,6 +221,7 @@ const struct pcpool_backend_ops pcpool_pcpu_kernel_ops = {
 	.alloc		= pcpool_pcpu_kernel_alloc,
 	.free		= pcpool_pcpu_kernel_free,
 	.show_counters	= pcpool_pcpu_kernel_show,
+	.counter	= &pcpool_pcpu_kernel_counter,
 };
 
 /* ---- the family: shrinker, hotplug ---- */
@@ -232,15 +233,6 @@ struct pcpool_pcpu_pool *pcpool_pcpu_pool_of(enum pcpool_pcpu_mode mode)
 	return bk ? bk->pool : NULL;
 }
 
-struct pcpool_pcpu_cache *pcpool_pcpu_counter_cache(struct pcpool_backend *b)
-{
-	struct pcpool_pcpu_bk *bk = b->priv;
-
-	if (b->ops->kind != PCPOOL_BK_PCPU || b->ops == &pcpool_pcpu_kernel_ops ||
-	    bk->mode == PCPOOL_PCPU_CONSTRUCTED)
-		return NULL;
-	return bk->cache[PCPOOL_PCPU_MIN_SHIFT];
-}
 
 struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k)
 {
@@ -661,7 +653,7 @@ static void pcpool_pcpu_bk_show(struct pcpool_backend *b,
 		pcpool_pcpu_show_req(m, i, req[i]);
 }
 
-#define PCPOOL_PCPU_CACHE_OPS(lname, how)				\
+#define PCPOOL_PCPU_CACHE_OPS(lname, how, ctr)				\
 const struct pcpool_backend_ops pcpool_pcpu_##lname##_ops = {		\
 	.name		= "pcpu-" #lname,				\
 	.kind		= PCPOOL_BK_PCPU,				\
@@ -673,8 +665,9 @@ const struct pcpool_backend_ops pcpool_pcpu_##lname##_ops = {		\
 	.free		= pcpool_pcpu_bk_free,			\
 	.show_counters	= pcpool_pcpu_bk_show,			\
 	.debugfs_init	= pcpool_pcpu_bk_debugfs,			\
+	.counter	= ctr,						\
 }
 
-PCPOOL_PCPU_CACHE_OPS(raw, PCPOOL_CONTENTS_UNDEFINED);
-PCPOOL_PCPU_CACHE_OPS(zeroed, PCPOOL_CONTENTS_ZERO);
-PCPOOL_PCPU_CACHE_OPS(constructed, PCPOOL_CONTENTS_CANCELLING);
+PCPOOL_PCPU_CACHE_OPS(raw, PCPOOL_CONTENTS_UNDEFINED, &pcpool_pcpu_dual_counter);
+PCPOOL_PCPU_CACHE_OPS(zeroed, PCPOOL_CONTENTS_ZERO, &pcpool_pcpu_dual_counter);
+PCPOOL_PCPU_CACHE_OPS(constructed, PCPOOL_CONTENTS_CANCELLING, NULL);

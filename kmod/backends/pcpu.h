@@ -49,11 +49,9 @@ extern struct pcpool_pcpu_family pcpool_pcpu_family;
 
 /* The pool of @mode's backend, or NULL.  The family lock held. */
 struct pcpool_pcpu_pool *pcpool_pcpu_pool_of(enum pcpool_pcpu_mode mode);
-/*
- * The 8-byte cache the dual-mode counter of backend @b takes its storage
- * from, or NULL when @b is not a cache backend whose objects it can use.
- */
-struct pcpool_pcpu_cache *pcpool_pcpu_counter_cache(struct pcpool_backend *b);
+/* pcpu_counter.c: the counters PCPU_COUNTER runs. */
+extern const struct pcpool_counter_ops pcpool_pcpu_kernel_counter;
+extern const struct pcpool_counter_ops pcpool_pcpu_dual_counter;
 
 /* Cache @k of all pools (0 .. NR_CACHES - 1); NULL: no such pool. */
 struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k);
