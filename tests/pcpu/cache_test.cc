@@ -625,6 +625,35 @@ TEST_F(PcpuFailures, ChunkSourceSaysNo) {
   pcpool_pcpu_free(c, o);
 }
 
+// GFP_NOWAIT: grows without taking a path that may sleep (might_sleep()
+// warns inside the pinned section), and a refusal is a clean -ENOMEM:
+// counted, nothing held, the cache consistent, sleeping allocation fine.
+TEST_F(PcpuFailures, NowaitNeverSleepsAndFailsCleanly) {
+  World w(WorldParams{});
+  pcpool_pcpu_cache* c = w.Cache(5);
+  std::vector<void __percpu*> objs;
+  void __percpu* o;
+  pcpool_pcpu_user_atomic++;
+  for (int i = 0; i < 300; i++) {  // 300 x 32 B: several chunks
+    ASSERT_EQ(pcpool_pcpu_alloc_nowait(c, &o), 0);
+    objs.push_back(o);
+  }
+  EXPECT_GT(w.arena.chunk_nowait, 2u);
+  EXPECT_GT(w.arena.meta_nowait, 0u);
+  w.arena.nowait_fail = true;
+  int ret;
+  while ((ret = pcpool_pcpu_alloc_nowait(c, &o)) == 0) objs.push_back(o);
+  pcpool_pcpu_user_atomic--;
+  EXPECT_EQ(ret, -ENOMEM);
+  EXPECT_GT(w.Totals(5).st.alloc_failed, 0u);
+  EXPECT_EQ(pcpool_pcpu_check(c), 0u);
+  EXPECT_EQ(pcpool_pcpu_in_use(c), objs.size());
+  w.arena.nowait_fail = false;
+  ASSERT_EQ(pcpool_pcpu_alloc(c, &o), 0);
+  objs.push_back(o);
+  for (void __percpu* x : objs) pcpool_pcpu_free(c, x);
+}
+
 TEST_F(PcpuFailures, MetadataSaysNo) {
   World w(WorldParams{});
   pcpool_pcpu_cache* c = w.Cache(4);
