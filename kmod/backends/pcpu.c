@@ -233,7 +233,6 @@ struct pcpool_pcpu_pool *pcpool_pcpu_pool_of(enum pcpool_pcpu_mode mode)
 	return bk ? bk->pool : NULL;
 }
 
-
 struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k)
 {
 	struct pcpool_pcpu_bk *bk =

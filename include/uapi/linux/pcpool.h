@@ -114,6 +114,7 @@ enum pcpool_workload_id {
 	 *   @seed is the share of processes, per mille (0..COUNTER_SHARE_MAX,
 	 *   spread evenly), whose middle half of updates runs on the next
 	 *   online CPU; @ns leaves out the trips there.  A wrong sum: -EIO.
+	 *   (@seed is a PRNG seed for BUSY, CHURN and VM_*; else 0.)
 	 */
 	PCPOOL_WL_PCPU_COUNTER	= 11,
 	PCPOOL_NR_WORKLOADS,
@@ -220,8 +221,7 @@ struct pcpool_run {
 	__u64 resv[2];		/* in: must be 0 */
 	/* PCPOOL_RUN_SIZE_VER1 */
 	__u64 hist;		/* in: pcpool_hist pointer iff RUN_HIST, else 0 */
-	__u64 seed;		/* in: BUSY, CHURN, VM_*: PRNG seed; PCPU_COUNTER:
-				 * cross share; else 0 */
+	__u64 seed;		/* in: PRNG seed, or PCPU_COUNTER's share */
 	__u64 alloc_ns;		/* out: BULK, CHURN: time in allocation phases */
 	__u64 free_ns;		/* out: BULK, CHURN: time in free phases */
 	__u64 backoffs;		/* out: CHURN: -ENOMEM back-offs */

@@ -99,7 +99,10 @@ static inline bool test_and_set_bit(unsigned long nr, unsigned long *addr)
 				 __ATOMIC_SEQ_CST) & bit;
 }
 
-/* Fully ordered, so smp_mb__before_atomic() needs no fence (TSan has none). */
+/*
+ * Fully ordered, so smp_mb__before_atomic() needs no fence of its own (TSan
+ * has no fences): the stores before set_bit() are seen before the bit.
+ */
 static inline void set_bit(unsigned long nr, unsigned long *addr)
 {
 	__atomic_fetch_or(addr + nr / (8 * sizeof(long)),
@@ -112,6 +115,7 @@ static inline bool test_bit_acquire(unsigned long nr, const unsigned long *addr)
 				__ATOMIC_ACQUIRE) >> (nr % (8 * sizeof(long)))) & 1;
 }
 
+/* no fence: set_bit() above is fully ordered already */
 #define smp_mb__before_atomic()	do { } while (0)
 #define cpu_relax()		sched_yield()
 /* No interrupts here: only the flags type is kept. */
