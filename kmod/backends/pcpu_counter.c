@@ -12,35 +12,38 @@
 
 #include "pcpu.h"
 
+/* @init, and @add/@sum/@destroy wrapped from the counter's own functions. */
+#define PCPOOL_PCPU_CTR_OPS(var, type, initf, addf, sumf, destroyf)	\
+static void var##_add(void *ctr, s64 delta)				\
+{									\
+	addf(ctr, delta);						\
+}									\
+static s64 var##_sum(void *ctr)						\
+{									\
+	return sumf(ctr);						\
+}									\
+static void var##_destroy(void *ctr)					\
+{									\
+	destroyf(ctr);							\
+}									\
+const struct pcpool_counter_ops var = {					\
+	.size		= sizeof(type),					\
+	.init		= initf,					\
+	.add		= var##_add,					\
+	.sum		= var##_sum,					\
+	.destroy	= var##_destroy,				\
+}
+
 /* percpu_counter_init() takes percpu_counters_lock to list it for hotplug. */
 static int pcpool_kctr_init(struct pcpool_backend *b, void *ctr)
 {
 	return percpu_counter_init(ctr, 0, GFP_KERNEL);
 }
 
-static void pcpool_kctr_add(void *ctr, s64 delta)
-{
-	percpu_counter_add(ctr, delta);
-}
-
-/* The exact value: every online CPU under the counter's lock. */
-static s64 pcpool_kctr_sum(void *ctr)
-{
-	return percpu_counter_sum(ctr);
-}
-
-static void pcpool_kctr_destroy(void *ctr)
-{
-	percpu_counter_destroy(ctr);
-}
-
-const struct pcpool_counter_ops pcpool_pcpu_kernel_counter = {
-	.size		= sizeof(struct percpu_counter),
-	.init		= pcpool_kctr_init,
-	.add		= pcpool_kctr_add,
-	.sum		= pcpool_kctr_sum,
-	.destroy	= pcpool_kctr_destroy,
-};
+/* The sum is percpu_counter_sum(): exact, every online CPU under its lock. */
+PCPOOL_PCPU_CTR_OPS(pcpool_pcpu_kernel_counter, struct percpu_counter,
+		    pcpool_kctr_init, percpu_counter_add, percpu_counter_sum,
+		    percpu_counter_destroy);
 
 static int pcpool_dctr_init(struct pcpool_backend *b, void *ctr)
 {
@@ -49,25 +52,6 @@ static int pcpool_dctr_init(struct pcpool_backend *b, void *ctr)
 	return pcpool_pcpu_counter_init(ctr, bk->cache[PCPOOL_PCPU_MIN_SHIFT]);
 }
 
-static void pcpool_dctr_add(void *ctr, s64 delta)
-{
-	pcpool_pcpu_counter_add(ctr, delta);
-}
-
-static s64 pcpool_dctr_sum(void *ctr)
-{
-	return pcpool_pcpu_counter_sum(ctr);
-}
-
-static void pcpool_dctr_destroy(void *ctr)
-{
-	pcpool_pcpu_counter_destroy(ctr);
-}
-
-const struct pcpool_counter_ops pcpool_pcpu_dual_counter = {
-	.size		= sizeof(struct pcpool_pcpu_counter),
-	.init		= pcpool_dctr_init,
-	.add		= pcpool_dctr_add,
-	.sum		= pcpool_dctr_sum,
-	.destroy	= pcpool_dctr_destroy,
-};
+PCPOOL_PCPU_CTR_OPS(pcpool_pcpu_dual_counter, struct pcpool_pcpu_counter,
+		    pcpool_dctr_init, pcpool_pcpu_counter_add,
+		    pcpool_pcpu_counter_sum, pcpool_pcpu_counter_destroy);
