@@ -51,7 +51,8 @@ struct Options {
   uint32_t live = 0;             // busy/churn/long-busy; 0: per workload
   unsigned purgers = 0;          // 0: max(1, threads / 4)
   std::vector<unsigned> freers;  // exit; empty: 1 and every thread
-  std::vector<uint32_t> counter_shares{0};  // counter: per mille crossing CPUs
+  // counter: processes per 1000 whose updates also run on a second CPU
+  std::vector<uint32_t> counter_shares{0};
   uint32_t purge_batch = kDefaultPurgeBatch;
   std::vector<Submit> submit{Submit::kIoctl};
   uint32_t uring_depth = kDefaultUringDepth;

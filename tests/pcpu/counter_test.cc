@@ -117,9 +117,9 @@ TEST_F(PcpuCounter, GroupsBeyondSixtyFourCpus) {
   ASSERT_TRUE(pcpool_pcpu_counter_upgraded(&ctr));
   EXPECT_EQ(ctr.touched, 1UL << 2);
   EXPECT_EQ(pcpool_pcpu_counter_nr_touched(&ctr), 4u);
-  EXPECT_EQ(Copy<int64_t>(ctr.pcpu, 8)[0], 0);   // zeroed with its group
+  EXPECT_EQ(Copy<int64_t>(ctr.pcpu, 8)[0], 0);    // zeroed with its group
   EXPECT_EQ(Copy<int64_t>(ctr.pcpu, 12)[0], -1);  // the next group: not
-  pcpool_user_set_cpu(129);  // the last group has two CPUs
+  pcpool_user_set_cpu(129);                       // the last group has two CPUs
   pcpool_pcpu_counter_add(&ctr, 4);
   pcpool_user_set_cpu(11);
   pcpool_pcpu_counter_add(&ctr, 8);

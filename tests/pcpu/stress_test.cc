@@ -87,8 +87,8 @@ TEST_P(PcpuStress, ManyCpusLocalCrossAndReclaim) {
   // those modes, shared with the workers, else a RAW cache beside it.
   SideCache side(w, 3, PCPOOL_PCPU_RAW);
   pcpool_pcpu_counter shared{};
-  ASSERT_EQ(pcpool_pcpu_counter_init(
-                &shared, p.mode == PCPOOL_PCPU_CONSTRUCTED ? side.cache : w.Cache(3)),
+  ASSERT_EQ(pcpool_pcpu_counter_init(&shared,
+                                     p.mode == PCPOOL_PCPU_CONSTRUCTED ? side.cache : w.Cache(3)),
             0);
 
   auto release = [&](const Live& l) {

@@ -357,8 +357,8 @@ TEST(PlanRuns, WorkloadParameters) {
 // counter: one run per share, the share in RUN's seed; not on
 // pcpu-constructed, whose objects the lazy counter cannot use.
 TEST(PlanRuns, CounterRunsPerShareAndSkipsConstructed) {
-  const uint64_t mod = kKernelNull | (1U << PCPOOL_BACKEND_PCPU_RAW) |
-                       (1U << PCPOOL_BACKEND_PCPU_CONSTRUCTED);
+  const uint64_t mod =
+      kKernelNull | (1U << PCPOOL_BACKEND_PCPU_RAW) | (1U << PCPOOL_BACKEND_PCPU_CONSTRUCTED);
   BackendCaps caps;
   caps[PCPOOL_BACKEND_PCPU_RAW] = {BackendClass::kPcpu, 11};
   caps[PCPOOL_BACKEND_PCPU_CONSTRUCTED] = {BackendClass::kPcpu, 11};
