@@ -740,9 +740,8 @@ RunPlan PlanRuns(const Options& opts, const pcpool_version& version, const Backe
                  std::to_string(cap.max_order) + "; skipped");
           continue;
         }
-        if (order != 0 &&
-            (info.vmalloc_only || w == Workload::kLifecycle || w == Workload::kSizes ||
-             w == Workload::kCounter)) {
+        if (order != 0 && (info.vmalloc_only || w == Workload::kLifecycle ||
+                           w == Workload::kSizes || w == Workload::kCounter)) {
           p.Warn(std::string(info.name) + " runs at order 0 only; skipped at order " +
                  std::to_string(order));
           continue;
