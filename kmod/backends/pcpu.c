@@ -266,8 +266,14 @@ unsigned long pcpool_pcpu_reclaim(unsigned long want, bool drain_cpus)
 		c = pcpool_pcpu_cache_nr(k);
 		if (!c)
 			continue;
-		pages += pcpool_pcpu_shrink(c, drain_cpus) *
-			 pcpool_nr_possible_cpus;
+		/* a bounded ask frees what it asks for, not whole caches */
+		if (want && !drain_cpus)
+			pages += pcpool_pcpu_shrink_nr(c,
+				DIV_ROUND_UP(want - pages, pcpool_nr_possible_cpus)) *
+				 pcpool_nr_possible_cpus;
+		else
+			pages += pcpool_pcpu_shrink(c, drain_cpus) *
+				 pcpool_nr_possible_cpus;
 		if (want && pages >= want)
 			break;
 	}

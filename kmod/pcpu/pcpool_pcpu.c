@@ -341,16 +341,17 @@ static bool pcpu_put_one(struct pcpool_pcpu_cache *c, void __percpu *obj)
 }
 
 /*
- * Detach entirely free chunks: all of them with @all, else while the
- * budget is exceeded.  Chunk lock held.  Returns them chained by hnext;
- * pcpu_release() frees them once the lock is dropped.
+ * Detach entirely free chunks, at most @max: all of them with @all, else
+ * while the budget is exceeded.  Chunk lock held.  Returns them chained
+ * by hnext; pcpu_release() frees them once the lock is dropped.
  */
 static struct pcpool_pcpu_chunk *pcpu_reap_locked(struct pcpool_pcpu_cache *c,
-						  bool all)
+						  bool all, unsigned long max)
 {
 	struct pcpool_pcpu_chunk *ch, *victims = NULL;
 
-	while (!list_empty(&c->empty_chunks) && (all || pcpu_over_budget(c, 0))) {
+	while (max-- && !list_empty(&c->empty_chunks) &&
+	       (all || pcpu_over_budget(c, 0))) {
 		ch = list_first_entry(&c->empty_chunks, struct pcpool_pcpu_chunk,
 				      list);
 		list_del(&ch->list);
@@ -400,7 +401,7 @@ static void pcpu_chunk_put(struct pcpool_pcpu_cache *c,
 	WRITE_ONCE(c->chunk_free_objs, c->chunk_free_objs + put);
 	atomic_long_add((long)(put * c->obj_bytes), &c->budget->cached);
 	pcpool_pcpu_stat_add(&c->chunk_flushes, 1);
-	victims = pcpu_reap_locked(c, false);
+	victims = pcpu_reap_locked(c, false, ULONG_MAX);
 	spin_unlock(&c->chunk_lock);
 	pcpu_release(c, victims);
 }
@@ -916,9 +917,37 @@ unsigned long pcpool_pcpu_shrink(struct pcpool_pcpu_cache *c, bool drain_cpus)
 	}
 
 	spin_lock(&c->chunk_lock);
-	victims = pcpu_reap_locked(c, true);
+	victims = pcpu_reap_locked(c, true, ULONG_MAX);
 	spin_unlock(&c->chunk_lock);
 	return pcpu_release(c, victims);
+}
+
+unsigned long pcpool_pcpu_shrink_nr(struct pcpool_pcpu_cache *c,
+				    unsigned long nr)
+{
+	struct pcpool_pcpu_chunk *victims;
+	struct pcpool_pcpu_mag *m;
+	unsigned long done = 0;
+
+	while (done < nr) {
+		/* free chunks first: giving them back costs nothing else */
+		spin_lock(&c->chunk_lock);
+		victims = pcpu_reap_locked(c, true, nr - done);
+		spin_unlock(&c->chunk_lock);
+		done += pcpu_release(c, victims);
+		if (done >= nr)
+			break;
+		/* then one depot magazine's objects back to their chunks */
+		m = pcpu_depot_get_full(c, NULL);
+		if (!m)
+			break;
+		pcpu_chunk_put(c, m->obj, m->nr);
+		c->src.meta_free(c->src.ctx, m);
+		spin_lock(&c->depot_lock);
+		pcpool_pcpu_stat_add(&c->mags_freed, 1);
+		spin_unlock(&c->depot_lock);
+	}
+	return done;
 }
 
 unsigned long pcpool_pcpu_shrink_count(struct pcpool_pcpu_cache *c)

@@ -338,6 +338,15 @@ unsigned long pcpool_pcpu_cpu_dead(struct pcpool_pcpu_cache *c,
  * Returns chunks given back.  Never sleeps without @drain_cpus.
  */
 unsigned long pcpool_pcpu_shrink(struct pcpool_pcpu_cache *c, bool drain_cpus);
+/*
+ * The same, bounded: give back at most @nr chunks, entirely free ones
+ * first, then the objects of depot magazines one magazine at a time
+ * (the magazine freed) until enough chunks became free.  What the
+ * shrinker calls with its nr_to_scan.  Returns chunks given back.  Never
+ * sleeps.
+ */
+unsigned long pcpool_pcpu_shrink_nr(struct pcpool_pcpu_cache *c,
+				    unsigned long nr);
 /* Chunks a shrink without drain could give back now (racy estimate). */
 unsigned long pcpool_pcpu_shrink_count(struct pcpool_pcpu_cache *c);
 

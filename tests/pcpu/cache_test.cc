@@ -507,6 +507,32 @@ TEST_F(PcpuReclaim, ShrinkGivesBackDepotAndFreeChunks) {
   EXPECT_EQ(pcpool_pcpu_user_meta_out(&w.arena), 0u);
 }
 
+// The shrinker's bounded shrink gives back what it is asked for, free
+// chunks first, then depot magazines' objects, and no more.
+TEST_F(PcpuReclaim, ShrinkNrGivesBackAtMostNr) {
+  WorldParams p;
+  p.mag_size = 4;
+  World w(p);
+  pcpool_pcpu_cache* c = w.Cache(6);
+  auto objs = AllocN(c, 10 * size_t{PerChunk(6)});
+  FreeAll(c, objs);
+  auto t = w.Totals(6);
+  ASSERT_EQ(t.nr_chunks, 10u);
+  EXPECT_EQ(pcpool_pcpu_shrink_nr(c, 0), 0u);
+  EXPECT_EQ(pcpool_pcpu_shrink_nr(c, 1), 1u);
+  EXPECT_EQ(w.Totals(6).nr_chunks, 9u);
+  EXPECT_EQ(pcpool_pcpu_shrink_nr(c, 3), 3u);
+  EXPECT_EQ(w.Totals(6).nr_chunks, 6u);
+  EXPECT_EQ(pcpool_pcpu_check(c), 0u);
+  // asked for more than it holds: everything but the CPU's magazines
+  unsigned long rest = pcpool_pcpu_shrink_nr(c, 1000);
+  t = w.Totals(6);
+  EXPECT_EQ(rest, 6u - t.nr_chunks);
+  EXPECT_EQ(t.nr_full_mags, 0u);
+  EXPECT_LE(t.nr_chunks, t.mag_objs);
+  EXPECT_EQ(pcpool_pcpu_check(c), 0u);
+}
+
 // Draining visits one CPU and moves exactly what its magazines held.
 TEST_F(PcpuReclaim, DrainCpuMovesItsMagazines) {
   WorldParams p;

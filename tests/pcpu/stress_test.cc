@@ -154,7 +154,10 @@ TEST_P(PcpuStress, ManyCpusLocalCrossAndReclaim) {
       unsigned shift = kShifts[rng() % std::size(kShifts)];
       switch (rng() % 4) {
         case 0:
-          pcpool_pcpu_shrink(w.Cache(shift), rng() % 2);
+          if (rng() % 2)
+            pcpool_pcpu_shrink(w.Cache(shift), rng() % 2);
+          else
+            pcpool_pcpu_shrink_nr(w.Cache(shift), rng() % 4);  // the shrinker's
           break;
         case 1:
           pcpool_pcpu_drain_cpu(w.Cache(shift), rng() % kCpus);
