@@ -410,8 +410,10 @@ static int pcpool_pcpu_family_get(void)
 	ret = pcpool_shrinker_register(&pcpool_pcpu_shrinker,
 				       &pcpool_pcpu_shrinker_ops,
 				       &pcpool_pcpu_family);
-	if (!ret)
+	if (!ret) {
+		pcpool_pcpu_decay_start();
 		return 0;
+	}
 	cpuhp_remove_state_nocalls(pcpool_pcpu_cpuhp);
 err:
 	pcpool_pcpu_family.users--;
@@ -423,6 +425,7 @@ static void pcpool_pcpu_family_put(void)
 {
 	if (--pcpool_pcpu_family.users)
 		return;
+	pcpool_pcpu_decay_stop();
 	pcpool_shrinker_unregister(&pcpool_pcpu_shrinker);
 	cpuhp_remove_state_nocalls(pcpool_pcpu_cpuhp);
 	pcpool_pcpu_family.dir = NULL;

@@ -40,6 +40,10 @@ struct pcpool_pcpu_family {
 	unsigned int users;
 	u64 shrink_scans;
 	u64 shrink_pages;
+	/* pcpu_decay.c: passes, pages given back, activity last seen */
+	u64 decay_passes;
+	u64 decay_pages;
+	u64 decay_seen[PCPOOL_PCPU_NR_MODES * PCPOOL_PCPU_NR_CLASSES];
 	struct dentry *dir;
 };
 
@@ -61,6 +65,10 @@ unsigned long pcpool_pcpu_reclaimable(void);
 unsigned long pcpool_pcpu_reclaim(unsigned long want, bool drain_cpus);
 /* Turn pcpu-constructed's verification on or off.  The lock held. */
 void pcpool_pcpu_apply_verify(bool on);
+
+/* pcpu_decay.c: the background decay, while the family is set up. */
+void pcpool_pcpu_decay_start(void);
+void pcpool_pcpu_decay_stop(void);
 
 /* pcpu_debugfs.c: the family's files in @dir. */
 void pcpool_pcpu_debugfs_init(struct dentry *dir);
