@@ -471,12 +471,21 @@ TEST_F(PcpuReclaim, BudgetBoundsDepotAndFreeChunks) {
   EXPECT_GE(w.Totals(8).nr_chunks, 20u);
 }
 
-TEST_F(PcpuReclaim, ShrinkGivesBackDepotAndFreeChunks) {
+// Small magazines, so that most of ten chunks' objects reach the depot.
+WorldParams SmallMags() {
   WorldParams p;
   p.mag_size = 4;
-  World w(p);
+  return p;
+}
+
+std::vector<void __percpu*> TenChunks(pcpool_pcpu_cache* c) {
+  return AllocN(c, 10 * size_t{PerChunk(c->shift)});
+}
+
+TEST_F(PcpuReclaim, ShrinkGivesBackDepotAndFreeChunks) {
+  World w(SmallMags());
   pcpool_pcpu_cache* c = w.Cache(6);
-  auto objs = AllocN(c, 10 * size_t{PerChunk(6)});
+  auto objs = TenChunks(c);
   // Keep one object: its chunk must stay.
   void __percpu* keep = objs.back();
   objs.pop_back();
@@ -510,12 +519,9 @@ TEST_F(PcpuReclaim, ShrinkGivesBackDepotAndFreeChunks) {
 // The shrinker's bounded shrink gives back what it is asked for, free
 // chunks first, then depot magazines' objects, and no more.
 TEST_F(PcpuReclaim, ShrinkNrGivesBackAtMostNr) {
-  WorldParams p;
-  p.mag_size = 4;
-  World w(p);
+  World w(SmallMags());
   pcpool_pcpu_cache* c = w.Cache(6);
-  auto objs = AllocN(c, 10 * size_t{PerChunk(6)});
-  FreeAll(c, objs);
+  FreeAll(c, TenChunks(c));
   auto t = w.Totals(6);
   ASSERT_EQ(t.nr_chunks, 10u);
   EXPECT_EQ(pcpool_pcpu_shrink_nr(c, 0), 0u);

@@ -359,9 +359,8 @@ TEST(PlanRuns, WorkloadParameters) {
 TEST(PlanRuns, CounterRunsPerShareAndSkipsConstructed) {
   const uint64_t mod =
       kKernelNull | (1U << PCPOOL_BACKEND_PCPU_RAW) | (1U << PCPOOL_BACKEND_PCPU_CONSTRUCTED);
-  BackendCaps caps;
-  caps[PCPOOL_BACKEND_PCPU_RAW] = {BackendClass::kPcpu, 11};
-  caps[PCPOOL_BACKEND_PCPU_CONSTRUCTED] = {BackendClass::kPcpu, 11};
+  const BackendCaps caps = {{PCPOOL_BACKEND_PCPU_RAW, {BackendClass::kPcpu, 11}},
+                            {PCPOOL_BACKEND_PCPU_CONSTRUCTED, {BackendClass::kPcpu, 11}}};
   RunPlan plan = Plan4({"--backend", "pcpu-raw,pcpu-constructed", "--workload", "counter",
                         "--counter-share", "0,250", "--batch", "16"},
                        mod, caps);
