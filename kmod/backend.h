@@ -70,6 +70,8 @@ enum pcpool_contents {
  * @reset_counters: optional, zero the event counters @show_counters
  *	prints (not its gauges)
  * @debugfs_init: optional, extra files in the backend's directory @dir
+ * @counter: optional, PCPOOL_BK_PCPU: the per-CPU counter built on the
+ *	backend's objects, for PCPU_COUNTER
  */
 struct pcpool_backend_ops {
 	const char *name;
@@ -85,6 +87,23 @@ struct pcpool_backend_ops {
 	void (*show_counters)(struct pcpool_backend *b, struct seq_file *m);
 	void (*reset_counters)(struct pcpool_backend *b);
 	void (*debugfs_init)(struct pcpool_backend *b, struct dentry *dir);
+	const struct pcpool_counter_ops *counter;
+};
+
+/**
+ * struct pcpool_counter_ops - a per-CPU counter a backend offers
+ * @size: bytes of one counter, which the caller provides
+ * @init: make @ctr a counter at zero; 0 or -errno.  May sleep.
+ * @add: add @delta on this CPU.  Preemptible or not, never sleeps.
+ * @sum: the exact value
+ * @destroy: give everything back; no @add may run concurrently
+ */
+struct pcpool_counter_ops {
+	size_t size;
+	int (*init)(struct pcpool_backend *b, void *ctr);
+	void (*add)(void *ctr, s64 delta);
+	s64 (*sum)(void *ctr);
+	void (*destroy)(void *ctr);
 };
 
 /* Per-CPU counters of one backend; names in pcpool_ctr_names[]. */

@@ -570,6 +570,11 @@ static const struct pcpool_workload pcpool_workloads[PCPOOL_NR_WORKLOADS] = {
 		.hist = true,
 		.area_pages = PCPOOL_VM_ALIGN_PAGES, .fn = pcpool_wl_vm_fix_align,
 	},
+	[PCPOOL_WL_PCPU_COUNTER] = {
+		.kinds = BIT(PCPOOL_BK_PCPU), .batch = PCPOOL_BATCH_SET,
+		.seed = true, .self_timed = true,
+		.pages = pcpool_pages_counter, .fn = pcpool_wl_counter,
+	},
 };
 
 static bool pcpool_run_batch_ok(const struct pcpool_workload *wl, u32 batch)

@@ -79,5 +79,7 @@ u64 pcpool_live_bulk(const struct pcpool_run *r);
 unsigned long pcpool_pages_lifecycle(const struct pcpool_run_ctx *c);
 int pcpool_wl_lifecycle(struct pcpool_run_ctx *c);
 int pcpool_wl_sizes(struct pcpool_run_ctx *c);
+unsigned long pcpool_pages_counter(const struct pcpool_run_ctx *c);
+int pcpool_wl_counter(struct pcpool_run_ctx *c);
 
 #endif /* _PCPOOL_RUN_CTX_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pcpool run engine: the per-CPU workloads, PCPU_LIFECYCLE and PCPU_SIZES
- * (their rows are in run.c's table).
+ * pcpool run engine: the per-CPU workloads, PCPU_LIFECYCLE, PCPU_SIZES and
+ * PCPU_COUNTER (their rows are in run.c's table).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <linux/string.h>
 
 #include "run_ctx.h"
@@ -200,5 +201,133 @@ int pcpool_wl_sizes(struct pcpool_run_ctx *c)
 	}
 	r->ns = ns;
 	kvfree(objs);
+	return ret;
+}
+
+/* PCPU_COUNTER: the backend's counter (ops->counter) and where it is. */
+struct pcpool_wl_ctr {
+	const struct pcpool_counter_ops *ops;
+	void *ctr;
+};
+
+static void pcpool_ctr_add(struct pcpool_wl_ctr *x, s64 delta)
+{
+	x->ops->add(x->ctr, delta);
+}
+
+/* Update @i of a process: small deltas of both signs. */
+static s64 pcpool_ctr_delta(u32 i)
+{
+	return (s64)(i & 3) - 1;
+}
+
+/* The second CPU's share of a process, run there by smp_call_on_cpu(). */
+struct pcpool_wl_ctr_remote {
+	struct pcpool_wl_ctr *x;
+	u32 from, to;		/* update indices */
+	u64 ns;			/* time of the updates alone */
+};
+
+static int pcpool_ctr_remote_fn(void *arg)
+{
+	struct pcpool_wl_ctr_remote *rem = arg;
+	u64 t0 = ktime_get_ns();
+	u32 i;
+
+	for (i = rem->from; i < rem->to; i++)
+		pcpool_ctr_add(rem->x, pcpool_ctr_delta(i));
+	rem->ns = ktime_get_ns() - t0;
+	return 0;
+}
+
+unsigned long pcpool_pages_counter(const struct pcpool_run_ctx *c)
+{
+	return pcpool_obj_pages(c->b, sizeof(s64), sizeof(s64));
+}
+
+/*
+ * One process: create the counter, @batch updates on this CPU, or on a
+ * cross process the middle half of them on @cpu2, the exact sum, destroy.
+ * Timed without the trip to @cpu2 and back; *@ns grows by the rest.
+ */
+static int pcpool_counter_one(struct pcpool_backend *b, struct pcpool_wl_ctr *x,
+			      u32 batch, int cpu2, u64 *ns)
+{
+	struct pcpool_wl_ctr_remote rem = { .x = x };
+	s64 want = 0, sum;
+	u64 t0, t1;
+	u32 i;
+	int ret;
+
+	if (cpu2 >= 0) {
+		rem.from = batch / 4;
+		rem.to = rem.from + max(batch / 2, 1U);
+		rem.to = min(rem.to, batch);
+	}
+	t0 = ktime_get_ns();
+	ret = x->ops->init(b, x->ctr);
+	if (ret)
+		return ret;
+	for (i = 0; i < batch && !ret;) {
+		if (i == rem.from && rem.to > rem.from) {
+			t1 = ktime_get_ns();
+			*ns += t1 - t0;
+			ret = smp_call_on_cpu(cpu2, pcpool_ctr_remote_fn, &rem,
+					      false);
+			*ns += rem.ns;
+			for (; i < rem.to; i++)
+				want += pcpool_ctr_delta(i);
+			t0 = ktime_get_ns();
+			continue;
+		}
+		want += pcpool_ctr_delta(i);
+		pcpool_ctr_add(x, pcpool_ctr_delta(i++));
+	}
+	sum = x->ops->sum(x->ctr);
+	x->ops->destroy(x->ctr);
+	*ns += ktime_get_ns() - t0;
+	if (ret)
+		return ret;
+	return sum == want ? 0 : -EIO;
+}
+
+/*
+ * PCPU_COUNTER: @ops processes one after another, each making @batch
+ * updates; @seed per mille of them (spread evenly) also update from the
+ * next online CPU.  A wrong sum is -EIO.
+ */
+int pcpool_wl_counter(struct pcpool_run_ctx *c)
+{
+	struct pcpool_run *r = c->r;
+	struct pcpool_wl_ctr x = { .ops = c->b->ops->counter };
+	int ret = 0, cpu2 = -1;
+	u64 n, ns = 0;
+
+	if (r->seed > PCPOOL_COUNTER_SHARE_MAX || !x.ops)
+		return -EINVAL;
+	if (r->seed) {
+		cpu2 = cpumask_next(r->cpu, cpu_online_mask);
+		if (cpu2 >= nr_cpu_ids)
+			cpu2 = cpumask_first(cpu_online_mask);
+		if (cpu2 == r->cpu)
+			return -EINVAL;
+	}
+	x.ctr = kzalloc(x.ops->size, GFP_KERNEL);
+	if (!x.ctr)
+		return -ENOMEM;
+	for (n = 0; n < r->ops && !ret;) {
+		/* process n crosses when n * share / 1000 steps up */
+		bool cross = (n + 1) * r->seed / PCPOOL_COUNTER_SHARE_MAX !=
+			     n * r->seed / PCPOOL_COUNTER_SHARE_MAX;
+
+		ret = pcpool_counter_one(c->b, &x, r->batch, cross ? cpu2 : -1,
+					 &ns);
+		if (ret)
+			break;
+		ret = pcpool_tick(++n);
+	}
+	r->done = n;
+	r->ns = ns;
+	kfree(x.ctr);
 	return ret;
 }

@@ -51,6 +51,8 @@ struct Options {
   uint32_t live = 0;             // busy/churn/long-busy; 0: per workload
   unsigned purgers = 0;          // 0: max(1, threads / 4)
   std::vector<unsigned> freers;  // exit; empty: 1 and every thread
+  // counter: processes per 1000 whose updates also run on a second CPU
+  std::vector<uint32_t> counter_shares{0};
   uint32_t purge_batch = kDefaultPurgeBatch;
   std::vector<Submit> submit{Submit::kIoctl};
   uint32_t uring_depth = kDefaultUringDepth;
@@ -96,6 +98,7 @@ struct RunSpec {
                           // CHAN call; ALLOC chunk (exit, rand); 0 for repeat
   uint32_t live = 0;      // RUN @batch of busy, churn, long-busy
   unsigned freers = 0;    // exit: CPUs that free; purger: purger threads
+  uint32_t share = 0;     // counter: processes per 1000 also on a second CPU
   uint32_t purge_batch = 0;
   Submit submit = Submit::kIoctl;
   bool loop = false;  // overhead: the in-kernel loop reference

@@ -185,6 +185,7 @@ Json RunJson(const RunResult& r) {
   j["batch"] = r.spec.batch;
   j["live"] = r.spec.live;
   j["freers"] = r.spec.freers;
+  j["share"] = r.spec.share;
   j["purge_batch"] = r.spec.purge_batch;
   j["uring_depth"] = r.spec.workload == Workload::kOverhead ? Json(r.spec.uring_depth) : Json(0);
   j["seed"] = r.spec.seed;
@@ -300,6 +301,9 @@ std::string RunName(const RunResult& r) {
   }
   if (r.spec.workload == Workload::kExit || r.spec.workload == Workload::kPurger) {
     name += "/freers:" + std::to_string(r.spec.freers);
+  }
+  if (r.spec.workload == Workload::kCounter) {
+    name += "/share:" + std::to_string(r.spec.share);
   }
   if (r.spec.repetition > 0) {
     name += "/rep:" + std::to_string(r.spec.repetition);
@@ -499,6 +503,8 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
     std::string workload(WorkloadName(r.spec.workload));
     if (r.spec.workload == Workload::kExit || r.spec.workload == Workload::kPurger) {
       workload += "/" + std::to_string(r.spec.freers);
+    } else if (r.spec.workload == Workload::kCounter) {
+      workload += "/" + std::to_string(r.spec.share);
     }
     out_ << Row(BackendName(r.spec.backend), workload, std::to_string(r.spec.order),
                 std::to_string(r.spec.cpus.size()), SubmitLabel(r.spec), std::to_string(r.spec.ops),

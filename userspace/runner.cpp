@@ -123,6 +123,8 @@ void RunWorker(const Session& dev, uint64_t share, Shared* sh, ThreadResult* t) 
     arg.batch = batch;
     if (Seeded(spec.workload)) {
       arg.seed = ThreadSeed(spec.seed, static_cast<size_t>(t->thread), call);
+    } else if (spec.workload == Workload::kCounter) {
+      arg.seed = spec.share;  // the counter's @seed is its cross share
     }
     hist.shift = spec.sample_shift;
     const Result<pcpool_run> res = dev.Run(arg, latency ? &hist : nullptr);

@@ -51,6 +51,8 @@ std::string ConfigName(const RunSpec& s) {
     name += "/freers:" + std::to_string(s.freers);
   } else if (s.workload == Workload::kPurger) {
     name += "/purgers:" + std::to_string(s.freers);
+  } else if (s.workload == Workload::kCounter) {
+    name += "/share:" + std::to_string(s.share);
   }
   name += "/order:" + std::to_string(s.order) + "/threads:" + std::to_string(s.cpus.size()) +
           "/ops:" + std::to_string(s.ops);

@@ -53,6 +53,8 @@ constexpr std::array<WorkloadInfo, kNumWorkloads> kWorkloads = {{
      1, "test_vmalloc full_fit_alloc_test (vmalloc and vmap only)"},
     {Workload::kFixAlign, "fix-align", WorkloadKind::kRun, PCPOOL_WL_VM_FIX_ALIGN, true, false,
      true, 1, "test_vmalloc fix_align_alloc_test (vmalloc and vmap only)"},
+    {Workload::kCounter, "counter", WorkloadKind::kRun, PCPOOL_WL_PCPU_COUNTER, false, true, false,
+     1, "per-CPU counter: create, --batch updates, exact sum, destroy (per-CPU only)"},
 }};
 
 constexpr std::array<std::string_view, 7> kRoleNames = {

@@ -35,8 +35,9 @@ enum class Workload {
   kFixSize,
   kFullFit,
   kFixAlign,
+  kCounter,
 };
-inline constexpr size_t kNumWorkloads = 18;
+inline constexpr size_t kNumWorkloads = 19;
 
 enum class WorkloadKind {
   kRun,       // one PCPOOL_IOC_RUN loop per thread, in the kernel

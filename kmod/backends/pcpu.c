@@ -109,9 +109,16 @@ MODULE_PARM_DESC(pcpu_verify,
 
 /* ---- the chunk source: alloc_percpu() and kmalloc() ---- */
 
-static void __percpu *pcpool_pcpu_alloc_chunk(void *ctx, size_t size)
+/* GFP_NOWAIT: alloc_percpu() then serves from populated pages, no mutex. */
+static gfp_t pcpool_pcpu_gfp(bool nowait)
 {
-	return __alloc_percpu_gfp(size, PAGE_SIZE, PCPOOL_PCPU_GFP);
+	return nowait ? GFP_NOWAIT | __GFP_NOWARN : PCPOOL_PCPU_GFP;
+}
+
+static void __percpu *pcpool_pcpu_alloc_chunk(void *ctx, size_t size,
+					      bool nowait)
+{
+	return __alloc_percpu_gfp(size, PAGE_SIZE, pcpool_pcpu_gfp(nowait));
 }
 
 static void pcpool_pcpu_free_chunk(void *ctx, void __percpu *chunk)
@@ -119,9 +126,9 @@ static void pcpool_pcpu_free_chunk(void *ctx, void __percpu *chunk)
 	free_percpu(chunk);
 }
 
-static void *pcpool_pcpu_meta_alloc(void *ctx, size_t size)
+static void *pcpool_pcpu_meta_alloc(void *ctx, size_t size, bool nowait)
 {
-	return kmalloc(size, PCPOOL_PCPU_GFP);
+	return kmalloc(size, pcpool_pcpu_gfp(nowait));
 }
 
 static void pcpool_pcpu_meta_free(void *ctx, void *p)
@@ -214,9 +221,17 @@ const struct pcpool_backend_ops pcpool_pcpu_kernel_ops = {
 	.alloc		= pcpool_pcpu_kernel_alloc,
 	.free		= pcpool_pcpu_kernel_free,
 	.show_counters	= pcpool_pcpu_kernel_show,
+	.counter	= &pcpool_pcpu_kernel_counter,
 };
 
 /* ---- the family: shrinker, hotplug ---- */
+
+struct pcpool_pcpu_pool *pcpool_pcpu_pool_of(enum pcpool_pcpu_mode mode)
+{
+	struct pcpool_pcpu_bk *bk = READ_ONCE(pcpool_pcpu_family.bk[mode]);
+
+	return bk ? bk->pool : NULL;
+}
 
 struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k)
 {
@@ -251,8 +266,14 @@ unsigned long pcpool_pcpu_reclaim(unsigned long want, bool drain_cpus)
 		c = pcpool_pcpu_cache_nr(k);
 		if (!c)
 			continue;
-		pages += pcpool_pcpu_shrink(c, drain_cpus) *
-			 pcpool_nr_possible_cpus;
+		/* a bounded ask frees what it asks for, not whole caches */
+		if (want && !drain_cpus)
+			pages += pcpool_pcpu_shrink_nr(c,
+				DIV_ROUND_UP(want - pages, pcpool_nr_possible_cpus)) *
+				 pcpool_nr_possible_cpus;
+		else
+			pages += pcpool_pcpu_shrink(c, drain_cpus) *
+				 pcpool_nr_possible_cpus;
 		if (want && pages >= want)
 			break;
 	}
@@ -342,7 +363,7 @@ static void pcpool_pcpu_budget_reclaim(struct pcpool_pcpu_budget *budget,
 	if (!mutex_trylock(&fam->lock))
 		return;
 	for (mode = 0; mode < PCPOOL_PCPU_NR_MODES; mode++) {
-		pool = fam->bk[mode] ? fam->bk[mode]->pool : NULL;
+		pool = pcpool_pcpu_pool_of(mode);
 		if (!pool || pcpool_pcpu_pool_cache(pool, grower->shift) == grower)
 			continue;
 		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++)
@@ -389,8 +410,10 @@ static int pcpool_pcpu_family_get(void)
 	ret = pcpool_shrinker_register(&pcpool_pcpu_shrinker,
 				       &pcpool_pcpu_shrinker_ops,
 				       &pcpool_pcpu_family);
-	if (!ret)
+	if (!ret) {
+		pcpool_pcpu_decay_start();
 		return 0;
+	}
 	cpuhp_remove_state_nocalls(pcpool_pcpu_cpuhp);
 err:
 	pcpool_pcpu_family.users--;
@@ -402,6 +425,7 @@ static void pcpool_pcpu_family_put(void)
 {
 	if (--pcpool_pcpu_family.users)
 		return;
+	pcpool_pcpu_decay_stop();
 	pcpool_shrinker_unregister(&pcpool_pcpu_shrinker);
 	cpuhp_remove_state_nocalls(pcpool_pcpu_cpuhp);
 	pcpool_pcpu_family.dir = NULL;
@@ -637,7 +661,7 @@ static void pcpool_pcpu_bk_show(struct pcpool_backend *b,
 		pcpool_pcpu_show_req(m, i, req[i]);
 }
 
-#define PCPOOL_PCPU_CACHE_OPS(lname, how)				\
+#define PCPOOL_PCPU_CACHE_OPS(lname, how, ctr)				\
 const struct pcpool_backend_ops pcpool_pcpu_##lname##_ops = {		\
 	.name		= "pcpu-" #lname,				\
 	.kind		= PCPOOL_BK_PCPU,				\
@@ -649,8 +673,9 @@ const struct pcpool_backend_ops pcpool_pcpu_##lname##_ops = {		\
 	.free		= pcpool_pcpu_bk_free,			\
 	.show_counters	= pcpool_pcpu_bk_show,			\
 	.debugfs_init	= pcpool_pcpu_bk_debugfs,			\
+	.counter	= ctr,						\
 }
 
-PCPOOL_PCPU_CACHE_OPS(raw, PCPOOL_CONTENTS_UNDEFINED);
-PCPOOL_PCPU_CACHE_OPS(zeroed, PCPOOL_CONTENTS_ZERO);
-PCPOOL_PCPU_CACHE_OPS(constructed, PCPOOL_CONTENTS_CANCELLING);
+PCPOOL_PCPU_CACHE_OPS(raw, PCPOOL_CONTENTS_UNDEFINED, &pcpool_pcpu_dual_counter);
+PCPOOL_PCPU_CACHE_OPS(zeroed, PCPOOL_CONTENTS_ZERO, &pcpool_pcpu_dual_counter);
+PCPOOL_PCPU_CACHE_OPS(constructed, PCPOOL_CONTENTS_CANCELLING, NULL);

@@ -40,12 +40,22 @@ struct pcpool_pcpu_family {
 	unsigned int users;
 	u64 shrink_scans;
 	u64 shrink_pages;
+	/* pcpu_decay.c: passes, pages given back, activity last seen */
+	u64 decay_passes;
+	u64 decay_pages;
+	u64 decay_seen[PCPOOL_PCPU_NR_MODES * PCPOOL_PCPU_NR_CLASSES];
 	struct dentry *dir;
 };
 
 extern struct pcpool_pcpu_family pcpool_pcpu_family;
 
 #define PCPOOL_PCPU_NR_CACHES	(PCPOOL_PCPU_NR_MODES * PCPOOL_PCPU_NR_CLASSES)
+
+/* The pool of @mode's backend, or NULL.  The family lock held. */
+struct pcpool_pcpu_pool *pcpool_pcpu_pool_of(enum pcpool_pcpu_mode mode);
+/* pcpu_counter.c: the counters PCPU_COUNTER runs. */
+extern const struct pcpool_counter_ops pcpool_pcpu_kernel_counter;
+extern const struct pcpool_counter_ops pcpool_pcpu_dual_counter;
 
 /* Cache @k of all pools (0 .. NR_CACHES - 1); NULL: no such pool. */
 struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k);
@@ -55,6 +65,10 @@ unsigned long pcpool_pcpu_reclaimable(void);
 unsigned long pcpool_pcpu_reclaim(unsigned long want, bool drain_cpus);
 /* Turn pcpu-constructed's verification on or off.  The lock held. */
 void pcpool_pcpu_apply_verify(bool on);
+
+/* pcpu_decay.c: the background decay, while the family is set up. */
+void pcpool_pcpu_decay_start(void);
+void pcpool_pcpu_decay_stop(void);
 
 /* pcpu_debugfs.c: the family's files in @dir. */
 void pcpool_pcpu_debugfs_init(struct dentry *dir);

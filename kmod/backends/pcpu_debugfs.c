@@ -105,6 +105,8 @@ static int pcpool_pcpu_shrink_stats_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "scans %llu\n", READ_ONCE(pcpool_pcpu_family.shrink_scans));
 	seq_printf(m, "pages_freed %llu\n", READ_ONCE(pcpool_pcpu_family.shrink_pages));
+	seq_printf(m, "decay_passes %llu\n", READ_ONCE(pcpool_pcpu_family.decay_passes));
+	seq_printf(m, "decay_pages_freed %llu\n", READ_ONCE(pcpool_pcpu_family.decay_pages));
 	seq_printf(m, "reclaimable_pages %lu\n", pcpool_pcpu_reclaimable());
 	return 0;
 }
@@ -156,20 +158,16 @@ static int pcpool_pcpu_st_destroy(void *arg)
 	return pcpool_pcpu_counter_destroy(&st->ctr) == st->delta ? 0 : -EIO;
 }
 
-/* On the CPU the storage was freed on: is it back with cancelling parts? */
+/*
+ * On @st's second CPU, after one single-word update on the first: reused
+ * storage is zeroed where it is touched, whatever its last user left.
+ */
 static int pcpool_pcpu_st_reuse(void *arg)
 {
-	struct pcpool_pcpu_cache *c = arg;
-	void __percpu *p;
-	s64 sum = 0;
-	int cpu;
+	struct pcpool_pcpu_st *st = arg;
 
-	if (pcpool_pcpu_alloc(c, &p))
-		return -ENOMEM;
-	for_each_possible_cpu(cpu)
-		sum += *per_cpu_ptr((s64 __percpu *)p, cpu);
-	pcpool_pcpu_free(c, p);
-	return sum ? -EIO : 0;
+	pcpool_pcpu_counter_add(&st->ctr, st->delta);
+	return pcpool_pcpu_counter_sum(&st->ctr) == 2 * st->delta ? 0 : -EIO;
 }
 
 /* Break one object's promise with verify on.  family lock held. */
@@ -223,11 +221,19 @@ static int pcpool_pcpu_selftest_show(struct seq_file *m, void *v)
 		       "class: alignment decides");
 
 	mutex_lock(&pcpool_pcpu_family.lock);
-	pool = pcpool_pcpu_family.bk[PCPOOL_PCPU_CONSTRUCTED] ?
-	       pcpool_pcpu_family.bk[PCPOOL_PCPU_CONSTRUCTED]->pool : NULL;
+	pool = pcpool_pcpu_pool_of(PCPOOL_PCPU_CONSTRUCTED);
+	if (pool) {
+		/* verify: a broken promise is counted (and repaired) */
+		ret = pcpool_pcpu_st_verify(pool->cache[6 - PCPOOL_PCPU_MIN_SHIFT]);
+		PCPOOL_PCPU_ST(!ret, "verify: a broken promise is counted on free");
+	} else {
+		seq_puts(m, "skip verify: no pcpu-constructed backend\n");
+	}
+	/* the lazy counter takes RAW storage */
+	pool = pcpool_pcpu_pool_of(PCPOOL_PCPU_RAW);
 	if (!pool) {
 		mutex_unlock(&pcpool_pcpu_family.lock);
-		seq_puts(m, "selftest: no pcpu-constructed backend\n");
+		seq_puts(m, "selftest: no pcpu-raw backend\n");
 		return 0;
 	}
 	c = pool->cache[0];
@@ -239,12 +245,9 @@ static int pcpool_pcpu_selftest_show(struct seq_file *m, void *v)
 	a = cpumask_first(cpu_online_mask);
 	b = cpumask_next(a, cpu_online_mask);
 
-	/* verify: a broken promise is counted (and repaired) */
-	ret = pcpool_pcpu_st_verify(pool->cache[6 - PCPOOL_PCPU_MIN_SHIFT]);
-	PCPOOL_PCPU_ST(!ret, "verify: a broken promise is counted on free");
-
 	/* single-CPU: no per-CPU storage, exact */
-	pcpool_pcpu_counter_init(&st->ctr, c);
+	ret = pcpool_pcpu_counter_init(&st->ctr, c);
+	PCPOOL_PCPU_ST(!ret, "counter: init on a RAW cache");
 	pcpool_pcpu_get_totals(c, &t0);
 	st->delta = 3;
 	st->times = 1000;
@@ -260,23 +263,29 @@ static int pcpool_pcpu_selftest_show(struct seq_file *m, void *v)
 		st->times = 10;
 		smp_call_on_cpu(b, pcpool_pcpu_st_add, st, false);
 		PCPOOL_PCPU_ST(pcpool_pcpu_counter_upgraded(&st->ctr) &&
-			       pcpool_pcpu_counter_sum(&st->ctr) == 2930,
-			       "counter: a second CPU upgrades it, sum exact");
+			       pcpool_pcpu_counter_sum(&st->ctr) == 2930 &&
+			       pcpool_pcpu_counter_nr_touched(&st->ctr) == 1,
+			       "counter: a second CPU upgrades it, one part in use, sum exact");
 		st->delta = 5;
 		st->times = 14;
 		smp_call_on_cpu(a, pcpool_pcpu_st_add, st, false);
-		PCPOOL_PCPU_ST(pcpool_pcpu_counter_sum(&st->ctr) == 3000,
-			       "counter: updates after the upgrade, sum exact");
+		PCPOOL_PCPU_ST(pcpool_pcpu_counter_sum(&st->ctr) == 3000 &&
+			       pcpool_pcpu_counter_nr_touched(&st->ctr) == 2,
+			       "counter: updates after the upgrade, two parts, sum exact");
 		st->delta = 3000;
 		ret = smp_call_on_cpu(b, pcpool_pcpu_st_destroy, st, false);
 		PCPOOL_PCPU_ST(!ret, "counter: destroy returns the exact value");
-		ret = smp_call_on_cpu(b, pcpool_pcpu_st_reuse, c, false);
-		PCPOOL_PCPU_ST(!ret,
-			       "counter: storage comes back with parts cancelling");
+		/* the storage went back on b: the next upgrade there reuses it */
+		st->delta = 11;
+		st->times = 1;
+		smp_call_on_cpu(a, pcpool_pcpu_st_add, st, false);
+		ret = smp_call_on_cpu(b, pcpool_pcpu_st_reuse, st, false);
+		PCPOOL_PCPU_ST(!ret && pcpool_pcpu_counter_upgraded(&st->ctr),
+			       "counter: reused storage starts at zero (lazy init)");
 	} else {
 		seq_puts(m, "skip counter upgrade: one online CPU\n");
-		pcpool_pcpu_counter_destroy(&st->ctr);
 	}
+	pcpool_pcpu_counter_destroy(&st->ctr);
 	kfree(st);
 	mutex_unlock(&pcpool_pcpu_family.lock);
 	seq_printf(m, "selftest: %d passed, %d failed\n", pass, fail);

@@ -237,22 +237,27 @@ static unsigned int pcpu_take_locked(struct pcpool_pcpu_cache *c,
 
 /*
  * Obtain one chunk and take up to @want objects from it.  No lock held;
- * may sleep.  Returns the number taken (>= 1) or -ENOMEM.
+ * may sleep unless @nowait, which also skips the budget's reclaim (it
+ * may sleep).  Returns the number taken (>= 1) or -ENOMEM.
  */
 static int pcpu_grow(struct pcpool_pcpu_cache *c, void __percpu **objs,
-		     unsigned int want)
+		     unsigned int want, bool nowait)
 {
 	struct pcpool_pcpu_chunk *ch;
 	void __percpu *base;
 	unsigned int i, n;
 
-	might_sleep();
-	if (c->budget->reclaim && pcpu_over_budget(c, c->per_chunk * c->obj_bytes))
-		c->budget->reclaim(c->budget, c, c->per_chunk * c->obj_bytes);
-	ch = c->src.meta_alloc(c->src.ctx, pcpu_chunk_meta_size(c));
+	if (!nowait) {
+		might_sleep();
+		if (c->budget->reclaim &&
+		    pcpu_over_budget(c, c->per_chunk * c->obj_bytes))
+			c->budget->reclaim(c->budget, c,
+					   c->per_chunk * c->obj_bytes);
+	}
+	ch = c->src.meta_alloc(c->src.ctx, pcpu_chunk_meta_size(c), nowait);
 	if (!ch)
 		goto fail;
-	base = c->src.alloc_chunk(c->src.ctx, PCPOOL_PCPU_CHUNK_SIZE);
+	base = c->src.alloc_chunk(c->src.ctx, PCPOOL_PCPU_CHUNK_SIZE, nowait);
 	if (!base)
 		goto fail_meta;
 	/* objects are found by page: the source must keep chunks aligned */
@@ -295,9 +300,9 @@ fail:
 	return -ENOMEM;
 }
 
-/* Up to @want objects, growing when no chunk has any.  May sleep. */
+/* Up to @want objects, growing when no chunk has any.  See pcpu_grow(). */
 static int pcpu_chunk_take(struct pcpool_pcpu_cache *c, void __percpu **objs,
-			   unsigned int want)
+			   unsigned int want, bool nowait)
 {
 	unsigned int n;
 
@@ -306,7 +311,7 @@ static int pcpu_chunk_take(struct pcpool_pcpu_cache *c, void __percpu **objs,
 	spin_unlock(&c->chunk_lock);
 	if (n)
 		return n;
-	return pcpu_grow(c, objs, want);
+	return pcpu_grow(c, objs, want, nowait);
 }
 
 /* One object back into its chunk.  Returns false if it is not ours. */
@@ -336,16 +341,17 @@ static bool pcpu_put_one(struct pcpool_pcpu_cache *c, void __percpu *obj)
 }
 
 /*
- * Detach entirely free chunks: all of them with @all, else while the
- * budget is exceeded.  Chunk lock held.  Returns them chained by hnext;
- * pcpu_release() frees them once the lock is dropped.
+ * Detach entirely free chunks, at most @max: all of them with @all, else
+ * while the budget is exceeded.  Chunk lock held.  Returns them chained
+ * by hnext; pcpu_release() frees them once the lock is dropped.
  */
 static struct pcpool_pcpu_chunk *pcpu_reap_locked(struct pcpool_pcpu_cache *c,
-						  bool all)
+						  bool all, unsigned long max)
 {
 	struct pcpool_pcpu_chunk *ch, *victims = NULL;
 
-	while (!list_empty(&c->empty_chunks) && (all || pcpu_over_budget(c, 0))) {
+	while (max-- && !list_empty(&c->empty_chunks) &&
+	       (all || pcpu_over_budget(c, 0))) {
 		ch = list_first_entry(&c->empty_chunks, struct pcpool_pcpu_chunk,
 				      list);
 		list_del(&ch->list);
@@ -395,7 +401,7 @@ static void pcpu_chunk_put(struct pcpool_pcpu_cache *c,
 	WRITE_ONCE(c->chunk_free_objs, c->chunk_free_objs + put);
 	atomic_long_add((long)(put * c->obj_bytes), &c->budget->cached);
 	pcpool_pcpu_stat_add(&c->chunk_flushes, 1);
-	victims = pcpu_reap_locked(c, false);
+	victims = pcpu_reap_locked(c, false, ULONG_MAX);
 	spin_unlock(&c->chunk_lock);
 	pcpu_release(c, victims);
 }
@@ -498,11 +504,12 @@ static void pcpu_depot_put(struct pcpool_pcpu_cache *c,
  * for the frees that will bring these objects back (free cannot allocate
  * one); a depot one only when the source says no.
  */
-static struct pcpool_pcpu_mag *pcpu_mag_get(struct pcpool_pcpu_cache *c)
+static struct pcpool_pcpu_mag *pcpu_mag_get(struct pcpool_pcpu_cache *c,
+					    bool nowait)
 {
 	struct pcpool_pcpu_mag *m;
 
-	m = c->src.meta_alloc(c->src.ctx, pcpu_mag_bytes(c));
+	m = c->src.meta_alloc(c->src.ctx, pcpu_mag_bytes(c), nowait);
 	if (!m)
 		return pcpu_depot_get_empty(c);
 	m->nr = 0;
@@ -608,10 +615,11 @@ static int pcpu_alloc_failed(struct pcpool_pcpu_cache *c, int err)
 
 /*
  * Magazines and depot had nothing: a batch from the chunks into a
- * magazine that becomes this CPU's loaded one.  Not pinned; may sleep.
+ * magazine that becomes this CPU's loaded one.  Not pinned; may sleep
+ * unless @nowait.
  */
 static int pcpu_alloc_refill(struct pcpool_pcpu_cache *c,
-			     void __percpu **objp)
+			     void __percpu **objp, bool nowait)
 {
 	struct pcpool_pcpu_mag *m, *spare = NULL;
 	struct pcpool_pcpu_cpu *pc;
@@ -619,11 +627,12 @@ static int pcpu_alloc_refill(struct pcpool_pcpu_cache *c,
 	unsigned int cpu;
 	int n;
 
-	might_sleep();
-	m = pcpu_mag_get(c);
+	if (!nowait)
+		might_sleep();
+	m = pcpu_mag_get(c, nowait);
 	if (!m) {
 		/* no magazine to be had: serve one object, cache nothing */
-		n = pcpu_chunk_take(c, &obj, 1);
+		n = pcpu_chunk_take(c, &obj, 1, nowait);
 		if (n < 0)
 			return pcpu_alloc_failed(c, n);
 		/* a miss all the same: counted, or requests would not add up */
@@ -632,7 +641,7 @@ static int pcpu_alloc_refill(struct pcpool_pcpu_cache *c,
 		pcpool_pcpu_put_cpu(cpu);
 		goto out;
 	}
-	n = pcpu_chunk_take(c, m->obj, c->mag_size);
+	n = pcpu_chunk_take(c, m->obj, c->mag_size, nowait);
 	if (n < 0) {
 		pcpu_depot_put(c, m);
 		return pcpu_alloc_failed(c, n);
@@ -664,7 +673,8 @@ out:
 	return 0;
 }
 
-int pcpool_pcpu_alloc_slow(struct pcpool_pcpu_cache *c, void __percpu **objp)
+int pcpool_pcpu_alloc_slow(struct pcpool_pcpu_cache *c, void __percpu **objp,
+			   bool nowait)
 {
 	struct pcpool_pcpu_mag *m;
 	struct pcpool_pcpu_cpu *pc;
@@ -695,7 +705,7 @@ int pcpool_pcpu_alloc_slow(struct pcpool_pcpu_cache *c, void __percpu **objp)
 		goto out_put;
 	}
 	pcpool_pcpu_put_cpu(cpu);
-	return pcpu_alloc_refill(c, objp);
+	return pcpu_alloc_refill(c, objp, nowait);
 
 out_put:
 	pcpool_pcpu_put_cpu(cpu);
@@ -907,9 +917,37 @@ unsigned long pcpool_pcpu_shrink(struct pcpool_pcpu_cache *c, bool drain_cpus)
 	}
 
 	spin_lock(&c->chunk_lock);
-	victims = pcpu_reap_locked(c, true);
+	victims = pcpu_reap_locked(c, true, ULONG_MAX);
 	spin_unlock(&c->chunk_lock);
 	return pcpu_release(c, victims);
+}
+
+unsigned long pcpool_pcpu_shrink_nr(struct pcpool_pcpu_cache *c,
+				    unsigned long nr)
+{
+	struct pcpool_pcpu_chunk *victims;
+	struct pcpool_pcpu_mag *m;
+	unsigned long done = 0;
+
+	while (done < nr) {
+		/* free chunks first: giving them back costs nothing else */
+		spin_lock(&c->chunk_lock);
+		victims = pcpu_reap_locked(c, true, nr - done);
+		spin_unlock(&c->chunk_lock);
+		done += pcpu_release(c, victims);
+		if (done >= nr)
+			break;
+		/* then one depot magazine's objects back to their chunks */
+		m = pcpu_depot_get_full(c, NULL);
+		if (!m)
+			break;
+		pcpu_chunk_put(c, m->obj, m->nr);
+		c->src.meta_free(c->src.ctx, m);
+		spin_lock(&c->depot_lock);
+		pcpool_pcpu_stat_add(&c->mags_freed, 1);
+		spin_unlock(&c->depot_lock);
+	}
+	return done;
 }
 
 unsigned long pcpool_pcpu_shrink_count(struct pcpool_pcpu_cache *c)

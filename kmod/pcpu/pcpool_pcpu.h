@@ -46,18 +46,19 @@ enum pcpool_pcpu_mode {
 /*
  * Where per-CPU memory and metadata come from.
  * @alloc_chunk: @size bytes per CPU, PAGE_SIZE aligned, zero on every
- *	possible CPU (as alloc_percpu() gives it), or NULL.  May sleep.
+ *	possible CPU (as alloc_percpu() gives it), or NULL.  May sleep,
+ *	unless @nowait: then it must not (GFP_NOWAIT), and may fail more.
  * @free_chunk: give back what @alloc_chunk returned.  Must not sleep.
  * @meta_alloc: @size bytes of ordinary memory, contents undefined, or
- *	NULL.  May sleep.
+ *	NULL.  May sleep unless @nowait, as @alloc_chunk.
  * @meta_free: give back what @meta_alloc returned.  Must not sleep.
  * Called with no cache lock held, except the two frees (chunk lock or a
  * CPU's magazine lock may be held).
  */
 struct pcpool_pcpu_source {
-	void __percpu *(*alloc_chunk)(void *ctx, size_t size);
+	void __percpu *(*alloc_chunk)(void *ctx, size_t size, bool nowait);
 	void (*free_chunk)(void *ctx, void __percpu *chunk);
-	void *(*meta_alloc)(void *ctx, size_t size);
+	void *(*meta_alloc)(void *ctx, size_t size, bool nowait);
 	void (*meta_free)(void *ctx, void *p);
 	void *ctx;
 };
@@ -231,18 +232,14 @@ int pcpool_pcpu_cache_init(void *buf, size_t size,
  */
 unsigned long pcpool_pcpu_cache_destroy(struct pcpool_pcpu_cache *c);
 
-int pcpool_pcpu_alloc_slow(struct pcpool_pcpu_cache *c, void __percpu **objp);
+int pcpool_pcpu_alloc_slow(struct pcpool_pcpu_cache *c, void __percpu **objp,
+			   bool nowait);
 void pcpool_pcpu_free_slow(struct pcpool_pcpu_cache *c, void __percpu *obj,
 			   bool prepared);
 
-/*
- * One object.  0, or -ENOMEM when the source fails.  May sleep when the
- * cache must grow; never sleeps with a lock held.  Process context.
- * Inline: the common case pops from this CPU's magazine, no lock, no
- * atomic operation.
- */
-static inline int pcpool_pcpu_alloc(struct pcpool_pcpu_cache *c,
-				    void __percpu **objp)
+static __always_inline int __pcpool_pcpu_alloc(struct pcpool_pcpu_cache *c,
+					       void __percpu **objp,
+					       bool nowait)
 {
 	struct pcpool_pcpu_mag *m;
 	unsigned int cpu = pcpool_pcpu_get_cpu();
@@ -259,7 +256,32 @@ static inline int pcpool_pcpu_alloc(struct pcpool_pcpu_cache *c,
 		return 0;
 	}
 	pcpool_pcpu_put_cpu(cpu);
-	return pcpool_pcpu_alloc_slow(c, objp);
+	return pcpool_pcpu_alloc_slow(c, objp, nowait);
+}
+
+/*
+ * One object.  0, or -ENOMEM when the source fails.  May sleep when the
+ * cache must grow; never sleeps with a lock held.  Process context.
+ * Inline: the common case pops from this CPU's magazine, no lock, no
+ * atomic operation.
+ */
+static inline int pcpool_pcpu_alloc(struct pcpool_pcpu_cache *c,
+				    void __percpu **objp)
+{
+	return __pcpool_pcpu_alloc(c, objp, false);
+}
+
+/*
+ * The same without sleeping, for callers in atomic context (preemption
+ * off, a spinlock held; not hard or soft interrupts: the magazines are
+ * not interrupt-safe).  What the cache holds is served as above; growing
+ * asks the source with @nowait (GFP_NOWAIT in the kernel), never reclaims
+ * for the budget, and a failure is -ENOMEM with nothing held.
+ */
+static inline int pcpool_pcpu_alloc_nowait(struct pcpool_pcpu_cache *c,
+					   void __percpu **objp)
+{
+	return __pcpool_pcpu_alloc(c, objp, true);
 }
 
 /*
@@ -316,6 +338,15 @@ unsigned long pcpool_pcpu_cpu_dead(struct pcpool_pcpu_cache *c,
  * Returns chunks given back.  Never sleeps without @drain_cpus.
  */
 unsigned long pcpool_pcpu_shrink(struct pcpool_pcpu_cache *c, bool drain_cpus);
+/*
+ * The same, bounded: give back at most @nr chunks, entirely free ones
+ * first, then the objects of depot magazines one magazine at a time
+ * (the magazine freed) until enough chunks became free.  What the
+ * shrinker calls with its nr_to_scan.  Returns chunks given back.  Never
+ * sleeps.
+ */
+unsigned long pcpool_pcpu_shrink_nr(struct pcpool_pcpu_cache *c,
+				    unsigned long nr);
 /* Chunks a shrink without drain could give back now (racy estimate). */
 unsigned long pcpool_pcpu_shrink_count(struct pcpool_pcpu_cache *c);
 
@@ -389,31 +420,57 @@ pcpool_pcpu_pool_cache(struct pcpool_pcpu_pool *pool, unsigned int shift)
  * The dual-mode counter.  It starts as one atomic word updated by the
  * first CPU that touches it: creating it costs nothing per CPU and reading
  * it is one load.  The first update from a second CPU gives it per-CPU
- * storage from @cache (a CONSTRUCTED cache of 8-byte objects whose parts
- * sum to zero), after which updates are this_cpu_add().  Every update lands
- * in exactly one place and a read sums all of them, so the value is exact:
- * no batch error, and with updates running concurrently a read counts each
- * of them or not, never half.  If the storage cannot be had, the counter
- * stays single-word, still exact, only slower.
+ * storage from @cache (8-byte objects), after which updates are
+ * this_cpu_add().
+ *
+ * The storage is initialized lazily: the first update on a CPU zeroes
+ * that CPU's part and sets the CPU's bit in @touched, and a read sums only
+ * the parts whose bit is set.  So a counter costs per CPU that used it,
+ * never per possible CPU: creating, reading and destroying a counter that
+ * two CPUs of a 256-CPU machine updated touch two parts.  With more CPUs
+ * than bits in a word, a bit stands for a group of 1 << @gshift
+ * neighbouring CPUs, all zeroed by the group's first update.
+ *
+ * Every update lands in exactly one place and a read sums all of them, so
+ * the value is exact: no batch error, and with updates running
+ * concurrently a read counts each of them or not, never half.  CPU
+ * hotplug needs nothing: a CPU that goes away keeps its part and its bit
+ * (per-CPU memory exists for every possible CPU), so there is no hotplug
+ * callback and no global list of counters (the kernel's percpu_counter
+ * has both, behind percpu_counters_lock).
+ *
+ * No update ever sleeps or allocates on the hot path: the upgrade takes
+ * its storage with pcpool_pcpu_alloc_nowait(), and if none can be had the
+ * counter stays single-word, still exact, only slower.  Updates may run
+ * in process context or with preemption or interrupts off, not in
+ * interrupt handlers (the cache's magazines are not interrupt-safe).
  */
 #define PCPOOL_PCPU_NO_OWNER	(-1)
 
 struct pcpool_pcpu_counter {
 	atomic_long_t single;		/* updates made before the upgrade */
 	int owner;			/* first updating CPU, or NO_OWNER */
+	unsigned int gshift;		/* CPUs per bit of @touched: 1 << gshift */
+	unsigned long claimed;		/* bit g: group g's parts being zeroed */
+	unsigned long touched;		/* bit g: group g's parts zeroed, in use */
 	s64 __percpu *pcpu;		/* set once, by the upgrade */
 	struct pcpool_pcpu_cache *cache;
 };
 
-void pcpool_pcpu_counter_init(struct pcpool_pcpu_counter *ctr,
-			      struct pcpool_pcpu_cache *cache);
-/* May sleep on the first update from a second CPU (the upgrade). */
+/*
+ * @cache: 8-byte objects, RAW or ZEROED (a CONSTRUCTED cache expects its
+ * objects back with their parts cancelling over every CPU, which the
+ * lazy counter, touching only its own parts, cannot promise).  0, or
+ * -EINVAL for any other cache.
+ */
+int pcpool_pcpu_counter_init(struct pcpool_pcpu_counter *ctr,
+			     struct pcpool_pcpu_cache *cache);
+/* Never sleeps; see above for the contexts. */
 void pcpool_pcpu_counter_add(struct pcpool_pcpu_counter *ctr, s64 delta);
 s64 pcpool_pcpu_counter_sum(struct pcpool_pcpu_counter *ctr);
 /*
- * Return the per-CPU storage in its constructed state (parts summing to
- * zero, one write on this CPU).  No update may run concurrently.  Returns
- * the final value.
+ * Give the per-CPU storage back.  No update may run concurrently.
+ * Returns the final value.  The counter may be used again afterwards.
  */
 s64 pcpool_pcpu_counter_destroy(struct pcpool_pcpu_counter *ctr);
 
@@ -422,5 +479,8 @@ static inline bool pcpool_pcpu_counter_upgraded(struct pcpool_pcpu_counter *ctr)
 	/* pairs with the cmpxchg() that published the storage */
 	return !!smp_load_acquire(&ctr->pcpu);
 }
+
+/* CPUs whose parts a read sums (racy while updates run). */
+unsigned int pcpool_pcpu_counter_nr_touched(struct pcpool_pcpu_counter *ctr);
 
 #endif /* _PCPOOL_PCPU_H */

@@ -11,6 +11,7 @@
 #include <linux/kernel.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 #include "backend.h"
 #include "backends/backends.h"
@@ -38,6 +39,59 @@ static void test_pcpu_free(struct pcpool_backend* b, union pcpool_obj obj, size_
   free_percpu(obj.pcpu);
 }
 
+/*
+ * Its counter: one slot per shim CPU.  Counts what is alive and which
+ * CPUs updated it; a skew makes every sum wrong, for the -EIO path.
+ */
+struct test_ctr {
+  s64 part[PCPOOL_KSHIM_NR_CPUS];
+};
+
+static long long test_ctrs_live;
+static unsigned int test_ctr_cpus;
+static int test_ctr_skew;
+
+static int test_ctr_init(struct pcpool_backend* b, void* ctr) {
+  memset(ctr, 0, sizeof(struct test_ctr));
+  test_ctrs_live++;
+  return 0;
+}
+
+static void test_ctr_add(void* ctr, s64 delta) {
+  unsigned int cpu = raw_smp_processor_id();
+
+  ((struct test_ctr*)ctr)->part[cpu] += delta;
+  test_ctr_cpus |= 1U << cpu;
+}
+
+static s64 test_ctr_sum(void* ctr) {
+  s64 sum = test_ctr_skew;
+
+  for (unsigned int i = 0; i < PCPOOL_KSHIM_NR_CPUS; i++) sum += ((struct test_ctr*)ctr)->part[i];
+  return sum;
+}
+
+static void test_ctr_destroy(void* ctr) { test_ctrs_live--; }
+
+static const struct pcpool_counter_ops test_counter = {
+    .size = sizeof(struct test_ctr),
+    .init = test_ctr_init,
+    .add = test_ctr_add,
+    .sum = test_ctr_sum,
+    .destroy = test_ctr_destroy,
+};
+
+long long pcpool_m_counters_live(void) { return test_ctrs_live; }
+
+unsigned int pcpool_m_counter_cpus(void) {
+  unsigned int cpus = test_ctr_cpus;
+
+  test_ctr_cpus = 0;
+  return cpus;
+}
+
+void pcpool_m_counter_skew(int skew) { test_ctr_skew = skew; }
+
 static const struct pcpool_backend_ops test_pcpu_ops = {
     .name = "test_pcpu",
     .kind = PCPOOL_BK_PCPU,
@@ -45,6 +99,7 @@ static const struct pcpool_backend_ops test_pcpu_ops = {
     .max_order = 10, /* 1 KiB objects: PAGE_SIZE / 4 */
     .alloc = test_pcpu_alloc,
     .free = test_pcpu_free,
+    .counter = &test_counter,
 };
 
 /* A vmap backend: any size, page aligned. */

@@ -58,6 +58,14 @@ long long pcpool_m_outstanding(uint32_t backend);
 long long pcpool_m_test_objs_live(void);
 unsigned int pcpool_m_max_order(uint32_t backend);
 int pcpool_m_fail_nth(uint64_t n);
+/*
+ * test_pcpu's counter (PCPU_COUNTER): counters alive; the CPUs that
+ * updated any since the last call (bit per CPU, then cleared); a value
+ * added to every sum (0: exact).
+ */
+long long pcpool_m_counters_live(void);
+unsigned int pcpool_m_counter_cpus(void);
+void pcpool_m_counter_skew(int skew);
 
 #ifdef __cplusplus
 }

@@ -92,6 +92,60 @@ TEST_F(RunTest, ValidationWrongKind) {
   EXPECT_EQ(Try(vb, [](pcpool_run& r) { r.backend = kNull; }), -EINVAL);
 }
 
+// PCPU_COUNTER: the backend's counter through the real engine.  Every
+// field validated; the share spread over processes; the exact sum checked.
+TEST_F(RunTest, CounterValidationAndRun) {
+  pcpool_run ok = Valid(kPcpu, PCPOOL_WL_PCPU_COUNTER);
+  ok.batch = 8;
+  pcpool_hist h{};
+  h.size = PCPOOL_HIST_SIZE_VER0;
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.batch = 0; }), -EINVAL);
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.batch = PCPOOL_MAX_BATCH + 1; }), -EINVAL);
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.order = 1; }), -EINVAL);
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.seed = PCPOOL_COUNTER_SHARE_MAX + 1; }), -EINVAL);
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.seed = ~0ULL; }), -EINVAL);
+  EXPECT_EQ(Try(ok,
+                [&](pcpool_run& r) {
+                  r.flags = PCPOOL_RUN_HIST;
+                  r.hist = reinterpret_cast<uintptr_t>(&h);
+                }),
+            -EINVAL);
+  // page and vmap backends have no per-CPU counter
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.backend = kKernel; }), -EINVAL);
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.backend = kNull; }), -EINVAL);
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.backend = kVmap; }), -EINVAL);
+  EXPECT_EQ(pcpool_m_counters_live(), 0);
+
+  // share 0: every update on this CPU
+  (void)pcpool_m_counter_cpus();
+  pcpool_run r = ok;
+  ASSERT_EQ(pcpool_m_run(cap_, &r), 0);
+  EXPECT_EQ(r.done, 10U);
+  EXPECT_EQ(pcpool_m_counter_cpus(), 1U << r.cpu);
+  EXPECT_EQ(pcpool_m_counters_live(), 0);
+  // share 1000: every process also on the next CPU
+  r = ok;
+  r.seed = PCPOOL_COUNTER_SHARE_MAX;
+  ASSERT_EQ(pcpool_m_run(cap_, &r), 0);
+  EXPECT_EQ(r.done, 10U);
+  EXPECT_EQ(pcpool_m_counter_cpus(), (1U << r.cpu) | (1U << (r.cpu + 1)));
+  // one update per process: the middle half rounds to it, all remote
+  r = ok;
+  r.batch = 1;
+  r.seed = 500;
+  ASSERT_EQ(pcpool_m_run(cap_, &r), 0);
+  EXPECT_EQ(r.done, 10U);
+  EXPECT_EQ(pcpool_m_counter_cpus(), (1U << r.cpu) | (1U << (r.cpu + 1)));
+
+  // a wrong sum stops the run at the first process, nothing left behind
+  pcpool_m_counter_skew(1);
+  r = ok;
+  EXPECT_EQ(pcpool_m_run(cap_, &r), -EIO);
+  EXPECT_EQ(r.done, 0U);
+  pcpool_m_counter_skew(0);
+  EXPECT_EQ(pcpool_m_counters_live(), 0);
+}
+
 TEST_F(RunTest, ValidationOrder) {
   pcpool_run ok = Valid(kKernel, PCPOOL_WL_REPEAT);
   const uint32_t max = pcpool_m_max_order(kKernel);

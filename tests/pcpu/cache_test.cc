@@ -471,12 +471,21 @@ TEST_F(PcpuReclaim, BudgetBoundsDepotAndFreeChunks) {
   EXPECT_GE(w.Totals(8).nr_chunks, 20u);
 }
 
-TEST_F(PcpuReclaim, ShrinkGivesBackDepotAndFreeChunks) {
+// Small magazines, so that most of ten chunks' objects reach the depot.
+WorldParams SmallMags() {
   WorldParams p;
   p.mag_size = 4;
-  World w(p);
+  return p;
+}
+
+std::vector<void __percpu*> TenChunks(pcpool_pcpu_cache* c) {
+  return AllocN(c, 10 * size_t{PerChunk(c->shift)});
+}
+
+TEST_F(PcpuReclaim, ShrinkGivesBackDepotAndFreeChunks) {
+  World w(SmallMags());
   pcpool_pcpu_cache* c = w.Cache(6);
-  auto objs = AllocN(c, 10 * size_t{PerChunk(6)});
+  auto objs = TenChunks(c);
   // Keep one object: its chunk must stay.
   void __percpu* keep = objs.back();
   objs.pop_back();
@@ -505,6 +514,29 @@ TEST_F(PcpuReclaim, ShrinkGivesBackDepotAndFreeChunks) {
   EXPECT_EQ(pcpool_pcpu_user_chunks_out(&w.arena), 0u);
   // Only the metadata of nothing is left: magazines freed too.
   EXPECT_EQ(pcpool_pcpu_user_meta_out(&w.arena), 0u);
+}
+
+// The shrinker's bounded shrink gives back what it is asked for, free
+// chunks first, then depot magazines' objects, and no more.
+TEST_F(PcpuReclaim, ShrinkNrGivesBackAtMostNr) {
+  World w(SmallMags());
+  pcpool_pcpu_cache* c = w.Cache(6);
+  FreeAll(c, TenChunks(c));
+  auto t = w.Totals(6);
+  ASSERT_EQ(t.nr_chunks, 10u);
+  EXPECT_EQ(pcpool_pcpu_shrink_nr(c, 0), 0u);
+  EXPECT_EQ(pcpool_pcpu_shrink_nr(c, 1), 1u);
+  EXPECT_EQ(w.Totals(6).nr_chunks, 9u);
+  EXPECT_EQ(pcpool_pcpu_shrink_nr(c, 3), 3u);
+  EXPECT_EQ(w.Totals(6).nr_chunks, 6u);
+  EXPECT_EQ(pcpool_pcpu_check(c), 0u);
+  // asked for more than it holds: everything but the CPU's magazines
+  unsigned long rest = pcpool_pcpu_shrink_nr(c, 1000);
+  t = w.Totals(6);
+  EXPECT_EQ(rest, 6u - t.nr_chunks);
+  EXPECT_EQ(t.nr_full_mags, 0u);
+  EXPECT_LE(t.nr_chunks, t.mag_objs);
+  EXPECT_EQ(pcpool_pcpu_check(c), 0u);
 }
 
 // Draining visits one CPU and moves exactly what its magazines held.
@@ -623,6 +655,35 @@ TEST_F(PcpuFailures, ChunkSourceSaysNo) {
   pcpool_pcpu_user_chunk_fail_after(&w.arena, -1);
   EXPECT_EQ(pcpool_pcpu_alloc(c, &o), 0);
   pcpool_pcpu_free(c, o);
+}
+
+// GFP_NOWAIT: grows without taking a path that may sleep (might_sleep()
+// warns inside the pinned section), and a refusal is a clean -ENOMEM:
+// counted, nothing held, the cache consistent, sleeping allocation fine.
+TEST_F(PcpuFailures, NowaitNeverSleepsAndFailsCleanly) {
+  World w(WorldParams{});
+  pcpool_pcpu_cache* c = w.Cache(5);
+  std::vector<void __percpu*> objs;
+  void __percpu* o;
+  pcpool_pcpu_user_atomic++;
+  for (int i = 0; i < 300; i++) {  // 300 x 32 B: several chunks
+    ASSERT_EQ(pcpool_pcpu_alloc_nowait(c, &o), 0);
+    objs.push_back(o);
+  }
+  EXPECT_GT(w.arena.chunk_nowait, 2u);
+  EXPECT_GT(w.arena.meta_nowait, 0u);
+  w.arena.nowait_fail = true;
+  int ret;
+  while ((ret = pcpool_pcpu_alloc_nowait(c, &o)) == 0) objs.push_back(o);
+  pcpool_pcpu_user_atomic--;
+  EXPECT_EQ(ret, -ENOMEM);
+  EXPECT_GT(w.Totals(5).st.alloc_failed, 0u);
+  EXPECT_EQ(pcpool_pcpu_check(c), 0u);
+  EXPECT_EQ(pcpool_pcpu_in_use(c), objs.size());
+  w.arena.nowait_fail = false;
+  ASSERT_EQ(pcpool_pcpu_alloc(c, &o), 0);
+  objs.push_back(o);
+  for (void __percpu* x : objs) pcpool_pcpu_free(c, x);
 }
 
 TEST_F(PcpuFailures, MetadataSaysNo) {

@@ -99,6 +99,37 @@ class World {
   bool finished_ = false;
 };
 
+// A second cache of one class over a World's arena and budget, in a mode
+// of its own (the lazy counter needs RAW or ZEROED storage).  Declare it
+// after the World: it is destroyed first.
+class SideCache {
+ public:
+  SideCache(World& w, unsigned shift, pcpool_pcpu_mode mode) : cfg_(w.cfg) {
+    cfg_.shift = shift;
+    cfg_.mode = mode;
+    cfg_.verify = false;
+    cfg_.ctor = nullptr;
+    cfg_.check = nullptr;
+    size_t need = pcpool_pcpu_cache_meta_size(&cfg_);
+    EXPECT_GT(need, 0u);
+    buf_.resize(need);
+    EXPECT_EQ(pcpool_pcpu_cache_init(buf_.data(), need, &cfg_, &cache), 0);
+  }
+  ~SideCache() {
+    if (!cache) return;
+    EXPECT_EQ(pcpool_pcpu_check(cache), 0u);
+    EXPECT_EQ(pcpool_pcpu_cache_destroy(cache), 0u);
+  }
+  SideCache(const SideCache&) = delete;
+  SideCache& operator=(const SideCache&) = delete;
+
+  pcpool_pcpu_cache* cache = nullptr;
+
+ private:
+  pcpool_pcpu_cache_config cfg_;
+  std::vector<char> buf_;
+};
+
 // Fails the test if the core warned, unless the test said it expects to.
 class PcpuTest : public ::testing::Test {
  protected:

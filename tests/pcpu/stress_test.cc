@@ -83,10 +83,13 @@ TEST_P(PcpuStress, ManyCpusLocalCrossAndReclaim) {
   std::atomic<unsigned long> token_errors{0};
   std::atomic<unsigned long> alloc_failures{0};
 
-  // The counter wants a CONSTRUCTED cache; in the other modes every user
-  // of class 3 here keeps parts cancelling, so it works there too.
+  // The lazy counter takes RAW or ZEROED storage: class 3 of the pool in
+  // those modes, shared with the workers, else a RAW cache beside it.
+  SideCache side(w, 3, PCPOOL_PCPU_RAW);
   pcpool_pcpu_counter shared{};
-  pcpool_pcpu_counter_init(&shared, w.Cache(3));
+  ASSERT_EQ(pcpool_pcpu_counter_init(&shared,
+                                     p.mode == PCPOOL_PCPU_CONSTRUCTED ? side.cache : w.Cache(3)),
+            0);
 
   auto release = [&](const Live& l) {
     const unsigned next = (l.cpu + 1) % kCpus;
@@ -151,7 +154,10 @@ TEST_P(PcpuStress, ManyCpusLocalCrossAndReclaim) {
       unsigned shift = kShifts[rng() % std::size(kShifts)];
       switch (rng() % 4) {
         case 0:
-          pcpool_pcpu_shrink(w.Cache(shift), rng() % 2);
+          if (rng() % 2)
+            pcpool_pcpu_shrink(w.Cache(shift), rng() % 2);
+          else
+            pcpool_pcpu_shrink_nr(w.Cache(shift), rng() % 4);  // the shrinker's
           break;
         case 1:
           pcpool_pcpu_drain_cpu(w.Cache(shift), rng() % kCpus);

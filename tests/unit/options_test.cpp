@@ -98,7 +98,8 @@ TEST(Options, Errors) {
   EXPECT_THAT(ParseErr({"--backend", "kernel,slab"}), HasSubstr("unknown backend 'slab'"));
   EXPECT_THAT(ParseErr({"--workload", "fanon"}), HasSubstr("unknown workload 'fanon'"));
   EXPECT_THAT(ParseErr({"--mask", "0"}), HasSubstr("--mask"));
-  EXPECT_THAT(ParseErr({"--mask", "0x40000"}), HasSubstr("bits above"));
+  EXPECT_THAT(ParseErr({"--mask", "0x80000"}), HasSubstr("bits above"));
+  EXPECT_THAT(ParseErr({"--counter-share", "1001"}), HasSubstr("--counter-share"));
   EXPECT_THAT(ParseErr({"--mask", "3", "--workload", "bulk"}), HasSubstr("exclusive"));
   EXPECT_THAT(ParseErr({"--order", "pageblocks"}), HasSubstr("'pageblock'"));
   EXPECT_THAT(ParseErr({"--submit", "aio"}), HasSubstr("unknown path 'aio'"));
@@ -351,6 +352,25 @@ TEST(PlanRuns, WorkloadParameters) {
   ASSERT_EQ(plan.runs.size(), 1U);
   EXPECT_EQ(plan.runs[0].order, 9U);
   EXPECT_EQ(plan.runs[0].seed, 1U);
+}
+
+// counter: one run per share, the share in RUN's seed; not on
+// pcpu-constructed, whose objects the lazy counter cannot use.
+TEST(PlanRuns, CounterRunsPerShareAndSkipsConstructed) {
+  const uint64_t mod =
+      kKernelNull | (1U << PCPOOL_BACKEND_PCPU_RAW) | (1U << PCPOOL_BACKEND_PCPU_CONSTRUCTED);
+  const BackendCaps caps = {{PCPOOL_BACKEND_PCPU_RAW, {BackendClass::kPcpu, 11}},
+                            {PCPOOL_BACKEND_PCPU_CONSTRUCTED, {BackendClass::kPcpu, 11}}};
+  RunPlan plan = Plan4({"--backend", "pcpu-raw,pcpu-constructed", "--workload", "counter",
+                        "--counter-share", "0,250", "--batch", "16"},
+                       mod, caps);
+  ASSERT_EQ(plan.runs.size(), 2U);
+  EXPECT_EQ(plan.runs[0].backend, PCPOOL_BACKEND_PCPU_RAW);
+  EXPECT_EQ(plan.runs[0].share, 0U);
+  EXPECT_EQ(plan.runs[1].share, 250U);
+  EXPECT_EQ(plan.runs[1].batch, 16U);
+  EXPECT_THAT(plan.warnings,
+              ::testing::Contains(HasSubstr("counter does not apply to pcpu-constructed")));
 }
 
 TEST(PlanRuns, WorkloadsGoWhereTheyApply) {

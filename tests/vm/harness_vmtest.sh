@@ -86,7 +86,7 @@ if grep -q '"backend": "vmalloc"' "$out"; then
 	done
 fi
 if grep -q '"backend": "pcpu-' "$out"; then
-	for w in lifecycle sizes; do
+	for w in lifecycle sizes counter; do
 		if [ "$(count_runs "$out" "pcpu-.*/$w/")" -gt 0 ]; then
 			ok "all: per-CPU $w"
 		else

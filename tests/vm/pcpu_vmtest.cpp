@@ -250,6 +250,43 @@ TEST_F(PcpuVm, BulkOnEveryBackend) {
   }
 }
 
+// PCPU_COUNTER: the kernel checks every process's sum (-EIO on a wrong
+// one), on one CPU and with a share crossing to a second; pcpu-constructed
+// has no counter; nothing stays allocated.
+TEST_F(PcpuVm, CounterSumsAreExact) {
+  for (uint32_t id : kPcpuBackends) {
+    for (uint64_t share : {uint64_t{0}, uint64_t{250}, uint64_t{PCPOOL_COUNTER_SHARE_MAX}}) {
+      SCOPED_TRACE(std::string(BackendName(id)) + " share " + std::to_string(share));
+      auto r = Arg<pcpool_run>();
+      r.backend = id;
+      r.workload = PCPOOL_WL_PCPU_COUNTER;
+      r.ops = 400;
+      r.batch = 16;
+      r.seed = share;
+      const int ret = Ioctl(fd_, PCPOOL_IOC_RUN, &r);
+      if (id == PCPOOL_BACKEND_PCPU_CONSTRUCTED) {
+        EXPECT_EQ(ret, -EINVAL);
+        continue;
+      }
+      if (share && version_.nr_cpu_ids < 2) {
+        EXPECT_EQ(ret, -EINVAL);
+        continue;
+      }
+      ASSERT_EQ(ret, 0);
+      EXPECT_EQ(r.done, 400u);
+      EXPECT_GT(r.ns, 0u);
+    }
+    EXPECT_EQ(PcpuOutstanding(id), 0) << BackendName(id);
+  }
+  auto r = Arg<pcpool_run>();
+  r.backend = PCPOOL_BACKEND_PCPU_RAW;
+  r.workload = PCPOOL_WL_PCPU_COUNTER;
+  r.ops = 1;
+  r.batch = 1;
+  r.seed = PCPOOL_COUNTER_SHARE_MAX + 1;
+  EXPECT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), -EINVAL);
+}
+
 // Fork-like lifecycle: the kernel checks the per-process sums itself
 // (-EIO on a wrong one), on one CPU, two, and every possible one.
 TEST_F(PcpuVm, LifecycleSumsAreExact) {

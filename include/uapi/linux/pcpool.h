@@ -105,8 +105,23 @@ enum pcpool_workload_id {
 	PCPOOL_WL_VM_FIX_SIZE	= 8,
 	PCPOOL_WL_VM_FULL_FIT	= 9,
 	PCPOOL_WL_VM_FIX_ALIGN	= 10,
+	/*
+	 * PCPU_COUNTER: per-CPU backends except pcpu-constructed, order 0.
+	 *   ops = "processes", one after another: each creates a counter
+	 *   (pcpu-kernel: the kernel's percpu_counter; the caches: pcpool's
+	 *   dual-mode counter on their 8-byte objects), makes @batch updates
+	 *   (1..max_batch) on this CPU, reads the exact sum and destroys it.
+	 *   @seed is the share of processes, per mille (0..COUNTER_SHARE_MAX,
+	 *   spread evenly), whose middle half of updates runs on the next
+	 *   online CPU; @ns leaves out the trips there.  A wrong sum: -EIO.
+	 *   (@seed is a PRNG seed for BUSY, CHURN and VM_*; else 0.)
+	 */
+	PCPOOL_WL_PCPU_COUNTER	= 11,
 	PCPOOL_NR_WORKLOADS,
 };
+
+/* PCPU_COUNTER's @seed: processes per this many that use a second CPU. */
+#define PCPOOL_COUNTER_SHARE_MAX	1000U
 
 /* Hard limits; the module may report lower ones in pcpool_version. */
 #define PCPOOL_MAX_BATCH	65536U		/* handles per ALLOC/FREE/CHAN call */
@@ -206,7 +221,7 @@ struct pcpool_run {
 	__u64 resv[2];		/* in: must be 0 */
 	/* PCPOOL_RUN_SIZE_VER1 */
 	__u64 hist;		/* in: pcpool_hist pointer iff RUN_HIST, else 0 */
-	__u64 seed;		/* in: BUSY, CHURN, VM_*: PRNG seed; else 0 */
+	__u64 seed;		/* in: PRNG seed, or PCPU_COUNTER's share */
 	__u64 alloc_ns;		/* out: BULK, CHURN: time in allocation phases */
 	__u64 free_ns;		/* out: BULK, CHURN: time in free phases */
 	__u64 backoffs;		/* out: CHURN: -ENOMEM back-offs */

@@ -31,6 +31,11 @@ static inline unsigned int pcpool_pcpu_nr_possible(void)
 	return num_possible_cpus();
 }
 
+static inline bool pcpool_pcpu_cpu_possible(unsigned int cpu)
+{
+	return cpu_possible(cpu);
+}
+
 /*
  * Pin the calling task to its CPU and return it: preemption off, so no
  * other task runs on this CPU until pcpool_pcpu_put_cpu().  The core's

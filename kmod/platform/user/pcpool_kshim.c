@@ -46,6 +46,20 @@ unsigned int pcpool_kshim_cpu(void)
 	return kshim_cpu;
 }
 
+int smp_call_on_cpu(unsigned int cpu, int (*fn)(void *), void *arg,
+		    bool phys)
+{
+	unsigned int old = kshim_cpu;
+	int ret;
+
+	if (cpu >= nr_cpu_ids)
+		return -ENXIO;
+	kshim_cpu = cpu;
+	ret = fn(arg);
+	kshim_cpu = old;
+	return ret;
+}
+
 void pcpool_kshim_set_nr_cpus(unsigned int n)
 {
 	nr_cpu_ids = n;

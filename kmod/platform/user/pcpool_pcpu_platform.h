@@ -69,6 +69,11 @@ static inline bool pcpool_pcpu_user_next_cpu(int *cpu)
 	return ++*cpu < (int)pcpool_pcpu_user_nr_cpus;
 }
 
+static inline bool pcpool_pcpu_cpu_possible(unsigned int cpu)
+{
+	return cpu < pcpool_pcpu_user_nr_cpus;
+}
+
 /* every modelled CPU is possible; @cpu is an int lvalue, as in the kernel */
 #define for_each_possible_cpu(cpu)					\
 	for (int *__pcpu_cpu = pcpool_pcpu_user_first_cpu(&(cpu));	\
@@ -84,6 +89,38 @@ static inline bool pcpool_pcpu_user_next_cpu(int *cpu)
 #define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 /* The kernel's acquire / release pair, as C11 atomics. */
 #define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+/* The kernel's atomic bit operations, for the counter's CPU masks. */
+static inline bool test_and_set_bit(unsigned long nr, unsigned long *addr)
+{
+	unsigned long bit = 1UL << (nr % (8 * sizeof(long)));
+
+	return __atomic_fetch_or(addr + nr / (8 * sizeof(long)), bit,
+				 __ATOMIC_SEQ_CST) & bit;
+}
+
+/*
+ * Fully ordered, so smp_mb__before_atomic() needs no fence of its own (TSan
+ * has no fences): the stores before set_bit() are seen before the bit.
+ */
+static inline void set_bit(unsigned long nr, unsigned long *addr)
+{
+	__atomic_fetch_or(addr + nr / (8 * sizeof(long)),
+			  1UL << (nr % (8 * sizeof(long))), __ATOMIC_SEQ_CST);
+}
+
+static inline bool test_bit_acquire(unsigned long nr, const unsigned long *addr)
+{
+	return (__atomic_load_n(addr + nr / (8 * sizeof(long)),
+				__ATOMIC_ACQUIRE) >> (nr % (8 * sizeof(long)))) & 1;
+}
+
+/* no fence: set_bit() above is fully ordered already */
+#define smp_mb__before_atomic()	do { } while (0)
+#define cpu_relax()		sched_yield()
+/* No interrupts here: only the flags type is kept. */
+#define local_irq_save(flags)	((void)(flags = 0))
+#define local_irq_restore(flags)	((void)(flags))
 
 /* Returns the value found, like the kernel's; full barrier. */
 #define cmpxchg(ptr, o, n) __extension__({				\
@@ -134,6 +171,13 @@ static inline void *memchr_inv(const void *start, int c, size_t bytes)
 }
 
 /*
+ * Atomic sections of this thread: pinned to a CPU, or a test saying so.
+ * might_sleep() warns inside one, as the kernel's does with
+ * CONFIG_DEBUG_ATOMIC_SLEEP.
+ */
+extern __thread unsigned int pcpool_pcpu_user_atomic;
+
+/*
  * Pinning to a CPU: in the kernel, preemption off, so nothing else runs on
  * that CPU meanwhile.  Modelled with a mutex per CPU, taken by the thread
  * that is that CPU (pcpool_user_cpu) and by whatever pcpool_pcpu_on_cpu()
@@ -145,10 +189,12 @@ extern pthread_mutex_t pcpool_pcpu_user_cpu_lock[PCPOOL_PCPU_USER_MAX_CPUS];
 static inline void pcpool_pcpu_pin_cpu(unsigned int cpu)
 {
 	pthread_mutex_lock(&pcpool_pcpu_user_cpu_lock[cpu]);
+	pcpool_pcpu_user_atomic++;
 }
 
 static inline void pcpool_pcpu_unpin_cpu(unsigned int cpu)
 {
+	pcpool_pcpu_user_atomic--;
 	pthread_mutex_unlock(&pcpool_pcpu_user_cpu_lock[cpu]);
 }
 
@@ -181,6 +227,7 @@ static inline int pcpool_pcpu_on_cpu(unsigned int cpu, int (*fn)(void *),
 /* Sleeping is allowed wherever the kernel build says might_sleep(). */
 static inline void might_sleep(void)
 {
+	WARN_ON_ONCE(pcpool_pcpu_user_atomic);
 }
 
 static inline void cond_resched(void)

@@ -12,6 +12,7 @@
 
 size_t pcpool_pcpu_user_unit;
 unsigned int pcpool_pcpu_user_nr_cpus;
+__thread unsigned int pcpool_pcpu_user_atomic;
 pthread_mutex_t pcpool_pcpu_user_cpu_lock[PCPOOL_PCPU_USER_MAX_CPUS] = {
 	[0 ... PCPOOL_PCPU_USER_MAX_CPUS - 1] = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -70,7 +71,6 @@ void pcpool_pcpu_user_arena_destroy(struct pcpool_pcpu_user_arena *a)
 	a->base = NULL;
 }
 
-/* Like alloc_percpu(): zero on every CPU, aligned, or NULL. */
 /* Every CPU's copy of @pages at @chunk set to @byte, poisoned after if asked. */
 static void user_fill_copies(struct pcpool_pcpu_user_arena *a, char *chunk,
 			     unsigned long pages, int byte, bool poison)
@@ -93,16 +93,20 @@ static void user_fill_copies(struct pcpool_pcpu_user_arena *a, char *chunk,
 	}
 }
 
-static void __percpu *user_alloc_chunk(void *ctx, size_t size)
+/* Like alloc_percpu(): zero on every CPU, aligned, or NULL. */
+static void __percpu *user_alloc_chunk(void *ctx, size_t size, bool nowait)
 {
 	struct pcpool_pcpu_user_arena *a = ctx;
 	size_t pages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
 	char *chunk = NULL;
 	unsigned long n, i;
 
+	if (!nowait)
+		might_sleep();
 	pthread_mutex_lock(&a->lock);
 	a->chunk_attempts++;
-	if (!pages || pages > a->nr_pages ||
+	a->chunk_nowait += nowait;
+	if (!pages || pages > a->nr_pages || (nowait && a->nowait_fail) ||
 	    pcpool_user_should_fail(&a->chunk_fail_after, a->chunk_fail_every,
 				    a->chunk_attempts)) {
 		a->chunk_failures++;
@@ -160,15 +164,19 @@ static void user_free_chunk(void *ctx, void __percpu *chunk)
 	pthread_mutex_unlock(&a->lock);
 }
 
-static void *user_meta_alloc(void *ctx, size_t size)
+static void *user_meta_alloc(void *ctx, size_t size, bool nowait)
 {
 	struct pcpool_pcpu_user_arena *a = ctx;
 	void *p = NULL;
 	bool fail;
 
+	if (!nowait)
+		might_sleep();
 	pthread_mutex_lock(&a->lock);
 	a->meta_attempts++;
-	fail = pcpool_user_should_fail(&a->meta_fail_after,
+	a->meta_nowait += nowait;
+	fail = (nowait && a->nowait_fail) ||
+	       pcpool_user_should_fail(&a->meta_fail_after,
 				       a->meta_fail_every, a->meta_attempts);
 	if (fail)
 		a->meta_failures++;

@@ -36,6 +36,9 @@ struct pcpool_pcpu_user_arena {
 	unsigned long meta_allocs;
 	unsigned long meta_frees;
 	unsigned long meta_failures;
+	bool nowait_fail;	/* every @nowait request fails (GFP_NOWAIT) */
+	unsigned long chunk_nowait;	/* requests made with @nowait */
+	unsigned long meta_nowait;
 };
 
 /*

@@ -191,6 +191,10 @@ bool pcpool_kshim_next_cpu(int *cpu);
 	     pcpool_kshim_next_cpu(__kshim_cpu);)
 #define cpumask_first(m)	((void)(m), 0)
 #define cpumask_next(n, m)	((void)(m), (n) + 1)
+#define cpu_online_mask		cpu_possible_mask
+/* @fn runs in the calling thread, which is "CPU" @cpu meanwhile. */
+int smp_call_on_cpu(unsigned int cpu, int (*fn)(void *), void *arg,
+		    bool phys);
 
 struct task_struct;
 #define current			((struct task_struct *)NULL)
