@@ -156,6 +156,7 @@ Json ThreadJson(const ThreadResult& t) {
   tj["user_ns"] = t.user_ns;
   tj["calls"] = t.calls;
   tj["backoffs"] = t.backoffs;
+  tj["waits"] = t.waits;
   const uint64_t work = t.ops != 0 ? t.ops : t.frees != 0 ? t.frees : t.allocs;
   const std::optional<double> per = Ratio(t.ns, work);
   tj["ns_per_op"] = OptionalNumber(per);
@@ -201,6 +202,10 @@ Json RunJson(const RunResult& r) {
   j["user_ns_per_op"] = OptionalNumber(r.stats.user_ns_per_op);
   j["wall_ns"] = r.wall_ns;
   j["backoffs"] = r.stats.backoffs;
+  if (r.spec.workload == Workload::kReplay) {
+    j["trace"] = r.spec.trace;
+    j["waits"] = r.stats.waits;
+  }
   // Only timed operations have a sample shift (and cost clock reads).
   const bool timed = r.spec.latency && !r.stats.latency.per_call;
   j["sample_shift"] = timed ? Json(r.spec.sample_shift) : Json(nullptr);
@@ -517,6 +522,9 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
       }
       if (r.stats.backoffs != 0) {
         out_ << ", " << r.stats.backoffs << " ENOMEM back-offs";
+      }
+      if (r.spec.workload == Workload::kReplay) {
+        out_ << ", " << r.stats.waits << " frees waited for another CPU's allocation";
       }
       out_ << "\n";
     }

@@ -31,6 +31,7 @@ struct ThreadResult {
   uint64_t user_ns = 0;   // its userspace clock over its timed part
   uint64_t calls = 0;     // calls that did work
   uint64_t backoffs = 0;  // churn: ENOMEM back-offs
+  uint64_t waits = 0;     // replay: frees that waited for another thread's allocation
   int kernel_cpu = -1;    // CPU the kernel saw first
   bool migrated = false;  // kernel saw a CPU other than @cpu
   OpLatency latency;      // --latency, in-kernel workloads only
@@ -44,6 +45,7 @@ struct RunStats {
   uint64_t free_ns = 0;
   uint64_t user_ns = 0;
   uint64_t backoffs = 0;
+  uint64_t waits = 0;
   std::optional<double> ns_per_op;          // ns / ops
   std::optional<double> ops_per_sec;        // see ComputeStats
   std::optional<double> alloc_ops_per_sec;  // sum of allocs / alloc_ns

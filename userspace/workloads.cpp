@@ -53,6 +53,8 @@ constexpr std::array<WorkloadInfo, kNumWorkloads> kWorkloads = {{
      1, "test_vmalloc full_fit_alloc_test (vmalloc and vmap only)"},
     {Workload::kFixAlign, "fix-align", WorkloadKind::kRun, PCPOOL_WL_VM_FIX_ALIGN, true, false,
      true, 1, "test_vmalloc fix_align_alloc_test (vmalloc and vmap only)"},
+    {Workload::kReplay, "replay", WorkloadKind::kReplay, -1, true, false, false, 1,
+     "a captured page-allocation trace (--trace), one thread per traced CPU"},
 }};
 
 constexpr std::array<std::string_view, 7> kRoleNames = {
