@@ -108,8 +108,9 @@ void ReplayWorker(size_t self, ReplayState* st, ThreadResult* t, std::atomic<uin
       uint64_t h = 0;
       const Result<pcpool_alloc> res = st->dev.Alloc(st->backend, e.order, std::span(&h, 1));
       if (!res.ok()) {
-        Stop(st, t, "PCPOOL_IOC_ALLOC of event " + std::to_string(idx) + " (order " +
-                        std::to_string(e.order) + "): " + res.ErrorString());
+        Stop(st, t,
+             "PCPOOL_IOC_ALLOC of event " + std::to_string(idx) + " (order " +
+                 std::to_string(e.order) + "): " + res.ErrorString());
         break;
       }
       t->ns += res.value.ns;

@@ -45,8 +45,9 @@ T Get(std::span<const std::byte> b, size_t off) {
 
 std::string EventName(size_t i, const TraceEvent& e) {
   std::ostringstream s;
-  s << "event " << i << " (seq " << e.seq << ", CPU " << e.cpu << ", " << (e.free ? "free" : "alloc")
-    << " pfn 0x" << std::hex << e.pfn << std::dec << " order " << unsigned{e.order} << ")";
+  s << "event " << i << " (seq " << e.seq << ", CPU " << e.cpu << ", "
+    << (e.free ? "free" : "alloc") << " pfn 0x" << std::hex << e.pfn << std::dec << " order "
+    << unsigned{e.order} << ")";
   return s.str();
 }
 
@@ -84,8 +85,7 @@ std::optional<Trace> BuildTrace(std::vector<TraceEvent> events, std::string* err
       return std::nullopt;
     }
     if (events[it->second].order != e.order) {
-      *error = EventName(i, e) + ": allocated at order " +
-               std::to_string(events[it->second].order);
+      *error = EventName(i, e) + ": allocated at order " + std::to_string(events[it->second].order);
       return std::nullopt;
     }
     t.peer[i] = it->second;
@@ -256,7 +256,8 @@ std::optional<Trace> ConvertFtrace(std::string_view text, FtraceStats* st, std::
       continue;
     }
     st->lines++;
-    if (line.find("LOST") != std::string_view::npos && line.find("EVENTS") != std::string_view::npos) {
+    if (line.find("LOST") != std::string_view::npos &&
+        line.find("EVENTS") != std::string_view::npos) {
       st->lost_lines++;
       continue;
     }

@@ -46,10 +46,9 @@ int Describe(const std::string& path) {
     per_order[e.order] += e.free ? 0 : 1;
   }
   std::cout << path << ": " << t->events.size() << " events, " << t->allocs << " allocations, "
-            << t->frees << " frees (" << cross << " on another CPU than the allocation), "
-            << live << " blocks live at the end (" << live_pages << " pages), peak "
-            << peak_pages << " pages live, traced CPUs " << TracedCpus(*t).size()
-            << ", allocations by order:";
+            << t->frees << " frees (" << cross << " on another CPU than the allocation), " << live
+            << " blocks live at the end (" << live_pages << " pages), peak " << peak_pages
+            << " pages live, traced CPUs " << TracedCpus(*t).size() << ", allocations by order:";
   for (size_t o = 0; o < per_order.size(); o++) {
     std::cout << " " << o << ":" << per_order[o];
   }

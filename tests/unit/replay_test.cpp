@@ -155,8 +155,7 @@ class ReplayTest : public ::testing::Test {
       return s_->Free(h, st);
     }
     Result<pcpool_run> Run(pcpool_run a, pcpool_hist* h) const override { return s_->Run(a, h); }
-    Result<pcpool_chan> ChanAlloc(uint32_t c, uint32_t b, uint32_t o,
-                                  uint64_t n) const override {
+    Result<pcpool_chan> ChanAlloc(uint32_t c, uint32_t b, uint32_t o, uint64_t n) const override {
       return s_->ChanAlloc(c, b, o, n);
     }
     Result<pcpool_chan> ChanFree(uint32_t c, uint64_t n) const override {

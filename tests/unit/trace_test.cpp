@@ -29,8 +29,8 @@ TraceEvent Free(uint32_t seq, uint16_t cpu, uint64_t pfn, uint8_t order = 0) {
 }
 
 std::vector<TraceEvent> Sample() {
-  return {Alloc(0, 0, 0x100), Alloc(1, 1, 0x200, 2, 0), Free(2, 1, 0x100),
-          Alloc(3, 3, 0x100, 0, 4), Free(5, 0, 0x200, 2)};
+  return {Alloc(0, 0, 0x100), Alloc(1, 1, 0x200, 2, 0), Free(2, 1, 0x100), Alloc(3, 3, 0x100, 0, 4),
+          Free(5, 0, 0x200, 2)};
 }
 
 Trace Built(std::vector<TraceEvent> events) {

@@ -13,7 +13,10 @@ NAME=replay_vm.sh
 # shellcheck source=tests/vm/vmlib.sh
 . "$(dirname "$0")/vmlib.sh"
 
-trace=$(ls /extra/*.pctrace 2>/dev/null | head -n 1)
+trace=""
+for f in /extra/*.pctrace; do
+	[ -r "$f" ] && trace=$f && break
+done
 [ -n "$trace" ] || skip_all "no trace in /extra (scripts/vm --add traces/NAME.pctrace)"
 require_setup "$KO" pcpool-bench
 insmod "$KO" || { echo "$NAME: FAIL: insmod"; exit 1; }
@@ -26,7 +29,11 @@ else
 fi
 cat "$TMP/replay.out"
 n=$(grep -c '"workload": "replay"' "$TMP/replay.json" 2>/dev/null || echo 0)
-[ "$n" -eq 4 ] && ok "4 replay runs in the JSON" || fail "$n replay runs in the JSON"
+if [ "$n" -eq 4 ]; then
+	ok "4 replay runs in the JSON"
+else
+	fail "$n replay runs in the JSON"
+fi
 
 # Event 1 turned into a free of a pfn nobody allocated: bits byte of the
 # second event set to "free", its pfn changed.
@@ -42,8 +49,11 @@ elif grep -q "not allocated" "$TMP/bad.out"; then
 else
 	fail "corrupt trace: $(cat "$TMP/bad.out")"
 fi
-[ "$(counter null allocs)" = "$a0" ] && ok "nothing replayed from it" ||
+if [ "$(counter null allocs)" = "$a0" ]; then
+	ok "nothing replayed from it"
+else
 	fail "null allocations moved: $a0 -> $(counter null allocs)"
+fi
 
 rmmod pcpool || fail "rmmod"
 finish
