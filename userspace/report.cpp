@@ -205,6 +205,19 @@ Json RunJson(const RunResult& r) {
   if (r.spec.workload == Workload::kReplay) {
     j["trace"] = r.spec.trace;
     j["waits"] = r.stats.waits;
+    if (r.at_trace_end) {
+      // Levels at the end of the trace, live set held: the zone's free
+      // chunks by order and the blocks it holds.
+      Json frag = Json::object();
+      for (const auto& [key, v] : *r.at_trace_end) {
+        if (key.starts_with("zone_free_order_") || key == "zone_blocks_held" ||
+            key == "zone_free_pages" || key == "pcpbuddy_pool_pages" ||
+            key == "pcpbuddy_blocks_owned" || key == "classic_pcp_pages") {
+          frag[key] = v;
+        }
+      }
+      j["frag_at_trace_end"] = frag;
+    }
   }
   // Only timed operations have a sample shift (and cost clock reads).
   const bool timed = r.spec.latency && !r.stats.latency.per_call;
@@ -527,6 +540,16 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
         out_ << ", " << r.stats.waits << " frees waited for another CPU's allocation";
       }
       out_ << "\n";
+      if (r.at_trace_end && r.at_trace_end->contains("zone_blocks_held")) {
+        out_ << "    at trace end (live set held): zone blocks held "
+             << r.at_trace_end->at("zone_blocks_held") << ", zone free chunks by order:";
+        for (const auto& [key, v] : *r.at_trace_end) {
+          if (key.starts_with("zone_free_order_")) {
+            out_ << " " << key.substr(16) << ":" << v;
+          }
+        }
+        out_ << "\n";
+      }
     }
     // Batched commands give a mean per block per command, not one op.
     const char* basis = r.stats.latency.per_call ? "latency per call, ns/block " : "latency ";

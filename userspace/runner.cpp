@@ -508,7 +508,12 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
   HandleState hstate(hplan, static_cast<std::ptrdiff_t>(hplan.threads.size()));
   std::optional<ReplayState> rstate;
   if (kind == WorkloadKind::kReplay) {
-    rstate.emplace(*cfg.trace, *sh.sessions[0], spec.backend, nullptr);
+    const std::string name = BackendName(spec.backend);
+    rstate.emplace(*cfg.trace, *sh.sessions[0], spec.backend, [&r, &cfg, name] {
+      if (const std::optional<ParsedCounters> c = ReadBackendCounters(cfg.debugfs, name)) {
+        r.at_trace_end = c->values;
+      }
+    });
   }
   std::vector<std::thread> workers;
   const size_t active = r.active_threads();

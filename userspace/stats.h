@@ -78,6 +78,9 @@ struct RunResult {
   uint64_t wall_ns = 0;                   // start latch to last thread done, userspace clock
   std::optional<CounterDeltas> counters;  // nullopt: no counters file; no gauges
   Gauges gauges;                          // levels, before and after the run
+  // replay: the backend's counters when the trace's events were done, its
+  // live set still held (zone_free_order_*, zone_blocks_held: fragmentation)
+  std::optional<Counters> at_trace_end;
   std::optional<uint64_t> outstanding_pages_after;  // backend's, fds closed
   std::vector<std::string> accounting;              // counters that do not balance
   std::string error;                                // first thread error, or a setup failure
