@@ -132,8 +132,8 @@ class ReplayTest : public ::testing::Test {
     cfg_.open_session = [this](Submit /*s*/) -> Result<std::unique_ptr<Session>> {
       auto s = std::make_unique<LogSession>();
       s->alloc_limit = alloc_limit_;
-      // The runner owns the session; the test reads its log before close
-      // through the copy kept in on_close_.
+      // The runner owns the session; Holder hands it to kept_ when the
+      // runner closes it, so the test reads the log afterwards.
       return {0, std::make_unique<Holder>(std::move(s), &kept_)};
     };
   }
