@@ -85,3 +85,11 @@ scale: setup all
 BUNDLE ?= $(RESULTS)/pcpool-scale-bundle.tar.xz
 bundle: all
 	BUILD=$(abspath $(BUILD)) bench/bundle --out $(abspath $(BUNDLE))
+
+# Page-allocation traces of real programs in the guest (issue 16): one boot,
+# binary traces under traces/ for pcpool-bench --workload replay: bench/trace.
+TRACE_ARGS ?=
+.PHONY: trace
+trace: setup kmod
+	cmake --build $(BUILD) -j $(JOBS) --target pcpool-trace
+	BUILD=$(abspath $(BUILD)) bench/trace $(TRACE_ARGS)

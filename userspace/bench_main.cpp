@@ -10,6 +10,7 @@
 #include <future>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -21,6 +22,7 @@
 #include "device.h"
 #include "options.h"
 #include "plot.h"
+#include "replay.h"
 #include "report.h"
 #include "runner.h"
 #include "summary.h"
@@ -157,12 +159,36 @@ int Main(int argc, char** argv) {
   dev.value.Close();
 
   const std::vector<int> allowed = AllowedCpus();
-  const RunPlan plan = PlanRuns(opts, version.value, caps, allowed);
+  RunPlan plan = PlanRuns(opts, version.value, caps, allowed);
   for (const std::string& w : plan.warnings) {
     Warn(w);
   }
   if (!plan.error.empty()) {
     return Die(plan.error);
+  }
+  std::shared_ptr<const Trace> trace;
+  if (!opts.trace_path.empty()) {
+    std::string why;
+    std::optional<Trace> t = ReadTrace(opts.trace_path, &why);
+    if (!t) {
+      return Die("--trace: " + why);
+    }
+    if (t->events.empty()) {
+      return Die("--trace: " + opts.trace_path + " has no events");
+    }
+    trace = std::make_shared<const Trace>(std::move(*t));
+    for (RunSpec& s : plan.runs) {
+      if (s.workload != Workload::kReplay) {
+        continue;
+      }
+      const auto cap = caps.find(s.backend);
+      if (cap != caps.end() && trace->max_order > cap->second.max_order) {
+        return Die("--trace: order " + std::to_string(trace->max_order) + " events, above " +
+                   BackendName(s.backend) + "'s max_order " +
+                   std::to_string(cap->second.max_order));
+      }
+      PinReplay(*trace, &s);
+    }
   }
 
   // Outputs. A '-' file takes stdout, and the table moves to stderr.
@@ -229,6 +255,7 @@ int Main(int argc, char** argv) {
   cfg.nr_channels = version.value.nr_channels;
   cfg.max_batch = version.value.max_batch;
   cfg.check = opts.check;
+  cfg.trace = trace;
   int status = 0;
   const bool tty = ProgressRefreshes();
   std::vector<RunResult> done;

@@ -120,7 +120,7 @@ struct Flag {
 
 // An odd count would make clang-format turn the two columns into one.
 // clang-format off
-constexpr std::array<Flag, 33> kFlags = {{
+constexpr std::array<Flag, 34> kFlags = {{
     {"backend", Arg::kRequired},    {"workload", Arg::kRequired},
     {"mask", Arg::kRequired},       {"order", Arg::kRequired},
     {"threads", Arg::kRequired},    {"cpus", Arg::kRequired},
@@ -138,6 +138,7 @@ constexpr std::array<Flag, 33> kFlags = {{
     {"nr-threads", Arg::kRequired}, {"test-repeat-count", Arg::kRequired},
     {"counters", Arg::kRequired},   {"pcpu-workload", Arg::kRequired},
     {"counter-share", Arg::kRequired},
+    {"trace", Arg::kRequired},
 }};
 // clang-format on
 
@@ -288,6 +289,8 @@ bool Apply(std::string_view flag, std::string_view value, Options* o, std::strin
     return ParseBool(flag, value, &o->check, error);
   } else if (flag == "json") {
     o->json_path = value;
+  } else if (flag == "trace") {
+    o->trace_path = value;
   } else if (flag == "csv") {
     o->csv_path = value;
   } else if (flag == "quiet") {
@@ -516,6 +519,9 @@ lists run every combination.
   --json FILE         write results as JSON ('-' = stdout; the table then
                       goes to stderr)
   --csv FILE          write results as CSV ('-' = stdout)
+  --trace FILE        the page-allocation trace the replay workload replays
+                      (traces/, Documentation/replay.rst); replay runs only
+                      when named in --workload
   --quiet             no progress and no table; warnings and errors still print
   --counters LIST     counter keys in the table: default (those that matter
                       per backend), all, none, or keys (key* = prefix)
@@ -571,6 +577,9 @@ struct Planner {
     base.latency = opts.latency;
     base.sample_shift = opts.sample_shift;
     base.uring_depth = opts.uring_depth;
+    if (w == Workload::kReplay) {
+      base.trace = opts.trace_path;
+    }
     const size_t n = cpus.size();
     switch (w) {
       case Workload::kRepeat:
@@ -709,7 +718,16 @@ RunPlan PlanRuns(const Options& opts, const pcpool_version& version, const Backe
 
   std::vector<Workload> all_workloads;
   for (const WorkloadInfo& i : AllWorkloads()) {
-    all_workloads.push_back(i.id);
+    // replay needs a trace: only where asked for.
+    if (i.id != Workload::kReplay) {
+      all_workloads.push_back(i.id);
+    }
+  }
+  const bool replay = std::find(opts.workloads.begin(), opts.workloads.end(), Workload::kReplay) !=
+                      opts.workloads.end();
+  if (replay && opts.trace_path.empty()) {
+    plan.error = "the replay workload needs --trace FILE";
+    return plan;
   }
 
   for (const uint32_t backend : backends) {
@@ -731,6 +749,11 @@ RunPlan PlanRuns(const Options& opts, const pcpool_version& version, const Backe
         if (explicit_workloads) {
           p.Warn(std::string(info.name) + " does not apply to " + bname + "; skipped");
         }
+        continue;
+      }
+      if (w == Workload::kReplay) {
+        // The trace has its own orders, threads and ops: one run.
+        p.Expand(backend, cap.cls, w, 0, cpu_sets.front(), opts.ops.front());
         continue;
       }
       for (const uint32_t order_opt : opts.orders) {

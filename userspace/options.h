@@ -64,6 +64,7 @@ struct Options {
   bool check = false;
   std::string json_path;  // "" none, "-" stdout
   std::string csv_path;
+  std::string trace_path;  // replay's trace
   CounterFilter counters;  // console table only
   bool quiet = false;
   bool help = false;
@@ -107,6 +108,9 @@ struct RunSpec {
   uint32_t sample_shift = 0;
   uint64_t seed = 0;
   unsigned repetition = 0;
+  // replay: the trace file; the runner gets it loaded (RunnerConfig), and
+  // cpus and ops follow from it (PinReplay).
+  std::string trace;
 };
 
 // "ioctl", "uring" or, for the overhead reference, "loop".

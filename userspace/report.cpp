@@ -156,6 +156,7 @@ Json ThreadJson(const ThreadResult& t) {
   tj["user_ns"] = t.user_ns;
   tj["calls"] = t.calls;
   tj["backoffs"] = t.backoffs;
+  tj["waits"] = t.waits;
   const uint64_t work = t.ops != 0 ? t.ops : t.frees != 0 ? t.frees : t.allocs;
   const std::optional<double> per = Ratio(t.ns, work);
   tj["ns_per_op"] = OptionalNumber(per);
@@ -202,6 +203,23 @@ Json RunJson(const RunResult& r) {
   j["user_ns_per_op"] = OptionalNumber(r.stats.user_ns_per_op);
   j["wall_ns"] = r.wall_ns;
   j["backoffs"] = r.stats.backoffs;
+  if (r.spec.workload == Workload::kReplay) {
+    j["trace"] = r.spec.trace;
+    j["waits"] = r.stats.waits;
+    if (r.at_trace_end) {
+      // Levels at the end of the trace, live set held: the zone's free
+      // chunks by order and the blocks it holds.
+      Json frag = Json::object();
+      for (const auto& [key, v] : *r.at_trace_end) {
+        if (key.starts_with("zone_free_order_") || key == "zone_blocks_held" ||
+            key == "zone_free_pages" || key == "pcpbuddy_pool_pages" ||
+            key == "pcpbuddy_blocks_owned" || key == "classic_pcp_pages") {
+          frag[key] = v;
+        }
+      }
+      j["frag_at_trace_end"] = frag;
+    }
+  }
   // Only timed operations have a sample shift (and cost clock reads).
   const bool timed = r.spec.latency && !r.stats.latency.per_call;
   j["sample_shift"] = timed ? Json(r.spec.sample_shift) : Json(nullptr);
@@ -524,7 +542,20 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
       if (r.stats.backoffs != 0) {
         out_ << ", " << r.stats.backoffs << " ENOMEM back-offs";
       }
+      if (r.spec.workload == Workload::kReplay) {
+        out_ << ", " << r.stats.waits << " frees waited for another CPU's allocation";
+      }
       out_ << "\n";
+      if (r.at_trace_end && r.at_trace_end->contains("zone_blocks_held")) {
+        out_ << "    at trace end (live set held): zone blocks held "
+             << r.at_trace_end->at("zone_blocks_held") << ", zone free chunks by order:";
+        for (const auto& [key, v] : *r.at_trace_end) {
+          if (key.starts_with("zone_free_order_")) {
+            out_ << " " << key.substr(16) << ":" << v;
+          }
+        }
+        out_ << "\n";
+      }
     }
     // Batched commands give a mean per block per command, not one op.
     const char* basis = r.stats.latency.per_call ? "latency per call, ns/block " : "latency ";

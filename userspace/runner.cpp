@@ -21,6 +21,7 @@
 #include "counters.h"
 #include "cpu.h"
 #include "device.h"
+#include "replay.h"
 
 namespace pcpool {
 namespace {
@@ -465,6 +466,19 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
         r.threads[i].group = cplan.threads[i].group;
       }
       break;
+    case WorkloadKind::kReplay:
+      if (!cfg.trace || cfg.trace->events.empty() ||
+          spec.cpus.size() != TracedCpus(*cfg.trace).size()) {
+        r.error = "replay: no trace, an empty one, or threads not one per traced CPU";
+        return r;
+      }
+      nsessions = 1;  // a block allocated on one thread is freed on another
+      r.threads.resize(spec.cpus.size());
+      for (size_t i = 0; i < spec.cpus.size(); i++) {
+        r.threads[i].cpu = spec.cpus[i];
+        r.threads[i].role = Role::kWorker;
+      }
+      break;
     case WorkloadKind::kHandles:
       hplan = PlanHandles(spec.workload, spec.cpus, spec.ops, spec.freers, spec.batch, spec.seed);
       nsessions = hplan.sessions;
@@ -494,6 +508,15 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
 
   ChannelState cstate(cplan);
   HandleState hstate(hplan, static_cast<std::ptrdiff_t>(hplan.threads.size()));
+  std::optional<ReplayState> rstate;
+  if (kind == WorkloadKind::kReplay) {
+    const std::string name = BackendName(spec.backend);
+    rstate.emplace(*cfg.trace, *sh.sessions[0], spec.backend, [&r, &cfg, name] {
+      if (const std::optional<ParsedCounters> c = ReadBackendCounters(cfg.debugfs, name)) {
+        r.at_trace_end = c->values;
+      }
+    });
+  }
   std::vector<std::thread> workers;
   const size_t active = r.active_threads();
   std::latch start(static_cast<std::ptrdiff_t>(active + 1));
@@ -514,6 +537,9 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
         }
         if (kind == WorkloadKind::kChannel) {
           cstate.producer_done[i].store(true);
+        }
+        if (kind == WorkloadKind::kReplay) {
+          ReplayLeave(&*rstate);
         }
         return;
       }
@@ -536,6 +562,9 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
           break;
         case WorkloadKind::kHandles:
           RunHandles(hplan.threads[i], &sh, &hstate, &me);
+          break;
+        case WorkloadKind::kReplay:
+          ReplayWorker(i, &*rstate, &me, progress != nullptr ? &progress->done : nullptr);
           break;
       }
     });

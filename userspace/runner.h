@@ -12,6 +12,7 @@
 #include "device.h"
 #include "options.h"
 #include "stats.h"
+#include "trace.h"
 
 namespace pcpool {
 
@@ -27,6 +28,7 @@ struct RunnerConfig {
   uint32_t nr_channels = PCPOOL_NR_CHANNELS;  // pcpool_version's
   uint32_t max_batch = PCPOOL_MAX_BATCH;      // pcpool_version's
   bool check = false;                         // accounting problems fail the run
+  std::shared_ptr<const Trace> trace;         // replay's, loaded once
 };
 
 // Ops (or blocks freed) completed so far by the running workload.

@@ -26,7 +26,8 @@ std::optional<double> SumRates(std::span<const ThreadResult> threads, uint64_t T
 RunStats ComputeStats(const RunSpec& spec, std::span<const ThreadResult> threads) {
   RunStats s;
   const WorkloadKind kind = Info(spec.workload).kind;
-  const bool by_ops = kind == WorkloadKind::kRun || kind == WorkloadKind::kOverhead;
+  const bool by_ops = kind == WorkloadKind::kRun || kind == WorkloadKind::kOverhead ||
+                      kind == WorkloadKind::kReplay;
   for (const ThreadResult& t : threads) {
     s.ops += by_ops ? t.ops : t.frees;
     s.ns += t.ns;
@@ -34,6 +35,7 @@ RunStats ComputeStats(const RunSpec& spec, std::span<const ThreadResult> threads
     s.free_ns += t.free_ns;
     s.user_ns += t.user_ns;
     s.backoffs += t.backoffs;
+    s.waits += t.waits;
     s.latency.Merge(t.latency);
   }
   if (s.ops > 0) {
@@ -58,6 +60,7 @@ RunStats ComputeStats(const RunSpec& spec, std::span<const ThreadResult> threads
   s.free_ops_per_sec = SumRates(threads, &ThreadResult::frees, &ThreadResult::free_ns);
   switch (kind) {
     case WorkloadKind::kRun:
+    case WorkloadKind::kReplay:
       s.ops_per_sec = SumRates(threads, &ThreadResult::ops, &ThreadResult::ns);
       break;
     case WorkloadKind::kOverhead:
@@ -118,6 +121,8 @@ uint64_t MinAllocs(const RunResult& r) {
       return 2 * r.stats.ops;
     case Workload::kOverhead:
       return r.stats.ops;
+    case Workload::kReplay:
+      return 0;  // ops are allocations and frees
     default:
       // channel and handle workloads: ops are the blocks freed
       return Info(r.spec.workload).kind == WorkloadKind::kRun ? 0 : r.stats.ops;

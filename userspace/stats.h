@@ -31,6 +31,7 @@ struct ThreadResult {
   uint64_t user_ns = 0;   // its userspace clock over its timed part
   uint64_t calls = 0;     // calls that did work
   uint64_t backoffs = 0;  // churn: ENOMEM back-offs
+  uint64_t waits = 0;     // replay: frees that waited for another thread's allocation
   int kernel_cpu = -1;    // CPU the kernel saw first
   bool migrated = false;  // kernel saw a CPU other than @cpu
   OpLatency latency;      // --latency, in-kernel workloads only
@@ -44,6 +45,7 @@ struct RunStats {
   uint64_t free_ns = 0;
   uint64_t user_ns = 0;
   uint64_t backoffs = 0;
+  uint64_t waits = 0;
   std::optional<double> ns_per_op;          // ns / ops
   std::optional<double> ops_per_sec;        // see ComputeStats
   std::optional<double> alloc_ops_per_sec;  // sum of allocs / alloc_ns
@@ -76,6 +78,9 @@ struct RunResult {
   uint64_t wall_ns = 0;                   // start latch to last thread done, userspace clock
   std::optional<CounterDeltas> counters;  // nullopt: no counters file; no gauges
   Gauges gauges;                          // levels, before and after the run
+  // replay: the backend's counters when the trace's events were done, its
+  // live set still held (zone_free_order_*, zone_blocks_held: fragmentation)
+  std::optional<Counters> at_trace_end;
   std::optional<uint64_t> outstanding_pages_after;  // backend's, fds closed
   std::vector<std::string> accounting;              // counters that do not balance
   std::string error;                                // first thread error, or a setup failure

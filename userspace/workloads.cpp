@@ -55,6 +55,8 @@ constexpr std::array<WorkloadInfo, kNumWorkloads> kWorkloads = {{
      true, 1, "test_vmalloc fix_align_alloc_test (vmalloc and vmap only)"},
     {Workload::kCounter, "counter", WorkloadKind::kRun, PCPOOL_WL_PCPU_COUNTER, false, true, false,
      1, "per-CPU counter: create, --batch updates, exact sum, destroy (per-CPU only)"},
+    {Workload::kReplay, "replay", WorkloadKind::kReplay, -1, true, false, false, 1,
+     "a captured page-allocation trace (--trace), one thread per traced CPU"},
 }};
 
 constexpr std::array<std::string_view, 7> kRoleNames = {

@@ -36,14 +36,16 @@ enum class Workload {
   kFullFit,
   kFixAlign,
   kCounter,
+  kReplay,
 };
-inline constexpr size_t kNumWorkloads = 19;
+inline constexpr size_t kNumWorkloads = 20;
 
 enum class WorkloadKind {
   kRun,       // one PCPOOL_IOC_RUN loop per thread, in the kernel
   kChannel,   // producers and consumers on kernel channels (PCPOOL_IOC_CHAN)
   kHandles,   // PCPOOL_IOC_ALLOC everywhere, then PCPOOL_IOC_FREE elsewhere
   kOverhead,  // the cost of submitting a command
+  kReplay,    // a page-allocation trace (--trace), one thread per traced CPU
 };
 
 // What a backend's blocks are (pcpool_stats.kind).

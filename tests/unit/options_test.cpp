@@ -98,7 +98,7 @@ TEST(Options, Errors) {
   EXPECT_THAT(ParseErr({"--backend", "kernel,slab"}), HasSubstr("unknown backend 'slab'"));
   EXPECT_THAT(ParseErr({"--workload", "fanon"}), HasSubstr("unknown workload 'fanon'"));
   EXPECT_THAT(ParseErr({"--mask", "0"}), HasSubstr("--mask"));
-  EXPECT_THAT(ParseErr({"--mask", "0x80000"}), HasSubstr("bits above"));
+  EXPECT_THAT(ParseErr({"--mask", "0x100000"}), HasSubstr("bits above"));
   EXPECT_THAT(ParseErr({"--counter-share", "1001"}), HasSubstr("--counter-share"));
   EXPECT_THAT(ParseErr({"--mask", "3", "--workload", "bulk"}), HasSubstr("exclusive"));
   EXPECT_THAT(ParseErr({"--order", "pageblocks"}), HasSubstr("'pageblock'"));
