@@ -26,6 +26,11 @@
 #define ITERS		20000
 #define RING		64
 
+/* classic has no interrupt-safe allocation: its GFP_ATOMIC ones fail */
+static bool atomic_allocs = true;
+module_param(atomic_allocs, bool, 0444);
+MODULE_PARM_DESC(atomic_allocs, "Require GFP_ATOMIC allocations in interrupts to succeed");
+
 static struct page *held[HOLD_PAGES];
 static void __percpu *held_pcpu;
 
@@ -204,9 +209,11 @@ static int __init client_init(void)
 		atomic_read(&hardirq_seen), atomic_read(&hardirq_allocs),
 		atomic_read(&hardirq_frees), atomic_read(&hardirq_fails),
 		atomic_read(&bad));
-	if (fails || atomic_read(&bad) || !atomic_read(&softirq_allocs) ||
-	    (num_online_cpus() > 1 && (!atomic_read(&hardirq_seen) ||
-				       !atomic_read(&hardirq_allocs)))) {
+	if (fails || atomic_read(&bad) ||
+	    (num_online_cpus() > 1 && !atomic_read(&hardirq_seen)) ||
+	    (atomic_allocs && (!atomic_read(&softirq_allocs) ||
+			       (num_online_cpus() > 1 &&
+				!atomic_read(&hardirq_allocs))))) {
 		for (i = 0; i < HOLD_PAGES; i++)
 			pcpool_free_pages(held[i], 0);
 		pcpool_free_percpu(held_pcpu);
