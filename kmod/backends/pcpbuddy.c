@@ -263,18 +263,25 @@ static void pcpbuddy_exit(struct pcpool_backend *b)
 	kfree(st);
 }
 
-static int pcpbuddy_alloc(struct pcpool_backend *b, size_t size, size_t align,
-			  union pcpool_obj *obj)
+/* A page from the core, if any, zeroed as init_on_alloc asks, into *@obj. */
+static int pcpbuddy_hand_out(struct page *page, unsigned int order,
+			     union pcpool_obj *obj)
 {
-	struct pcpbuddy_state *st = b->priv;
-	unsigned int order = get_order(size);
-	struct page *page = pcpool_pcpbuddy_alloc(st->pcpbuddy, order);
-
 	if (!page)
 		return -ENOMEM;
 	pcpool_init_on_alloc(page, order);
 	obj->page = page;
 	return 0;
+}
+
+static int pcpbuddy_alloc(struct pcpool_backend *b, size_t size, size_t align,
+			  union pcpool_obj *obj)
+{
+	struct pcpbuddy_state *st = b->priv;
+	unsigned int order = get_order(size);
+
+	return pcpbuddy_hand_out(pcpool_pcpbuddy_alloc(st->pcpbuddy, order),
+				 order, obj);
 }
 
 static void pcpbuddy_free(struct pcpool_backend *b, union pcpool_obj obj,
@@ -303,11 +310,7 @@ static int pcpbuddy_alloc_nowait(struct pcpool_backend *b, size_t size,
 	local_irq_save(flags);
 	page = pcpool_pcpbuddy_alloc_nowait(st->pcpbuddy, order);
 	local_irq_restore(flags);
-	if (!page)
-		return -ENOMEM;
-	pcpool_init_on_alloc(page, order);
-	obj->page = page;
-	return 0;
+	return pcpbuddy_hand_out(page, order, obj);
 }
 
 static void pcpbuddy_free_any(struct pcpool_backend *b, union pcpool_obj obj,
