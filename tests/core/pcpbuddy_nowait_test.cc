@@ -170,11 +170,7 @@ TEST_F(PcpbuddyNowaitTest, UnownedChunkStaysLoose) {
 // _nowait allocations and frees of pages allocated anywhere.  TSan checks
 // the races; the accounting must come out exact.
 TEST_F(PcpbuddyNowaitTest, RacesTheProcessPaths) {
-  ZoneParams p;
-  p.nr_cpus = 3;
-  p.mem_blocks = 32;
-  p.limit = 32;
-  PbWorld b(p, 1);
+  PbWorld b(ZoneParams{.mem_blocks = 32, .limit = 32, .nr_cpus = 3}, 1);
   ASSERT_EQ(pcpool_pcpbuddy_set_remote_free(b.pb, PCPOOL_PCPBUDDY_REMOTE_LIST), 0);
   constexpr int kIters = 3000;
   std::atomic<int> failed{0};
