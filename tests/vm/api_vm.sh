@@ -5,7 +5,7 @@
 # tests/vm/host/api_test.sh with the client module added:
 #   scripts/vm --smp 2 --add pcpool_api_client.ko -- /pcpool/tests/api_vm.sh
 #
-# Loads pcpool, then the client (tests/vm/api_client), whose load runs
+# Loads pcpool, then the client (samples/pcpool_api_client), whose load runs
 # allocations and frees from process, softirq and hardirq context and
 # fails if a check fails; checks debugfs api counts what it holds, that
 # pcpool cannot be unloaded under it, that the counts return to 0 when it

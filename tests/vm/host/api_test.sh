@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The in-kernel API VM test from the host: builds the client module
-# (tests/vm/api_client) out of the source tree against pcpool's headers and
+# (samples/pcpool_api_client) out of the source tree against pcpool's headers and
 # Module.symvers, then boots the guest with it (tests/vm/api_vm.sh).  77
 # where it cannot run: no module built, no kernel build tree.
 set -u
@@ -21,7 +21,7 @@ if [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp "$top"/tests/vm/api_client/* "$work/"
+cp "$top"/samples/pcpool_api_client/* "$work/"
 if ! make -s -C "$kdir" M="$work" PCPOOL_TOP="$top" \
 	KBUILD_EXTRA_SYMBOLS="$symvers" modules; then
 	echo "api_test.sh: FAIL: client module build"
