@@ -197,9 +197,13 @@ TEST_F(PcpbuddyNowaitTest, RacesTheProcessPaths) {
       pcpool_pcpbuddy_free(b.pb, pg, order);
     }
   };
+  std::atomic<bool> done{false};
+  // Until the process side is done, and once more after: on a loaded host
+  // this thread may get no CPU time before then.
   auto irq = [&] {
     pcpool_user_set_cpu(2);
-    for (int i = 0; i < kIters; i++) {
+    for (int i = 0;; i++) {
+      bool last = done.load();
       unsigned order = i % 2;
       struct page* pg = pcpool_pcpbuddy_alloc_nowait(b.pb, order);
       if (pg) {
@@ -209,11 +213,15 @@ TEST_F(PcpbuddyNowaitTest, RacesTheProcessPaths) {
       if (h) {
         pcpool_pcpbuddy_free_nowait(b.pb, h, 0);
       }
+      if (last) {
+        break;
+      }
     }
   };
   std::thread t0(proc, 0), t1(proc, 1), t2(irq);
   t0.join();
   t1.join();
+  done = true;
   t2.join();
   EXPECT_EQ(failed.load(), 0);
   pcpool_user_set_cpu(0);
