@@ -22,15 +22,21 @@ VM_ARGS  ?=
 
 export KDIR
 
-.PHONY: all setup kmod harness guest run check unit vmtest lint format clean plots
+.PHONY: all setup kmod harness guest run check unit vmtest lint format clean plots samples
 
-all: kmod harness
+all: kmod harness samples
 
 setup:
 	scripts/setup
 
 kmod:
 	$(MAKE) -C kmod KDIR=$(KDIR)
+
+# The in-kernel API's sample client (Documentation/api.rst), against the
+# module's Module.symvers; tests/vm/host/api_test.sh builds its own copy.
+samples: kmod
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples/pcpool_api_client \
+		PCPOOL_TOP=$(CURDIR) KBUILD_EXTRA_SYMBOLS=$(CURDIR)/kmod/Module.symvers modules
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
@@ -71,6 +77,7 @@ format:
 
 clean:
 	$(MAKE) -C kmod KDIR=$(KDIR) clean
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples/pcpool_api_client clean
 	rm -rf $(BUILD)
 
 # The scaling study (issue 13): one boot with SMP CPUs (default: the

@@ -66,6 +66,11 @@ enum pcpool_contents {
  *	0 or -errno.  Process context, may sleep; must not warn on failure.
  * @free: free an object @alloc returned, with the same @size and @align.
  *	Any CPU, process context.  Must not allocate memory.
+ * @alloc_nowait: optional, as @alloc from any context, hardirq included:
+ *	never sleeps and never waits on a lock an interrupted context may
+ *	hold, so it may fail where @alloc would not (the in-kernel API's
+ *	GFP_ATOMIC path)
+ * @free_any: optional, as @free from any context, hardirq included
  * @show_counters: optional, extra "key value" lines for <name>/counters
  * @reset_counters: optional, zero the event counters @show_counters
  *	prints (not its gauges)
@@ -84,6 +89,10 @@ struct pcpool_backend_ops {
 		     union pcpool_obj *obj);
 	void (*free)(struct pcpool_backend *b, union pcpool_obj obj,
 		     size_t size, size_t align);
+	int (*alloc_nowait)(struct pcpool_backend *b, size_t size,
+			    size_t align, union pcpool_obj *obj);
+	void (*free_any)(struct pcpool_backend *b, union pcpool_obj obj,
+			 size_t size, size_t align);
 	void (*show_counters)(struct pcpool_backend *b, struct seq_file *m);
 	void (*reset_counters)(struct pcpool_backend *b);
 	void (*debugfs_init)(struct pcpool_backend *b, struct dentry *dir);
@@ -182,15 +191,22 @@ DECLARE_STATIC_KEY_FALSE(pcpool_fail_key);
 extern atomic_t pcpool_fail_nth;
 int pcpool_fail_nth_arm(u64 n);
 
-static __always_inline int pcpool_obj_alloc(struct pcpool_backend *b,
-					    size_t size, size_t align,
-					    union pcpool_obj *obj)
+/*
+ * @nowait picks ops->alloc_nowait (the backend has one: any context) over
+ * ops->alloc; the counters are this_cpu ops, safe in interrupts too.
+ */
+static __always_inline int __pcpool_obj_alloc(struct pcpool_backend *b,
+					      size_t size, size_t align,
+					      union pcpool_obj *obj,
+					      bool nowait)
 {
 	int ret;
 
 	if (static_branch_unlikely(&pcpool_fail_key) &&
 	    atomic_dec_if_positive(&pcpool_fail_nth) == 0)
 		ret = -ENOMEM;
+	else if (nowait)
+		ret = b->ops->alloc_nowait(b, size, align, obj);
 	else
 		ret = b->ops->alloc(b, size, align, obj);
 
@@ -204,14 +220,33 @@ static __always_inline int pcpool_obj_alloc(struct pcpool_backend *b,
 	return ret;
 }
 
+static __always_inline int pcpool_obj_alloc(struct pcpool_backend *b,
+					    size_t size, size_t align,
+					    union pcpool_obj *obj)
+{
+	return __pcpool_obj_alloc(b, size, align, obj, false);
+}
+
+/* @any picks ops->free_any (the backend has one) over ops->free. */
+static __always_inline void __pcpool_obj_free(struct pcpool_backend *b,
+					      union pcpool_obj obj,
+					      size_t size, size_t align,
+					      bool any)
+{
+	if (any)
+		b->ops->free_any(b, obj, size, align);
+	else
+		b->ops->free(b, obj, size, align);
+	this_cpu_inc(b->ctr->c[PCPOOL_CTR_FREES]);
+	this_cpu_add(b->ctr->c[PCPOOL_CTR_PAGES_FREED],
+		     pcpool_obj_pages(b, size, align));
+}
+
 static __always_inline void pcpool_obj_free(struct pcpool_backend *b,
 					    union pcpool_obj obj,
 					    size_t size, size_t align)
 {
-	b->ops->free(b, obj, size, align);
-	this_cpu_inc(b->ctr->c[PCPOOL_CTR_FREES]);
-	this_cpu_add(b->ctr->c[PCPOOL_CTR_PAGES_FREED],
-		     pcpool_obj_pages(b, size, align));
+	__pcpool_obj_free(b, obj, size, align, false);
 }
 
 /* The same for a request of @order; returns the pages it cost. */

@@ -4,6 +4,8 @@
  *
  *   outstanding         "<backend> <pages>" per backend present
  *   sessions            open sessions
+ *   api                 the in-kernel API's outstanding pages, per-CPU
+ *                       objects and page backend (api.c)
  *   <backend>/counters  "<key> <value>" per counter, summed over CPUs
  *   <backend>/percpu    header line of keys, then "<cpu> <values...>"
  *   <backend>/reset     write 1: zero the backend's own event counters
@@ -22,6 +24,7 @@
 #include <linux/limits.h>
 #include <linux/seq_file.h>
 
+#include "api.h"
 #include "backend.h"
 #include "debugfs.h"
 #include "session.h"
@@ -49,6 +52,13 @@ static int pcpool_sessions_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pcpool_sessions);
+
+static int pcpool_api_file_show(struct seq_file *m, void *v)
+{
+	pcpool_api_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pcpool_api_file);
 
 static int pcpool_counters_show(struct seq_file *m, void *v)
 {
@@ -116,6 +126,8 @@ void pcpool_debugfs_init(void)
 			    &pcpool_outstanding_fops);
 	debugfs_create_file("sessions", 0400, pcpool_debugfs_dir, NULL,
 			    &pcpool_sessions_fops);
+	debugfs_create_file("api", 0400, pcpool_debugfs_dir, NULL,
+			    &pcpool_api_file_fops);
 	debugfs_create_file_unsafe("fail_nth", 0600, pcpool_debugfs_dir, NULL,
 				   &pcpool_fail_nth_fops);
 	for (id = 0; id < PCPOOL_NR_BACKENDS_MAX; id++) {

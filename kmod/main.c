@@ -15,6 +15,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 
+#include "api.h"
 #include "backend.h"
 #include "backends/backends.h"
 #include "cmd.h"
@@ -103,6 +104,11 @@ static int __init pcpool_init(void)
 				   ARRAY_SIZE(pcpool_backend_table));
 	if (ret)
 		return ret;
+	ret = pcpool_api_init();
+	if (ret) {
+		pcpool_backends_exit();
+		return ret;
+	}
 	pcpool_debugfs_init();
 	ret = misc_register(&pcpool_misc);
 	if (ret) {
@@ -121,6 +127,7 @@ static void __exit pcpool_exit(void)
 {
 	misc_deregister(&pcpool_misc);
 	pcpool_debugfs_exit();
+	pcpool_api_exit();
 	pcpool_backends_exit();
 }
 

@@ -9,6 +9,7 @@
 
 #include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
+#include <linux/irqflags.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/moduleparam.h>
@@ -242,18 +243,25 @@ static void pcpbuddy_exit(struct pcpool_backend *b)
 	kfree(st);
 }
 
-static int pcpbuddy_alloc(struct pcpool_backend *b, size_t size, size_t align,
-			  union pcpool_obj *obj)
+/* A page from the core, if any, zeroed as init_on_alloc asks, into *@obj. */
+static int pcpbuddy_hand_out(struct page *page, unsigned int order,
+			     union pcpool_obj *obj)
 {
-	struct pcpbuddy_state *st = b->priv;
-	unsigned int order = get_order(size);
-	struct page *page = pcpool_pcpbuddy_alloc(st->pcpbuddy, order);
-
 	if (!page)
 		return -ENOMEM;
 	pcpool_init_on_alloc(page, order);
 	obj->page = page;
 	return 0;
+}
+
+static int pcpbuddy_alloc(struct pcpool_backend *b, size_t size, size_t align,
+			  union pcpool_obj *obj)
+{
+	struct pcpbuddy_state *st = b->priv;
+	unsigned int order = get_order(size);
+
+	return pcpbuddy_hand_out(pcpool_pcpbuddy_alloc(st->pcpbuddy, order),
+				 order, obj);
 }
 
 static void pcpbuddy_free(struct pcpool_backend *b, union pcpool_obj obj,
@@ -264,6 +272,38 @@ static void pcpbuddy_free(struct pcpool_backend *b, union pcpool_obj obj,
 
 	pcpool_init_on_free(obj.page, order);
 	pcpool_pcpbuddy_free(st->pcpbuddy, obj.page, order);
+}
+
+/*
+ * The interrupt-safe pair: the core's _nowait entry points want local
+ * interrupts off (their counters are per CPU, without atomics).  The
+ * process-context ops above stay as they were.
+ */
+static int pcpbuddy_alloc_nowait(struct pcpool_backend *b, size_t size,
+				 size_t align, union pcpool_obj *obj)
+{
+	struct pcpbuddy_state *st = b->priv;
+	unsigned int order = get_order(size);
+	unsigned long flags;
+	struct page *page;
+
+	local_irq_save(flags);
+	page = pcpool_pcpbuddy_alloc_nowait(st->pcpbuddy, order);
+	local_irq_restore(flags);
+	return pcpbuddy_hand_out(page, order, obj);
+}
+
+static void pcpbuddy_free_any(struct pcpool_backend *b, union pcpool_obj obj,
+			      size_t size, size_t align)
+{
+	struct pcpbuddy_state *st = b->priv;
+	unsigned int order = get_order(size);
+	unsigned long flags;
+
+	pcpool_init_on_free(obj.page, order);
+	local_irq_save(flags);
+	pcpool_pcpbuddy_free_nowait(st->pcpbuddy, obj.page, order);
+	local_irq_restore(flags);
 }
 
 static void pcpbuddy_show(struct pcpool_backend *b, struct seq_file *m)
@@ -288,6 +328,8 @@ const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
 	.exit		= pcpbuddy_exit,
 	.alloc		= pcpbuddy_alloc,
 	.free		= pcpbuddy_free,
+	.alloc_nowait	= pcpbuddy_alloc_nowait,
+	.free_any	= pcpbuddy_free_any,
 	.show_counters	= pcpbuddy_show,
 	.reset_counters	= pcpbuddy_reset,
 };

@@ -313,7 +313,7 @@ static void frag_note(struct pcpool_pcpbuddy_pool *pool, unsigned long idx)
 
 static unsigned long absorb_remote(struct pcpool_pcpbuddy *pb,
 				   struct pcpool_pcpbuddy_pool *pool,
-				   struct pcpool_pcpbuddy_stats *st);
+				   struct pcpool_pcpbuddy_stats *st, bool zone_ok);
 
 /* An owned chunk goes to the zone: a fragment to recover later, or a block. */
 static void note_drained(struct pcpool_pcpbuddy *pb,
@@ -350,7 +350,7 @@ __must_hold(&pool->lock)
 	unsigned int o = zone->order;
 	unsigned long before;
 
-	absorb_remote(pb, pool, st);
+	absorb_remote(pb, pool, st, true);
 	if (pool->dead)
 		target = 0;
 	before = pool->free_pages;
@@ -531,7 +531,7 @@ static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order,
 				continue;
 			spin_lock(&victim->lock);
 			if (!victim->dead) {
-				if (absorb_remote(pb, victim, st))
+				if (absorb_remote(pb, victim, st, true))
 					*absorbed = true;
 				page = pool_get(pb, victim, st, order);
 			}
@@ -571,7 +571,7 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 		} else if (likely(pool->nr_free[order])) {
 			page = pool_rmqueue(pb, pool, st, order);
 		} else {
-			bool absorbed = absorb_remote(pb, pool, st);
+			bool absorbed = absorb_remote(pb, pool, st, true);
 
 			page = pool_get(pb, pool, st, order);
 			/* absorbed remote frees may leave it above high */
@@ -700,11 +700,14 @@ __must_hold(&pool->lock)
  * Take the pool's remote-free list and put every chunk in as if freed
  * here: merged lazily, whole blocks beyond the reserve back to the zone.
  * Any CPU holding the pool's lock may do it (steal, drain-all, hotplug).
- * Returns pages absorbed.
+ * Without @zone_ok (the _nowait path) owned chunks are only linked: no
+ * block goes back and no fragment is taken back, both need the zone lock;
+ * a later drain or free does it.  Loose chunks (free_nowait of an unowned
+ * block) are cached loose.  Returns pages absorbed.
  */
 static unsigned long absorb_remote(struct pcpool_pcpbuddy *pb,
 				   struct pcpool_pcpbuddy_pool *pool,
-				   struct pcpool_pcpbuddy_stats *st)
+				   struct pcpool_pcpbuddy_stats *st, bool zone_ok)
 __must_hold(&pool->lock)
 {
 	int owner = (int)(pool - pb->pool);
@@ -718,19 +721,27 @@ __must_hold(&pool->lock)
 	node = llist_del_all(&pool->remote);
 	while (node) {
 		struct page *page = llnode_page(node);
-		unsigned int order = page_private(page);
-		unsigned long pfn;
+		unsigned long priv = page_private(page);
+		unsigned int order = priv & PCPBUDDY_ORDER_MASK;
+		unsigned long pfn = page_to_pfn(page);
 
 		node = node->next;
 		chunks++;
 		pages += 1UL << order;
+		if (priv & PCPBUDDY_LOOSE) {
+			pool_add(pb, pool, pfn, order, true);
+			continue;
+		}
 		/* as free_owned(), the front counted once at the end */
 		if (!order && fronted < room) {
 			front_push(pool, page);
 			fronted++;
 			continue;
 		}
-		pfn = page_to_pfn(page);
+		if (!zone_ok) {
+			pool_add(pb, pool, pfn, order, false);
+			continue;
+		}
 		insert_owned(pb, pool, st, pfn, order);
 		maybe_take_back(pb, pool, st, owner, pfn);
 	}
@@ -820,6 +831,94 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 }
 
 /*
+ * One chunk from @pool if its lock is free: the _nowait allocation.  No
+ * merge (a front flush may give a block back) and no zone.
+ */
+static struct page *take_nowait(struct pcpool_pcpbuddy *pb,
+				struct pcpool_pcpbuddy_pool *pool,
+				struct pcpool_pcpbuddy_stats *st, unsigned int order)
+{
+	struct page *page = NULL;
+
+	if (READ_ONCE(pool->free_pages) < (1UL << order) &&
+	    llist_empty(&pool->remote))
+		return NULL;
+	if (!spin_trylock(&pool->lock)) {
+		pcpool_stat_add(&st->nowait_busy, 1);
+		return NULL;
+	}
+	if (!pool->dead) {
+		if (!pool->nr_free[order] && !(!order && pool->front_pages))
+			absorb_remote(pb, pool, st, false);
+		if (!order && pool->front_pages) {
+			page = front_pop(pool);
+			pcpool_stat_add(&st->front_allocs, 1);
+		} else {
+			page = pool_rmqueue(pb, pool, st, order);
+		}
+	}
+	spin_unlock(&pool->lock);
+	return page;
+}
+
+struct page *pcpool_pcpbuddy_alloc_nowait(struct pcpool_pcpbuddy *pb,
+					  unsigned int order)
+{
+	unsigned int cpu = this_cpu_id(pb), d;
+	struct pcpool_pcpbuddy_stats *st = &pb->nw_stats[cpu];
+	struct page *page;
+
+	if (order > pb->order)
+		return NULL;
+	page = take_nowait(pb, &pb->pool[cpu], st, order);
+	/* then the others, nearest first, as steal() but never waiting */
+	for (d = 1; !page && d < pb->nr_cpus; d++) {
+		struct pcpool_pcpbuddy_pool *victim =
+			&pb->pool[(cpu + d) % pb->nr_cpus];
+
+		page = take_nowait(pb, victim, st, order);
+		if (page) {
+			pcpool_stat_add(&st->refill_phase3, 1);
+			pcpool_stat_add(&st->steal_pages, 1UL << order);
+		}
+	}
+	if (!page) {
+		pcpool_stat_add(&st->alloc_failures, 1);
+		return NULL;
+	}
+	pcpool_stat_add(&st->allocs, 1);
+	pcpool_stat_add(&st->nowait_allocs, 1);
+	return page;
+}
+
+void pcpool_pcpbuddy_free_nowait(struct pcpool_pcpbuddy *pb,
+				 struct page *page, unsigned int order)
+{
+	unsigned long pfn = page_to_pfn(page), idx = pb_idx(pb, pfn);
+	unsigned int cpu = this_cpu_id(pb);
+	struct pcpool_pcpbuddy_stats *st = &pb->nw_stats[cpu];
+	unsigned long loose = 0;
+	int owner;
+
+	if (WARN_ON_ONCE(order > pb->order || idx >= pb->zone->nr_span ||
+			 (pfn & ((1UL << order) - 1))))
+		return;
+	/* Stable while we hold a page of the block, as in free(). */
+	owner = READ_ONCE(pb->zone->blocks[idx].owner);
+	if (owner < 0 || owner >= (int)pb->nr_cpus) {
+		/* unowned stays unowned: the block is not whole in the zone */
+		owner = cpu;
+		loose = PCPBUDDY_LOOSE;
+	}
+	set_page_private(page, order | loose);
+	/* counted before it is visible, as queue_remote() does */
+	pcpool_stat_add(&st->remote_out_pages, 1UL << order);
+	llist_add(page_llnode(page), &pb->pool[owner].remote);
+	pcpool_stat_add(&st->frees, 1);
+	pcpool_stat_add(&st->deferred_frees, 1);
+}
+
+/*
  * Each block's record on cache lines of its own: its owner writes it on
  * every allocation and free, and packed per-block arrays put blocks of
  * different owners on one line (false sharing between CPUs).
@@ -841,7 +940,7 @@ size_t pcpool_pcpbuddy_meta_size(const struct pcpool_zone *zone)
 		return 0;
 	return 2 * PCPOOL_CACHE_BYTES + sizeof(struct pcpool_pcpbuddy) +
 	       zone->nr_cpus * (sizeof(struct pcpool_pcpbuddy_pool) +
-				sizeof(struct pcpool_pcpbuddy_stats) +
+				2 * sizeof(struct pcpool_pcpbuddy_stats) +
 				sizeof(int)) +
 	       (zone->nr_span << pcpbuddy_blk_shift(zone));
 }
@@ -876,6 +975,8 @@ int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
 	pb->pool = (struct pcpool_pcpbuddy_pool *)p;
 	p += zone->nr_cpus * sizeof(struct pcpool_pcpbuddy_pool);
 	pb->stats = (struct pcpool_pcpbuddy_stats *)p;
+	p += zone->nr_cpus * sizeof(struct pcpool_pcpbuddy_stats);
+	pb->nw_stats = (struct pcpool_pcpbuddy_stats *)p;
 	p += zone->nr_cpus * sizeof(struct pcpool_pcpbuddy_stats);
 	pb->blk = p;
 	pb->blk_shift = pcpbuddy_blk_shift(zone);
@@ -1000,6 +1101,7 @@ static unsigned long remote_pages(struct pcpool_pcpbuddy *pb)
 	for (cpu = 0; cpu < pb->nr_cpus; cpu++) {
 		in += READ_ONCE(pb->pool[cpu].remote_in_pages);
 		out += READ_ONCE(pb->stats[cpu].remote_out_pages);
+		out += READ_ONCE(pb->nw_stats[cpu].remote_out_pages);
 	}
 	/* racy reads may see an absorb before its queueing */
 	return out > in ? (unsigned long)(out - in) : 0;
@@ -1076,11 +1178,22 @@ static const struct {
 	PB_STAT(drain_all_visited),
 	PB_STAT(drain_all_skipped),
 	PB_STAT(drain_all_pages),
+	PB_STAT(nowait_allocs),
+	PB_STAT(nowait_busy),
+	PB_STAT(deferred_frees),
 };
 
 static inline u64 read_stat(struct pcpool_pcpbuddy_stats *st, size_t off)
 {
 	return READ_ONCE(*(u64 *)((char *)st + off));
+}
+
+/* One CPU's count of a key: process context's and the _nowait paths'. */
+static inline u64 cpu_stat(struct pcpool_pcpbuddy *pb, unsigned int cpu,
+			   size_t off)
+{
+	return read_stat(&pb->stats[cpu], off) +
+	       read_stat(&pb->nw_stats[cpu], off);
 }
 
 void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
@@ -1095,7 +1208,7 @@ void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
 		u64 sum = 0;
 
 		for (cpu = 0; cpu < pb->nr_cpus; cpu++)
-			sum += read_stat(&pb->stats[cpu], pb_keys[i].off);
+			sum += cpu_stat(pb, cpu, pb_keys[i].off);
 		emit(arg, pb_keys[i].key, sum);
 	}
 	for (cpu = 0; cpu < pb->nr_cpus; cpu++) {
@@ -1128,13 +1241,13 @@ void pcpool_pcpbuddy_cpu_counters(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 	if (cpu >= pb->nr_cpus)
 		return;
 	for (i = 0; i < ARRAY_SIZE(pb_keys); i++)
-		emit(arg, pb_keys[i].key, read_stat(&pb->stats[cpu],
-						    pb_keys[i].off));
+		emit(arg, pb_keys[i].key, cpu_stat(pb, cpu, pb_keys[i].off));
 	emit(arg, "pcpbuddy_stolen_pages", READ_ONCE(pb->pool[cpu].stolen_pages));
 	emit(arg, "pcpbuddy_pool_pages", READ_ONCE(pb->pool[cpu].free_pages));
 	emit(arg, "pcpbuddy_front_pages", READ_ONCE(pb->pool[cpu].front_pages));
 	emit(arg, "pcpbuddy_remote_out_pages",
-	     READ_ONCE(pb->stats[cpu].remote_out_pages));
+	     READ_ONCE(pb->stats[cpu].remote_out_pages) +
+	     READ_ONCE(pb->nw_stats[cpu].remote_out_pages));
 	emit(arg, "pcpbuddy_remote_in_pages",
 	     READ_ONCE(pb->pool[cpu].remote_in_pages));
 }
@@ -1145,9 +1258,12 @@ void pcpool_pcpbuddy_reset_counters(struct pcpool_pcpbuddy *pb)
 
 	/* Unlocked bumps racing with this may survive it: harmless. */
 	for (cpu = 0; cpu < pb->nr_cpus; cpu++) {
-		for (i = 0; i < ARRAY_SIZE(pb_keys); i++)
+		for (i = 0; i < ARRAY_SIZE(pb_keys); i++) {
 			WRITE_ONCE(*(u64 *)((char *)&pb->stats[cpu] +
 					    pb_keys[i].off), 0);
+			WRITE_ONCE(*(u64 *)((char *)&pb->nw_stats[cpu] +
+					    pb_keys[i].off), 0);
+		}
 		spin_lock(&pb->pool[cpu].lock);
 		WRITE_ONCE(pb->pool[cpu].stolen_pages, 0);
 		spin_unlock(&pb->pool[cpu].lock);

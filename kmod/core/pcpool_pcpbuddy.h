@@ -57,6 +57,10 @@ struct pcpool_pcpbuddy_stats {
 	u64 drain_all_visited;
 	u64 drain_all_skipped;
 	u64 drain_all_pages;
+	/* the _nowait entry points (nw_stats only) */
+	u64 nowait_allocs;
+	u64 nowait_busy;	/* a pool lock was held: skipped, not waited */
+	u64 deferred_frees;	/* queued on a remote-free list, no lock */
 	/*
 	 * Pages this CPU put on other pools' remote-free lists: accounting,
 	 * not a counter, so reset_counters leaves it alone.
@@ -120,6 +124,12 @@ struct pcpool_pcpbuddy {
 	unsigned long front_high;	/* front cache size per pool; 0: off */
 	struct pcpool_pcpbuddy_pool *pool;	/* [nr_cpus] */
 	struct pcpool_pcpbuddy_stats *stats;	/* [nr_cpus] */
+	/*
+	 * [nr_cpus], written only by the _nowait entry points, which run
+	 * with interrupts off: process context never writes them, so an
+	 * interrupt cannot tear a plain increment of @stats.
+	 */
+	struct pcpool_pcpbuddy_stats *nw_stats;
 	int *node;			/* [nr_cpus], for the steal order */
 	char *blk;			/* [nr_span] records, 1 << blk_shift apart */
 	unsigned int blk_shift;
@@ -173,6 +183,27 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 				   unsigned int order);
 void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 			  unsigned int order);
+
+/*
+ * The interrupt-safe pair.  Call with local interrupts off; they never
+ * sleep and never spin on a lock, so a hardirq or softirq that interrupts
+ * a holder of a pool or zone lock on this CPU cannot deadlock, and the
+ * process-context paths above stay as they are.
+ *
+ * alloc_nowait: this CPU's pool, then the others, each under a trylock:
+ * the front cache, the lists without merging, the remote-free list taken
+ * in without giving blocks back.  Never the zone: NULL when every pool is
+ * empty or busy, as GFP_ATOMIC may fail.
+ *
+ * free_nowait: from any context on any CPU.  The chunk goes on its
+ * owner's lock-free remote-free list (this CPU's own list when the block
+ * is unowned, marked loose); whoever takes that pool's lock next absorbs
+ * it, as with PCPOOL_PCPBUDDY_REMOTE_LIST.  Touches no lock.
+ */
+struct page *pcpool_pcpbuddy_alloc_nowait(struct pcpool_pcpbuddy *pb,
+					  unsigned int order);
+void pcpool_pcpbuddy_free_nowait(struct pcpool_pcpbuddy *pb,
+				 struct page *page, unsigned int order);
 
 /*
  * Empty every pool holding pages into the zone; empty pools are skipped
