@@ -213,9 +213,9 @@ static int pcpool_wl_repeat(struct pcpool_run_ctx *c)
 			pcpool_area_loop(c, NULL, c->size, c->size, 0);
 }
 
-/* The vmalloc tests: a histogram test per area is noise beside a vmap. */
-static noinline int pcpool_vm_loop(struct pcpool_run_ctx *c, size_t size,
-				   size_t align, size_t touch)
+/* The vmalloc tests: one copy, testing for a histogram at run time. */
+static int pcpool_vm_loop(struct pcpool_run_ctx *c, size_t size, size_t align,
+			  size_t touch)
 {
 	return pcpool_area_loop(c, c->lat, size, align, touch);
 }

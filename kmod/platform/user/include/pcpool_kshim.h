@@ -40,7 +40,6 @@ extern "C" {
 #define __force
 #define __must_check		__attribute__((warn_unused_result))
 #define __bitwise
-#define noinline		__attribute__((__noinline__))
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 /* no false sharing to avoid in a model: layout only */
