@@ -56,4 +56,4 @@ else
 fi
 
 rmmod pcpool || fail "rmmod"
-finish
+finish "replay: "
