@@ -57,7 +57,9 @@ void AddProgress(Progress* p, uint64_t n) {
 }
 
 bool LatencyApplies(Workload w) {
-  return Info(w).kind == WorkloadKind::kRun && w != Workload::kLifecycle && w != Workload::kSizes;
+  // The per-CPU workloads time whole "processes", not single operations.
+  return Info(w).kind == WorkloadKind::kRun && w != Workload::kLifecycle &&
+         w != Workload::kSizes && w != Workload::kCounter;
 }
 
 // Channel and handle workloads time whole commands: with --latency each
