@@ -58,8 +58,8 @@ void AddProgress(Progress* p, uint64_t n) {
 
 bool LatencyApplies(Workload w) {
   // The per-CPU workloads time whole "processes", not single operations.
-  return Info(w).kind == WorkloadKind::kRun && w != Workload::kLifecycle &&
-         w != Workload::kSizes && w != Workload::kCounter;
+  return Info(w).kind == WorkloadKind::kRun && w != Workload::kLifecycle && w != Workload::kSizes &&
+         w != Workload::kCounter;
 }
 
 // Channel and handle workloads time whole commands: with --latency each
