@@ -144,12 +144,43 @@ static int classic_set_sizes(struct pcpool_classic *classic)
 	return 0;
 }
 
+/* As a shrinker pass would: CPUs with empty lists are skipped. */
+static void classic_drain(struct pcpool_zone_host *zh,
+			  struct pcpool_drain_result *r)
+{
+	struct classic_state *st = container_of(zh, struct classic_state, zh);
+
+	pcpool_classic_drain_all_count(st->classic, false, r);
+}
+
+static void classic_show_pools(struct pcpool_zone_host *zh, struct seq_file *m)
+{
+	struct classic_state *st = container_of(zh, struct classic_state, zh);
+	struct pcpool_classic_pcp_state s;
+	unsigned int cpu, o;
+
+	seq_puts(m, "cpu pages high batch");
+	for (o = 0; o < PCPOOL_CLASSIC_NR_LISTS; o++)
+		seq_printf(m, " order%u", o);
+	seq_putc(m, '\n');
+	for_each_possible_cpu(cpu) {
+		if (pcpool_classic_get_pcp_state(st->classic, cpu, &s))
+			continue;
+		seq_printf(m, "%u %d %d %d", cpu, s.count, s.high, s.batch);
+		for (o = 0; o < PCPOOL_CLASSIC_NR_LISTS; o++)
+			seq_printf(m, " %lu", s.chunks[o]);
+		seq_putc(m, '\n');
+	}
+}
+
 static const struct pcpool_zone_host_desc classic_host = {
 	.name		= "classic",
 	.cpuhp_name	= "pcpool/classic:dead",
 	.cpu_dead	= classic_cpu_dead,
 	.shrinker	= &classic_shrinker_ops,
 	.meta_size	= pcpool_classic_meta_size,
+	.drain		= classic_drain,
+	.show_pools	= classic_show_pools,
 };
 
 static int classic_init(struct pcpool_backend *b)
@@ -246,4 +277,5 @@ const struct pcpool_backend_ops pcpool_classic_ops = {
 	.free		= classic_free,
 	.show_counters	= classic_show,
 	.reset_counters	= classic_reset,
+	.debugfs_init	= pcpool_zone_host_debugfs,
 };

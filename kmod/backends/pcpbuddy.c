@@ -181,6 +181,34 @@ static int pcpbuddy_configure(struct pcpool_pcpbuddy *pb,
 	return 0;
 }
 
+static void pcpbuddy_drain(struct pcpool_zone_host *zh,
+			   struct pcpool_drain_result *r)
+{
+	struct pcpbuddy_state *st = container_of(zh, struct pcpbuddy_state, zh);
+
+	mutex_lock(&st->drain_mutex);
+	pcpool_pcpbuddy_drain_all_count(st->pcpbuddy, r);
+	mutex_unlock(&st->drain_mutex);
+}
+
+static void pcpbuddy_show_pools(struct pcpool_zone_host *zh,
+				struct seq_file *m)
+{
+	struct pcpbuddy_state *st = container_of(zh, struct pcpbuddy_state, zh);
+	struct pcpool_pcpbuddy_pool_state s;
+	unsigned int cpu;
+
+	seq_puts(m, "cpu node pages owned_blocks whole_blocks front_pages remote_chunks remote_pages dead\n");
+	for_each_possible_cpu(cpu) {
+		if (pcpool_pcpbuddy_get_pool_state(st->pcpbuddy, cpu, &s))
+			continue;
+		seq_printf(m, "%u %d %lu %lu %lu %lu %lu %lu %d\n", cpu,
+			   READ_ONCE(st->pcpbuddy->node[cpu]), s.pages,
+			   s.owned_blocks, s.whole_blocks, s.front_pages,
+			   s.remote_chunks, s.remote_pages, s.dead);
+	}
+}
+
 static const struct pcpool_zone_host_desc pcpbuddy_host = {
 	.name		= "pcpbuddy",
 	.cpuhp_name	= "pcpool/pcpbuddy:prepare",
@@ -188,6 +216,8 @@ static const struct pcpool_zone_host_desc pcpbuddy_host = {
 	.cpu_dead	= pcpbuddy_cpu_dead,
 	.shrinker	= &pcpbuddy_shrinker_ops,
 	.meta_size	= pcpool_pcpbuddy_meta_size,
+	.drain		= pcpbuddy_drain,
+	.show_pools	= pcpbuddy_show_pools,
 };
 
 static int pcpbuddy_init(struct pcpool_backend *b)
@@ -332,4 +362,5 @@ const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
 	.free_any	= pcpbuddy_free_any,
 	.show_counters	= pcpbuddy_show,
 	.reset_counters	= pcpbuddy_reset,
+	.debugfs_init	= pcpool_zone_host_debugfs,
 };

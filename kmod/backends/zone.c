@@ -6,9 +6,14 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpuhotplug.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kstrtox.h>
 #include <linux/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
+#include "../backend.h"
 #include "zone.h"
 
 int pcpool_zone_host_setup(struct pcpool_zone_host *zh,
@@ -19,6 +24,7 @@ int pcpool_zone_host_setup(struct pcpool_zone_host *zh,
 	int ret;
 
 	zh->desc = desc;
+	mutex_init(&zh->drain_mutex);
 	ret = cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN, desc->cpuhp_name,
 				      desc->cpu_prepare, desc->cpu_dead);
 	if (ret < 0)
@@ -35,6 +41,7 @@ int pcpool_zone_host_setup(struct pcpool_zone_host *zh,
 	pcpool_kernel_zone_destroy(&zh->kz, desc->name);
 remove_cpuhp:
 	cpuhp_remove_multi_state(zh->cpuhp);
+	mutex_destroy(&zh->drain_mutex);
 	return ret;
 }
 
@@ -63,4 +70,68 @@ void pcpool_zone_host_teardown(struct pcpool_zone_host *zh)
 	pcpool_kernel_zone_destroy(&zh->kz, zh->desc->name);
 	kvfree(zh->meta);
 	cpuhp_remove_multi_state(zh->cpuhp);
+	mutex_destroy(&zh->drain_mutex);
+}
+
+static int zone_host_drain_show(struct seq_file *m, void *v)
+{
+	struct pcpool_zone_host *zh = m->private;
+
+	mutex_lock(&zh->drain_mutex);
+	seq_printf(m, "visited %lu skipped %lu pages %lu\n",
+		   zh->last_drain.visited, zh->last_drain.skipped,
+		   zh->last_drain.pages);
+	mutex_unlock(&zh->drain_mutex);
+	return 0;
+}
+
+static int zone_host_drain_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, zone_host_drain_show, inode->i_private);
+}
+
+/* Needs no memory: the cores walk every CPU without a mask (seed 002). */
+static ssize_t zone_host_drain_write(struct file *file, const char __user *buf,
+				     size_t len, loff_t *ppos)
+{
+	struct pcpool_zone_host *zh =
+		((struct seq_file *)file->private_data)->private;
+	unsigned int val;
+	int ret;
+
+	ret = kstrtouint_from_user(buf, len, 0, &val);
+	if (ret)
+		return ret;
+	if (val != 1)
+		return -EINVAL;
+	mutex_lock(&zh->drain_mutex);
+	zh->desc->drain(zh, &zh->last_drain);
+	mutex_unlock(&zh->drain_mutex);
+	return len;
+}
+
+static const struct file_operations zone_host_drain_fops = {
+	.owner		= THIS_MODULE,
+	.open		= zone_host_drain_open,
+	.read		= seq_read,
+	.write		= zone_host_drain_write,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+static int zone_host_pools_show(struct seq_file *m, void *v)
+{
+	struct pcpool_zone_host *zh = m->private;
+
+	zh->desc->show_pools(zh, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(zone_host_pools);
+
+void pcpool_zone_host_debugfs(struct pcpool_backend *b, struct dentry *dir)
+{
+	struct pcpool_zone_host *zh = b->priv;
+
+	debugfs_create_file("drain", 0600, dir, zh, &zone_host_drain_fops);
+	debugfs_create_file("pools", 0400, dir, zh, &zone_host_pools_fops);
 }

@@ -10,6 +10,7 @@
 
 #include <linux/cpuhotplug.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 
 #include "../compat.h"
 #include "pcpool_kernel.h"
@@ -23,7 +24,16 @@
  * @shrinker: its shrinker; the callbacks' private pointer is the one
  *	given to pcpool_zone_host_start()
  * @meta_size: bytes of metadata its core needs for @zone
+ * @drain: empty every CPU's pool now, saying what it did (debugfs drain);
+ *	process context, must not allocate
+ * @show_pools: a header line of keys, then one line per possible CPU of
+ *	its pool's state now (debugfs pools)
  */
+struct pcpool_backend;
+struct dentry;
+struct pcpool_zone_host;
+struct seq_file;
+
 struct pcpool_zone_host_desc {
 	const char *name;
 	const char *cpuhp_name;
@@ -31,9 +41,15 @@ struct pcpool_zone_host_desc {
 	int (*cpu_dead)(unsigned int cpu, struct hlist_node *node);
 	const struct pcpool_shrinker_ops *shrinker;
 	size_t (*meta_size)(const struct pcpool_zone *zone);
+	void (*drain)(struct pcpool_zone_host *zh,
+		      struct pcpool_drain_result *r);
+	void (*show_pools)(struct pcpool_zone_host *zh, struct seq_file *m);
 };
 
-/* Embedded in a backend's state; the hotplug callbacks get @cpuhp_node. */
+/*
+ * Embedded first in a backend's state (b->priv points at it too); the
+ * hotplug callbacks get @cpuhp_node.
+ */
 struct pcpool_zone_host {
 	const struct pcpool_zone_host_desc *desc;
 	struct pcpool_kernel_zone kz;
@@ -42,6 +58,8 @@ struct pcpool_zone_host {
 	enum cpuhp_state cpuhp;
 	struct hlist_node cpuhp_node;
 	struct pcpool_shrinker shrinker;
+	struct mutex drain_mutex;	/* debugfs drains, and @last_drain */
+	struct pcpool_drain_result last_drain;
 };
 
 /*
@@ -58,5 +76,12 @@ int pcpool_zone_host_setup(struct pcpool_zone_host *zh,
 int pcpool_zone_host_start(struct pcpool_zone_host *zh, void *priv);
 void pcpool_zone_host_stop(struct pcpool_zone_host *zh);
 void pcpool_zone_host_teardown(struct pcpool_zone_host *zh);
+
+/*
+ * The backend's debugfs_init: <backend>/drain (write 1: drain every pool
+ * now; read: "visited V skipped S pages P" of the last such drain) and
+ * <backend>/pools (desc->show_pools).  b->priv is the zone host.
+ */
+void pcpool_zone_host_debugfs(struct pcpool_backend *b, struct dentry *dir);
 
 #endif /* _PCPOOL_BACKENDS_ZONE_H */

@@ -351,10 +351,15 @@ void pcpool_classic_free(struct pcpool_classic *classic, struct page *page,
 	put_cpu();
 }
 
-/* drain_pages_zone(): bounded chunks so one zone-lock hold stays short. */
-static void drain_pages_zone(struct pcpool_classic *classic, unsigned int cpu)
+/*
+ * drain_pages_zone(): bounded chunks so one zone-lock hold stays short.
+ * Returns pages drained.
+ */
+static unsigned long drain_pages_zone(struct pcpool_classic *classic,
+				      unsigned int cpu)
 {
 	struct pcpool_classic_pcp *pcp = &classic->pcp[cpu];
+	unsigned long drained = 0;
 	int count;
 
 	do {
@@ -366,11 +371,13 @@ static void drain_pages_zone(struct pcpool_classic *classic, unsigned int cpu)
 			int freed = free_pcppages_bulk(classic, to_drain, pcp, 0);
 
 			pcpool_stat_add(&pcp->st.drained_by_all, freed);
+			drained += freed;
 			/* stop if the lists disagree with count (warned) */
 			count = freed ? pcp->count : 0;
 		}
 		spin_unlock(&pcp->lock);
 	} while (count);
+	return drained;
 }
 
 void pcpool_classic_drain_cpu(struct pcpool_classic *classic, unsigned int cpu)
@@ -379,11 +386,15 @@ void pcpool_classic_drain_cpu(struct pcpool_classic *classic, unsigned int cpu)
 		drain_pages_zone(classic, cpu);
 }
 
-void pcpool_classic_drain_all(struct pcpool_classic *classic, bool force)
+void pcpool_classic_drain_all_count(struct pcpool_classic *classic, bool force,
+				    struct pcpool_drain_result *r)
 {
-	unsigned int cpu, visited = 0, skipped = 0;
 	struct pcpool_classic_pcp *me;
+	unsigned int cpu;
 
+	r->visited = 0;
+	r->skipped = 0;
+	r->pages = 0;
 	cpu_stat_inc(classic, drain_all_calls);
 	if (!spin_trylock(&classic->drain_lock)) {
 		if (!force) {
@@ -395,17 +406,24 @@ void pcpool_classic_drain_all(struct pcpool_classic *classic, bool force)
 	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
 		/* Racy, as in 6.1; @force callers need every CPU. */
 		if (!force && !READ_ONCE(classic->pcp[cpu].count)) {
-			skipped++;
+			r->skipped++;
 			continue;
 		}
-		drain_pages_zone(classic, cpu);
-		visited++;
+		r->pages += drain_pages_zone(classic, cpu);
+		r->visited++;
 	}
 	/* preemption is off under drain_lock: this CPU is stable */
 	me = cpu_pcp(classic, raw_smp_processor_id());
-	pcpool_stat_add(&me->st.drain_all_visited, visited);
-	pcpool_stat_add(&me->st.drain_all_skipped, skipped);
+	pcpool_stat_add(&me->st.drain_all_visited, r->visited);
+	pcpool_stat_add(&me->st.drain_all_skipped, r->skipped);
 	spin_unlock(&classic->drain_lock);
+}
+
+void pcpool_classic_drain_all(struct pcpool_classic *classic, bool force)
+{
+	struct pcpool_drain_result r;
+
+	pcpool_classic_drain_all_count(classic, force, &r);
 }
 
 void pcpool_classic_destroy(struct pcpool_classic *classic)
@@ -434,6 +452,30 @@ unsigned long pcpool_classic_shrink_count(struct pcpool_classic *classic)
 {
 	return pcpool_zone_shrink_count(classic->zone) +
 	       pcpool_classic_pcp_pages(classic);
+}
+
+int pcpool_classic_get_pcp_state(struct pcpool_classic *classic, unsigned int cpu,
+			     struct pcpool_classic_pcp_state *s)
+{
+	struct pcpool_classic_pcp *pcp;
+	unsigned int o;
+
+	if (cpu >= classic->nr_cpus)
+		return -EINVAL;
+	pcp = &classic->pcp[cpu];
+	spin_lock(&pcp->lock);
+	s->count = pcp->count;
+	s->high = pcp->high;
+	s->batch = pcp->batch;
+	for (o = 0; o < PCPOOL_CLASSIC_NR_LISTS; o++) {
+		struct list_head *head = &pcp->lists[o], *pos;
+
+		s->chunks[o] = 0;
+		for (pos = head->next; pos != head; pos = pos->next)
+			s->chunks[o]++;
+	}
+	spin_unlock(&pcp->lock);
+	return 0;
 }
 
 #define CLASSIC_STAT(name) { "classic_" #name, offsetof(struct pcpool_classic_stats, name) }

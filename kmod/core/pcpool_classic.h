@@ -96,6 +96,9 @@ int pcpool_classic_set_high_batch(struct pcpool_classic *classic, int high,
  * another drain_all is running.
  */
 void pcpool_classic_drain_all(struct pcpool_classic *classic, bool force);
+/* The same, saying what it did in *@r (all zero if it was skipped). */
+void pcpool_classic_drain_all_count(struct pcpool_classic *classic, bool force,
+				    struct pcpool_drain_result *r);
 /* Empty one CPU's lists, e.g. when it goes offline. */
 void pcpool_classic_drain_cpu(struct pcpool_classic *classic,
 			      unsigned int cpu);
@@ -106,6 +109,18 @@ unsigned long pcpool_classic_shrink_count(struct pcpool_classic *classic);
 
 /* Pages sitting on all CPUs' lists (racy sum). */
 unsigned long pcpool_classic_pcp_pages(struct pcpool_classic *classic);
+
+/* One CPU's lists as they are now, for debugfs. */
+struct pcpool_classic_pcp_state {
+	int count;		/* pages on the lists */
+	int high;
+	int batch;
+	unsigned long chunks[PCPOOL_CLASSIC_NR_LISTS];	/* per order */
+};
+
+/* Fill *@s for @cpu under its pcp lock; -EINVAL for a CPU out of range. */
+int pcpool_classic_get_pcp_state(struct pcpool_classic *classic, unsigned int cpu,
+			     struct pcpool_classic_pcp_state *s);
 
 /* classic_* keys summed over CPUs, then the zone's keys. */
 void pcpool_classic_counters(struct pcpool_classic *classic,

@@ -1028,12 +1028,15 @@ void pcpool_pcpbuddy_set_node(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 		WRITE_ONCE(pb->node[cpu], node);
 }
 
-unsigned long pcpool_pcpbuddy_drain_all(struct pcpool_pcpbuddy *pb)
+void pcpool_pcpbuddy_drain_all_count(struct pcpool_pcpbuddy *pb,
+				     struct pcpool_drain_result *r)
 {
-	unsigned long visited = 0, skipped = 0, pages = 0;
 	struct pcpool_pcpbuddy_stats *st;
 	unsigned int cpu, me;
 
+	r->visited = 0;
+	r->skipped = 0;
+	r->pages = 0;
 	me = get_cpu();
 	st = &pb->stats[me];
 	for (cpu = 0; cpu < pb->nr_cpus; cpu++) {
@@ -1042,20 +1045,27 @@ unsigned long pcpool_pcpbuddy_drain_all(struct pcpool_pcpbuddy *pb)
 		/* Racy: a pool that fills right after is drained next time. */
 		if (!READ_ONCE(pool->free_pages) &&
 		    llist_empty(&pool->remote)) {
-			skipped++;
+			r->skipped++;
 			continue;
 		}
 		spin_lock(&pool->lock);
-		pages += drain_pool(pb, pool, st, 0);
+		r->pages += drain_pool(pb, pool, st, 0);
 		spin_unlock(&pool->lock);
-		visited++;
+		r->visited++;
 	}
 	pcpool_stat_add(&st->drain_all_calls, 1);
-	pcpool_stat_add(&st->drain_all_visited, visited);
-	pcpool_stat_add(&st->drain_all_skipped, skipped);
-	pcpool_stat_add(&st->drain_all_pages, pages);
+	pcpool_stat_add(&st->drain_all_visited, r->visited);
+	pcpool_stat_add(&st->drain_all_skipped, r->skipped);
+	pcpool_stat_add(&st->drain_all_pages, r->pages);
 	put_cpu();
-	return pages;
+}
+
+unsigned long pcpool_pcpbuddy_drain_all(struct pcpool_pcpbuddy *pb)
+{
+	struct pcpool_drain_result r;
+
+	pcpool_pcpbuddy_drain_all_count(pb, &r);
+	return r.pages;
 }
 
 void pcpool_pcpbuddy_cpu_dead(struct pcpool_pcpbuddy *pb, unsigned int cpu)
@@ -1128,6 +1138,35 @@ unsigned long pcpool_pcpbuddy_shrink_count(struct pcpool_pcpbuddy *pb)
 {
 	return pcpool_zone_shrink_count(pb->zone) +
 	       pcpool_pcpbuddy_pool_pages(pb);
+}
+
+int pcpool_pcpbuddy_get_pool_state(struct pcpool_pcpbuddy *pb, unsigned int cpu,
+			       struct pcpool_pcpbuddy_pool_state *s)
+{
+	struct pcpool_zone *zone = pb->zone;
+	struct pcpool_pcpbuddy_pool *pool;
+	struct llist_node *pos;
+	unsigned long idx;
+
+	if (cpu >= pb->nr_cpus)
+		return -EINVAL;
+	pool = &pb->pool[cpu];
+	memset(s, 0, sizeof(*s));
+	for (idx = 0; idx < zone->nr_span; idx++)
+		s->owned_blocks += READ_ONCE(zone->blocks[idx].owner) == (int)cpu;
+	spin_lock(&pool->lock);
+	s->pages = pool->free_pages;
+	s->whole_blocks = pool->nr_whole;
+	s->front_pages = pool->front_pages;
+	s->dead = pool->dead;
+	/* pushes only add ahead of the snapshot; removal needs our lock */
+	for (pos = READ_ONCE(pool->remote.first); pos; pos = pos->next) {
+		s->remote_chunks++;
+		s->remote_pages += 1UL << (page_private(llnode_page(pos)) &
+					   PCPBUDDY_ORDER_MASK);
+	}
+	spin_unlock(&pool->lock);
+	return 0;
 }
 
 int pcpool_pcpbuddy_owner(struct pcpool_pcpbuddy *pb, struct page *page)

@@ -210,6 +210,9 @@ void pcpool_pcpbuddy_free_nowait(struct pcpool_pcpbuddy *pb,
  * without taking their lock.  Never allocates.  Returns pages drained.
  */
 unsigned long pcpool_pcpbuddy_drain_all(struct pcpool_pcpbuddy *pb);
+/* The same, saying what it did in *@r. */
+void pcpool_pcpbuddy_drain_all_count(struct pcpool_pcpbuddy *pb,
+				     struct pcpool_drain_result *r);
 /* CPU hotplug: a dead CPU's pool is emptied and later frees bypass it. */
 void pcpool_pcpbuddy_cpu_dead(struct pcpool_pcpbuddy *pb, unsigned int cpu);
 void pcpool_pcpbuddy_cpu_online(struct pcpool_pcpbuddy *pb, unsigned int cpu);
@@ -223,6 +226,24 @@ unsigned long pcpool_pcpbuddy_shrink_count(struct pcpool_pcpbuddy *pb);
  * per-CPU counts (racy; exact when quiescent).
  */
 unsigned long pcpool_pcpbuddy_pool_pages(struct pcpool_pcpbuddy *pb);
+/* One CPU's pool as it is now, for debugfs. */
+struct pcpool_pcpbuddy_pool_state {
+	unsigned long pages;		/* free in the pool, front included */
+	unsigned long owned_blocks;	/* blocks the CPU owns */
+	unsigned long whole_blocks;	/* ... entirely free in its pool */
+	unsigned long front_pages;
+	unsigned long remote_chunks;	/* on its remote-free list */
+	unsigned long remote_pages;
+	bool dead;
+};
+
+/*
+ * Fill *@s for @cpu under its pool lock (the remote-free list is walked,
+ * not counted: only lock holders take chunks off it).  O(span).  -EINVAL
+ * for a CPU out of range.
+ */
+int pcpool_pcpbuddy_get_pool_state(struct pcpool_pcpbuddy *pb, unsigned int cpu,
+			       struct pcpool_pcpbuddy_pool_state *s);
 /* Owner of the block holding @page (racy; for tests and debugging). */
 int pcpool_pcpbuddy_owner(struct pcpool_pcpbuddy *pb, struct page *page);
 

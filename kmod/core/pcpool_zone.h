@@ -232,6 +232,16 @@ static inline void pcpool_zone_set_owner(struct pcpool_zone *zone,
 	WRITE_ONCE(pcpool_zone_block(zone, pfn)->owner, owner);
 }
 
+/*
+ * What one drain of every per-CPU pool did: the seed-002 question of how
+ * often skipping empty CPUs saves work.
+ */
+struct pcpool_drain_result {
+	unsigned long visited;	/* CPUs whose lock was taken and pool emptied */
+	unsigned long skipped;	/* CPUs seen empty: not touched */
+	unsigned long pages;	/* pages moved to the zone */
+};
+
 /* Reporting.  @emit gets every counter as a "key value" pair. */
 struct pcpool_zone_totals {
 	unsigned long blocks_held;

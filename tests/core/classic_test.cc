@@ -335,6 +335,42 @@ TEST_F(ClassicTest, AtTheLimitDrainAllFeedsTheNeedyCpu) {
   }
 }
 
+// The debugfs view of a CPU's lists (classic/pools) and the drain count.
+TEST_F(ClassicTest, PcpStateAndDrainCount) {
+  ZoneParams p;
+  p.nr_cpus = 3;
+  World w(p);
+  pcpool_classic* c = w.AddClassic();
+  ASSERT_EQ(pcpool_classic_set_high_batch(c, 64, 4), 0);
+  pcpool_user_set_cpu(2);
+  struct page* a = pcpool_classic_alloc(c, 0);
+  struct page* b = pcpool_classic_alloc(c, 1);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  pcpool_classic_pcp_state s{};
+  EXPECT_EQ(pcpool_classic_get_pcp_state(c, 3, &s), -EINVAL);
+  ASSERT_EQ(pcpool_classic_get_pcp_state(c, 2, &s), 0);
+  EXPECT_EQ(s.high, 64);
+  EXPECT_EQ(s.batch, 4);
+  // refills of batch pages per order, less what was handed out
+  EXPECT_EQ(s.chunks[0], 3u);
+  EXPECT_EQ(s.chunks[1], 1u);
+  EXPECT_EQ(s.count, 5);
+  ASSERT_EQ(pcpool_classic_get_pcp_state(c, 0, &s), 0);
+  EXPECT_EQ(s.count, 0);
+  pcpool_drain_result r{};
+  pcpool_user_set_cpu(0);
+  pcpool_classic_drain_all_count(c, false, &r);
+  EXPECT_EQ(r.visited, 1u);
+  EXPECT_EQ(r.skipped, 2u);
+  EXPECT_EQ(r.pages, 5u);
+  pcpool_classic_drain_all_count(c, true, &r);
+  EXPECT_EQ(r.visited, 3u) << "force visits every CPU";
+  EXPECT_EQ(r.pages, 0u);
+  pcpool_classic_free(c, a, 0);
+  pcpool_classic_free(c, b, 1);
+}
+
 TEST_F(ClassicTest, SourceFailureIsEnomemAndLosesNothing) {
   ZoneParams p;
   p.nr_cpus = 3;

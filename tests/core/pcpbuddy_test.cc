@@ -414,6 +414,49 @@ TEST_F(PcpbuddyTest, DrainAllVisitsOnlyPoolsHoldingPages) {
   b.ExpectExact(0);
 }
 
+// The debugfs view of a pool (pcpbuddy/pools) and the drain file's count.
+TEST_F(PcpbuddyTest, PoolStateAndDrainCount) {
+  ZoneParams p;
+  p.nr_cpus = 3;
+  PbWorld b(p, 0);
+  ASSERT_EQ(pcpool_pcpbuddy_set_remote_free(b.pb, PCPOOL_PCPBUDDY_REMOTE_LIST), 0);
+  std::vector<struct page*> on1 = AllocOn(b.pb, 1, 4);
+  pcpool_pcpbuddy_pool_state s{};
+  EXPECT_EQ(pcpool_pcpbuddy_get_pool_state(b.pb, 3, &s), -EINVAL);
+  ASSERT_EQ(pcpool_pcpbuddy_get_pool_state(b.pb, 1, &s), 0);
+  EXPECT_EQ(s.pages, 12u);
+  EXPECT_EQ(s.owned_blocks, 1u);
+  EXPECT_EQ(s.whole_blocks, 0u);
+  EXPECT_EQ(s.remote_chunks, 0u);
+  EXPECT_FALSE(s.dead);
+  // three of cpu1's pages freed on cpu2 wait on cpu1's remote-free list
+  FreeOn(b.pb, 2, {on1[0], on1[1], on1[2]});
+  ASSERT_EQ(pcpool_pcpbuddy_get_pool_state(b.pb, 1, &s), 0);
+  EXPECT_EQ(s.remote_chunks, 3u);
+  EXPECT_EQ(s.remote_pages, 3u);
+  EXPECT_EQ(s.pages, 12u) << "not absorbed yet";
+  ASSERT_EQ(pcpool_pcpbuddy_get_pool_state(b.pb, 2, &s), 0);
+  EXPECT_EQ(s.pages, 0u);
+  EXPECT_EQ(s.owned_blocks, 0u);
+  pcpool_drain_result r{};
+  pcpool_user_set_cpu(0);
+  pcpool_pcpbuddy_drain_all_count(b.pb, &r);
+  EXPECT_EQ(r.visited, 1u);
+  EXPECT_EQ(r.skipped, 2u);
+  EXPECT_EQ(r.pages, 15u);
+  ASSERT_EQ(pcpool_pcpbuddy_get_pool_state(b.pb, 1, &s), 0);
+  EXPECT_EQ(s.pages, 0u);
+  EXPECT_EQ(s.remote_chunks, 0u);
+  EXPECT_EQ(s.owned_blocks, 1u) << "one page still out";
+  pcpool_pcpbuddy_drain_all_count(b.pb, &r);
+  EXPECT_EQ(r.visited, 0u);
+  EXPECT_EQ(r.skipped, 3u);
+  EXPECT_EQ(r.pages, 0u);
+  b.ExpectExact(1);
+  FreeOn(b.pb, 1, {on1[3]});
+  b.ExpectExact(0);
+}
+
 // A dead CPU's pool is emptied; frees to its blocks go to the zone; back
 // online it works again.
 TEST_F(PcpbuddyTest, HotplugDeadPoolIsEmptiedAndBypassed) {
