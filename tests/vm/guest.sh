@@ -196,5 +196,7 @@ sub_test reset_vm.sh "counter reset test"
 # classic_high/classic_batch at load and live.
 sub_test classic_vm.sh "classic tunables test"
 sub_test vmap_vm.sh "vmap backends test"
+# <backend>/pools and <backend>/drain of classic and pcpbuddy.
+sub_test drain_vm.sh "drain and pools test"
 
 finish "$ROUNDS load/unload rounds, "
