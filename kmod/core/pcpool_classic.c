@@ -454,8 +454,9 @@ unsigned long pcpool_classic_shrink_count(struct pcpool_classic *classic)
 	       pcpool_classic_pcp_pages(classic);
 }
 
-int pcpool_classic_get_pcp_state(struct pcpool_classic *classic, unsigned int cpu,
-			     struct pcpool_classic_pcp_state *s)
+int pcpool_classic_get_pcp_state(struct pcpool_classic *classic,
+				 unsigned int cpu,
+				 struct pcpool_classic_pcp_state *s)
 {
 	struct pcpool_classic_pcp *pcp;
 	unsigned int o;

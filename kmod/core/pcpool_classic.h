@@ -119,8 +119,9 @@ struct pcpool_classic_pcp_state {
 };
 
 /* Fill *@s for @cpu under its pcp lock; -EINVAL for a CPU out of range. */
-int pcpool_classic_get_pcp_state(struct pcpool_classic *classic, unsigned int cpu,
-			     struct pcpool_classic_pcp_state *s);
+int pcpool_classic_get_pcp_state(struct pcpool_classic *classic,
+				 unsigned int cpu,
+				 struct pcpool_classic_pcp_state *s);
 
 /* classic_* keys summed over CPUs, then the zone's keys. */
 void pcpool_classic_counters(struct pcpool_classic *classic,

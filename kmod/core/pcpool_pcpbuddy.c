@@ -1140,8 +1140,9 @@ unsigned long pcpool_pcpbuddy_shrink_count(struct pcpool_pcpbuddy *pb)
 	       pcpool_pcpbuddy_pool_pages(pb);
 }
 
-int pcpool_pcpbuddy_get_pool_state(struct pcpool_pcpbuddy *pb, unsigned int cpu,
-			       struct pcpool_pcpbuddy_pool_state *s)
+int pcpool_pcpbuddy_get_pool_state(struct pcpool_pcpbuddy *pb,
+				   unsigned int cpu,
+				   struct pcpool_pcpbuddy_pool_state *s)
 {
 	struct pcpool_zone *zone = pb->zone;
 	struct pcpool_pcpbuddy_pool *pool;

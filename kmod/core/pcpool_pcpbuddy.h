@@ -242,8 +242,9 @@ struct pcpool_pcpbuddy_pool_state {
  * not counted: only lock holders take chunks off it).  O(span).  -EINVAL
  * for a CPU out of range.
  */
-int pcpool_pcpbuddy_get_pool_state(struct pcpool_pcpbuddy *pb, unsigned int cpu,
-			       struct pcpool_pcpbuddy_pool_state *s);
+int pcpool_pcpbuddy_get_pool_state(struct pcpool_pcpbuddy *pb,
+				   unsigned int cpu,
+				   struct pcpool_pcpbuddy_pool_state *s);
 /* Owner of the block holding @page (racy; for tests and debugging). */
 int pcpool_pcpbuddy_owner(struct pcpool_pcpbuddy *pb, struct page *page);
 
