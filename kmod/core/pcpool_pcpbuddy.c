@@ -453,19 +453,30 @@ __must_hold(&pool->lock)
 	return NULL;
 }
 
-/* Phase 1: a whole free block, split here. */
+/*
+ * Phase 1: a whole free block, split here.  One on this CPU's node, or
+ * with @any_node (the zone cannot grow one there) on any node, as the
+ * kernel walks a zonelist from the local node's zone outwards.
+ */
 static struct page *refill_claim(struct pcpool_pcpbuddy *pb,
 				 struct pcpool_pcpbuddy_pool *pool,
 				 struct pcpool_pcpbuddy_stats *st,
-				 unsigned int cpu, unsigned int order)
+				 unsigned int cpu, unsigned int order,
+				 bool any_node)
 __must_hold(&pool->lock)
 {
-	struct page *page = pcpool_zone_claim_block(pb->zone, cpu);
+	int node = pb->node[cpu];
+	struct page *page;
 
+	page = pcpool_zone_claim_block_node(pb->zone, cpu, node, any_node);
 	if (!page)
 		return NULL;
 	pcpool_stat_add(&st->refill_phase1, 1);
 	pcpool_stat_add(&st->blocks_claimed, 1);
+	if (pcpool_zone_pfn_node(pb->zone, page_to_pfn(page)) == node)
+		pcpool_stat_add(&st->claims_local, 1);
+	else
+		pcpool_stat_add(&st->claims_remote, 1);
 	WRITE_ONCE(pb_blk(pb, pb_idx(pb, page_to_pfn(page)))->zone_frags, 0);
 	pool_add(pb, pool, page_to_pfn(page), pb->zone->order, false);
 	return pool_rmqueue(pb, pool, st, order);
@@ -544,6 +555,9 @@ static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order,
 	if (page) {
 		pcpool_stat_add(&st->refill_phase3, 1);
 		pcpool_stat_add(&st->steal_pages, 1UL << order);
+		/* one past the pass that found it: 1 same node, 2 other */
+		pcpool_stat_add(pass == 1 ? &st->steals_same_node :
+			       &st->steals_other_node, 1);
 	}
 	put_cpu();
 	return page;
@@ -553,6 +567,8 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 				   unsigned int order)
 {
 	bool at_limit = false, absorbed = false, retried = false;
+	/* one node: every block is local, claim and grow as before */
+	bool any_node = !READ_ONCE(pb->numa);
 	int grows = 0;
 
 	if (order > pb->zone->order)
@@ -585,7 +601,8 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 		if (!page)
 			page = refill_fragments(pb, pool, st, cpu, order);
 		if (!page)
-			page = refill_claim(pb, pool, st, cpu, order);
+			page = refill_claim(pb, pool, st, cpu, order,
+					    at_limit || any_node);
 		if (!page && at_limit)
 			page = refill_loose(pb, pool, st, order);
 		spin_unlock(&pool->lock);
@@ -597,11 +614,19 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 		put_cpu();
 
 		if (!at_limit) {
+			int ret = -ENOSPC;
+
 			/* may sleep: no lock held, preemption on */
-			if (grows < PCPBUDDY_GROW_TRIES &&
-			    !pcpool_zone_grow(pb->zone)) {
+			if (grows < PCPBUDDY_GROW_TRIES)
+				ret = pcpool_zone_grow_node(pb->zone, any_node ?
+							    PCPOOL_NO_NODE :
+							    READ_ONCE(pb->node[cpu]));
+			if (!ret) {
 				grows++;
 				cpu_stat_add(pb, grows, 1);
+			} else if (ret == -ENOMEM && !any_node) {
+				/* this node has none: other nodes next */
+				any_node = true;
 			} else {
 				at_limit = true;
 			}
@@ -873,13 +898,15 @@ struct page *pcpool_pcpbuddy_alloc_nowait(struct pcpool_pcpbuddy *pb,
 	page = take_nowait(pb, &pb->pool[cpu], st, order);
 	/* then the others, nearest first, as steal() but never waiting */
 	for (d = 1; !page && d < pb->nr_cpus; d++) {
-		struct pcpool_pcpbuddy_pool *victim =
-			&pb->pool[(cpu + d) % pb->nr_cpus];
+		unsigned int v = (cpu + d) % pb->nr_cpus;
 
-		page = take_nowait(pb, victim, st, order);
+		page = take_nowait(pb, &pb->pool[v], st, order);
 		if (page) {
 			pcpool_stat_add(&st->refill_phase3, 1);
 			pcpool_stat_add(&st->steal_pages, 1UL << order);
+			pcpool_stat_add(pb->node[v] == pb->node[cpu] ?
+				       &st->steals_same_node :
+				       &st->steals_other_node, 1);
 		}
 	}
 	if (!page) {
@@ -1024,8 +1051,15 @@ int pcpool_pcpbuddy_set_front(struct pcpool_pcpbuddy *pb, unsigned long high)
 void pcpool_pcpbuddy_set_node(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 			      int node)
 {
-	if (cpu < pb->nr_cpus)
-		WRITE_ONCE(pb->node[cpu], node);
+	bool numa = false;
+	unsigned int i;
+
+	if (cpu >= pb->nr_cpus)
+		return;
+	WRITE_ONCE(pb->node[cpu], node);
+	for (i = 1; i < pb->nr_cpus; i++)
+		numa |= pb->node[i] != pb->node[0];
+	WRITE_ONCE(pb->numa, numa);
 }
 
 void pcpool_pcpbuddy_drain_all_count(struct pcpool_pcpbuddy *pb,
@@ -1200,6 +1234,8 @@ static const struct {
 	PB_STAT(pool_merges),
 	PB_STAT(pool_splits),
 	PB_STAT(blocks_claimed),
+	PB_STAT(claims_local),
+	PB_STAT(claims_remote),
 	PB_STAT(blocks_returned),
 	PB_STAT(refill_phase0),
 	PB_STAT(refill_phase0_pages),
@@ -1210,6 +1246,8 @@ static const struct {
 	PB_STAT(refill_phase2_pages),
 	PB_STAT(refill_phase3),
 	PB_STAT(steal_pages),
+	PB_STAT(steals_same_node),
+	PB_STAT(steals_other_node),
 	PB_STAT(grows),
 	PB_STAT(alloc_failures),
 	PB_STAT(drains),

@@ -39,6 +39,8 @@ struct pcpool_pcpbuddy_stats {
 	u64 pool_merges;	/* buddy merges under a pool lock */
 	u64 pool_splits;
 	u64 blocks_claimed;	/* whole blocks taken from the zone */
+	u64 claims_local;	/* ... on this CPU's node */
+	u64 claims_remote;	/* ... on another node: none left locally */
 	u64 blocks_returned;	/* whole blocks given back, ownership ended */
 	u64 refill_phase0;	/* owned fragments recovered from the zone */
 	u64 refill_phase0_pages;
@@ -49,6 +51,8 @@ struct pcpool_pcpbuddy_stats {
 	u64 refill_phase2_pages;
 	u64 refill_phase3;	/* taken from another CPU's pool */
 	u64 steal_pages;	/* pages this CPU took from others */
+	u64 steals_same_node;	/* phase 3 from a CPU of this node */
+	u64 steals_other_node;
 	u64 grows;		/* zone grown for this CPU */
 	u64 alloc_failures;
 	u64 drains;		/* above high */
@@ -130,7 +134,8 @@ struct pcpool_pcpbuddy {
 	 * interrupt cannot tear a plain increment of @stats.
 	 */
 	struct pcpool_pcpbuddy_stats *nw_stats;
-	int *node;			/* [nr_cpus], for the steal order */
+	int *node;			/* [nr_cpus], claim, grow and steal order */
+	bool numa;			/* CPUs on more than one node */
 	char *blk;			/* [nr_span] records, 1 << blk_shift apart */
 	unsigned int blk_shift;
 	/* the zone's, copied: one load less on every pool operation */
@@ -174,7 +179,11 @@ int pcpool_pcpbuddy_set_remote_free(struct pcpool_pcpbuddy *pb,
  */
 int pcpool_pcpbuddy_set_front(struct pcpool_pcpbuddy *pb, unsigned long high);
 
-/* The steal order visits CPUs of the stealer's node first. */
+/*
+ * @cpu's NUMA node: its pool claims and grows blocks on that node first
+ * (other nodes' blocks only when none is left there and the zone cannot
+ * grow one), and its steals visit CPUs of that node first.
+ */
 void pcpool_pcpbuddy_set_node(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 			      int node);
 

@@ -210,6 +210,11 @@ static bool block_acceptable(struct pcpool_zone *zone, unsigned long pfn)
 
 int pcpool_zone_grow(struct pcpool_zone *zone)
 {
+	return pcpool_zone_grow_node(zone, PCPOOL_NO_NODE);
+}
+
+int pcpool_zone_grow_node(struct pcpool_zone *zone, int node)
+{
 	struct pcpool_block *blk;
 	struct page *page;
 	unsigned long pfn, w, *map;
@@ -223,7 +228,11 @@ int pcpool_zone_grow(struct pcpool_zone *zone)
 	zone->nr_reserved++;
 	pcpool_zone_unlock(zone);
 
-	page = zone->src.alloc_block(zone->src.ctx, zone->order);
+	if (node != PCPOOL_NO_NODE && zone->src.alloc_block_node)
+		page = zone->src.alloc_block_node(zone->src.ctx, zone->order,
+						  node);
+	else
+		page = zone->src.alloc_block(zone->src.ctx, zone->order);
 
 	pcpool_zone_lock(zone);
 	if (!page) {
@@ -246,6 +255,8 @@ int pcpool_zone_grow(struct pcpool_zone *zone)
 		WARN_ON_ONCE(map[w]);
 	blk = pcpool_zone_block(zone, pfn);
 	blk->state = PCPOOL_BLOCK_HELD;
+	blk->node = zone->src.block_node ?
+		    zone->src.block_node(zone->src.ctx, page) : 0;
 	WRITE_ONCE(blk->owner, PCPOOL_OWNER_NONE);
 	blk->zone_free = 0;
 	add_free(zone, page, pfn, zone->order);
@@ -434,14 +445,41 @@ void pcpool_zone_free_list(struct pcpool_zone *zone, struct list_head *list)
 
 struct page *pcpool_zone_claim_block(struct pcpool_zone *zone, int owner)
 {
-	struct pcpool_free_area *area = &zone->area[zone->order];
-	struct page *page = NULL;
+	return pcpool_zone_claim_block_node(zone, owner, PCPOOL_NO_NODE, true);
+}
+
+/* The first whole free block on @node, else (@fallback) any.  Zone lock. */
+static struct page *find_block(struct pcpool_zone *zone, int node,
+			       bool fallback)
+{
+	struct list_head *head = &zone->area[zone->order].list, *pos;
+
+	if (list_empty(head))
+		return NULL;
+	/* a source without nodes puts every block on node 0 */
+	if (node != PCPOOL_NO_NODE && zone->src.block_node) {
+		for (pos = head->next; pos != head; pos = pos->next) {
+			struct page *page = list_entry(pos, struct page, lru);
+
+			if (pcpool_zone_pfn_node(zone, page_to_pfn(page)) == node)
+				return page;
+		}
+		if (!fallback)
+			return NULL;
+	}
+	return list_first_entry(head, struct page, lru);
+}
+
+struct page *pcpool_zone_claim_block_node(struct pcpool_zone *zone, int owner,
+					  int node, bool fallback)
+{
+	struct page *page;
 
 	pcpool_zone_lock(zone);
-	if (!list_empty(&area->list)) {
+	page = find_block(zone, node, fallback);
+	if (page) {
 		unsigned long pfn;
 
-		page = list_first_entry(&area->list, struct page, lru);
 		pfn = page_to_pfn(page);
 		del_free(zone, page, pfn, zone->order);
 		WRITE_ONCE(pcpool_zone_block(zone, pfn)->owner, owner);

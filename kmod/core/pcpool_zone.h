@@ -15,6 +15,7 @@
 #include "pcpool_platform.h"
 
 #define PCPOOL_OWNER_NONE	(-1)
+#define PCPOOL_NO_NODE		(-1)
 
 /*
  * Pages moved per zone-lock acquisition, log2 buckets: [0], [1], [2,3],
@@ -34,6 +35,13 @@
 struct pcpool_page_source {
 	struct page *(*alloc_block)(void *ctx, unsigned int order);
 	void (*free_block)(void *ctx, struct page *page, unsigned int order);
+	/*
+	 * Optional, for NUMA: a block on @node only (__GFP_THISNODE), and the
+	 * node a block is on.  Without them every block is on node 0.
+	 */
+	struct page *(*alloc_block_node)(void *ctx, unsigned int order,
+					 int node);
+	int (*block_node)(void *ctx, struct page *page);
 	void *ctx;
 };
 
@@ -58,7 +66,7 @@ enum pcpool_block_state {
 struct pcpool_block {
 	int owner;		/* CPU owning it (per-CPU layer), or OWNER_NONE */
 	u16 state;		/* enum pcpool_block_state, zone lock */
-	u16 pad;
+	s16 node;		/* NUMA node, set when obtained */
 	u32 zone_free;		/* pages of it in the zone free lists, zone lock */
 };
 
@@ -144,6 +152,12 @@ unsigned long pcpool_zone_destroy(struct pcpool_zone *zone);
  * when the source fails or gives a block outside the span.  No lock held.
  */
 int pcpool_zone_grow(struct pcpool_zone *zone);
+/*
+ * The same, the block on @node only (PCPOOL_NO_NODE: any), as the
+ * kernel's node-local zone comes first in a zonelist.  -ENOMEM when that
+ * node has none; the caller then falls back to other nodes.
+ */
+int pcpool_zone_grow_node(struct pcpool_zone *zone, int node);
 
 /* One chunk of 2^order pages; grows the zone if it must.  NULL: no memory. */
 struct page *pcpool_zone_alloc(struct pcpool_zone *zone, unsigned int order);
@@ -169,6 +183,14 @@ void pcpool_zone_free_list(struct pcpool_zone *zone, struct list_head *list);
  * (a block whole and free in the zone is never owned).
  */
 struct page *pcpool_zone_claim_block(struct pcpool_zone *zone, int owner);
+/*
+ * claim_block, a block on @node first; one on another node only if
+ * @fallback (PCPOOL_NO_NODE: any block).  The free lists are not split by
+ * node: the whole-block list is searched, which costs nothing while every
+ * block is on one node.
+ */
+struct page *pcpool_zone_claim_block_node(struct pcpool_zone *zone, int owner,
+					  int node, bool fallback);
 void pcpool_zone_return_block(struct pcpool_zone *zone, struct page *page);
 /*
  * Take every free chunk of the block holding @pfn out of the free lists
@@ -218,6 +240,13 @@ static inline struct pcpool_block *pcpool_zone_block(struct pcpool_zone *zone,
 						     unsigned long pfn)
 {
 	return &zone->blocks[pcpool_zone_block_index(zone, pfn)];
+}
+
+/* The node of the block holding @pfn. */
+static inline int pcpool_zone_pfn_node(const struct pcpool_zone *zone,
+				       unsigned long pfn)
+{
+	return zone->blocks[pcpool_zone_block_index(zone, pfn)].node;
 }
 
 /* Owner of the block holding @pfn; racy unless the caller serializes. */

@@ -48,6 +48,7 @@ struct ZoneParams {
   unsigned nr_cpus = 2;
   uint64_t base_pfn = 0x40000;  // not 0, to catch pfn arithmetic bugs
   uint64_t span_skip = 0;       // blocks at the start of memory outside the span
+  unsigned nr_nodes = 0;        // NUMA nodes the memory is split over (0: none)
 };
 
 // One modelled memory + zone (+ optional classic) per test.
@@ -61,6 +62,7 @@ class World {
     cfg.nr_cpus = p.nr_cpus;
     cfg.limit_blocks = p.limit;
     cfg.reserve_blocks = p.reserve;
+    pcpool_user_mem_set_nodes(&mem, p.nr_nodes);
     cfg.src = pcpool_user_mem_source(&mem);
     size_t need = pcpool_zone_meta_size(&cfg);
     EXPECT_GT(need, 0u);

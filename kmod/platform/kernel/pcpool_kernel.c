@@ -26,6 +26,18 @@ static struct page *pcpool_kernel_alloc_block(void *ctx, unsigned int order)
 	return alloc_pages(PCPOOL_BLOCK_GFP, order);
 }
 
+/* __GFP_THISNODE: the caller falls back to other nodes itself. */
+static struct page *pcpool_kernel_alloc_block_node(void *ctx,
+						   unsigned int order, int node)
+{
+	return alloc_pages_node(node, PCPOOL_BLOCK_GFP | __GFP_THISNODE, order);
+}
+
+static int pcpool_kernel_block_node(void *ctx, struct page *page)
+{
+	return page_to_nid(page);
+}
+
 static void pcpool_kernel_free_block(void *ctx, struct page *page,
 				     unsigned int order)
 {
@@ -67,6 +79,8 @@ void pcpool_kernel_zone_config(struct pcpool_zone_config *cfg,
 	cfg->reserve_blocks = reserve_blocks;
 	cfg->src.alloc_block = pcpool_kernel_alloc_block;
 	cfg->src.free_block = pcpool_kernel_free_block;
+	cfg->src.alloc_block_node = pcpool_kernel_alloc_block_node;
+	cfg->src.block_node = pcpool_kernel_block_node;
 	cfg->src.ctx = NULL;
 }
 

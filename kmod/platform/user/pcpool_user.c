@@ -100,9 +100,28 @@ static bool should_fail(struct pcpool_user_mem *mem)
 				       mem->attempts);
 }
 
-static struct page *user_alloc_block(void *ctx, unsigned int order)
+void pcpool_user_mem_set_nodes(struct pcpool_user_mem *mem,
+			       unsigned int nr_nodes)
 {
-	struct pcpool_user_mem *mem = ctx;
+	mem->nr_nodes = nr_nodes;
+}
+
+static int block_nid(const struct pcpool_user_mem *mem, unsigned long b)
+{
+	unsigned long per;
+
+	if (!mem->nr_nodes)
+		return 0;
+	per = mem->nr_blocks / mem->nr_nodes;
+	if (!per)
+		return 0;
+	return (int)(b / per < mem->nr_nodes ? b / per : mem->nr_nodes - 1);
+}
+
+/* A free block, on @node unless it is PCPOOL_NO_NODE. */
+static struct page *user_alloc(struct pcpool_user_mem *mem, unsigned int order,
+			       int node)
+{
 	struct page *page = NULL;
 	unsigned long n, i;
 
@@ -114,7 +133,8 @@ static struct page *user_alloc_block(void *ctx, unsigned int order)
 	for (n = 0; n < mem->nr_blocks; n++) {
 		unsigned long b = (mem->cursor + n) % mem->nr_blocks;
 
-		if (mem->taken[b])
+		if (mem->taken[b] ||
+		    (node != PCPOOL_NO_NODE && block_nid(mem, b) != node))
 			continue;
 		mem->taken[b] = 1;
 		mem->cursor = b + 1;
@@ -133,6 +153,24 @@ static struct page *user_alloc_block(void *ctx, unsigned int order)
 out:
 	pthread_mutex_unlock(&mem->lock);
 	return page;
+}
+
+static struct page *user_alloc_block(void *ctx, unsigned int order)
+{
+	return user_alloc(ctx, order, PCPOOL_NO_NODE);
+}
+
+static struct page *user_alloc_block_node(void *ctx, unsigned int order,
+					  int node)
+{
+	return user_alloc(ctx, order, node);
+}
+
+static int user_block_node(void *ctx, struct page *page)
+{
+	struct pcpool_user_mem *mem = ctx;
+
+	return block_nid(mem, (unsigned long)(page - mem->pages) >> mem->order);
 }
 
 static void user_free_block(void *ctx, struct page *page, unsigned int order)
@@ -167,6 +205,11 @@ struct pcpool_page_source pcpool_user_mem_source(struct pcpool_user_mem *mem)
 		.free_block = user_free_block,
 		.ctx = mem,
 	};
+
+	if (mem->nr_nodes) {
+		src.alloc_block_node = user_alloc_block_node;
+		src.block_node = user_block_node;
+	}
 
 	return src;
 }

@@ -30,6 +30,7 @@ struct pcpool_user_mem {
 	unsigned long nr_pages;
 	unsigned long nr_blocks;
 	unsigned int order;
+	unsigned int nr_nodes;	/* blocks split evenly, in order; 0: no nodes */
 	pthread_mutex_t lock;	/* everything below */
 	unsigned char *taken;	/* per block */
 	unsigned long cursor;	/* next block to try */
@@ -51,6 +52,13 @@ struct pcpool_user_mem {
 int pcpool_user_mem_init(struct pcpool_user_mem *mem, unsigned long base_pfn,
 			 unsigned long nr_blocks, unsigned int order);
 void pcpool_user_mem_destroy(struct pcpool_user_mem *mem);
+/*
+ * Model NUMA: the blocks split evenly over @nr_nodes nodes in pfn order
+ * (the last takes the remainder), and the source gains alloc_block_node()
+ * and block_node().  Call before taking the source; 0 turns it off.
+ */
+void pcpool_user_mem_set_nodes(struct pcpool_user_mem *mem,
+			       unsigned int nr_nodes);
 /* A page source over @mem for struct pcpool_zone_config. */
 struct pcpool_page_source pcpool_user_mem_source(struct pcpool_user_mem *mem);
 /* Fault injection: succeed @n more times then fail (-1: never fail). */
