@@ -88,6 +88,17 @@ TEST_F(PcpbuddyNumaTest, AnotherNodesBlockOnlyWhenTheOwnNodeHasNone) {
   b.ExpectExact(0);
 }
 
+// An order-0 page allocated on @cpu, expected to come from @owner's block.
+struct page* AllocFrom(pcpool_pcpbuddy* pb, unsigned cpu, int owner) {
+  pcpool_user_set_cpu(cpu);
+  struct page* pg = pcpool_pcpbuddy_alloc(pb, 0);
+  EXPECT_NE(pg, nullptr);
+  if (pg != nullptr) {
+    EXPECT_EQ(pcpool_pcpbuddy_owner(pb, pg), owner);
+  }
+  return pg;
+}
+
 TEST_F(PcpbuddyNumaTest, StealsFromTheOwnNodeFirst) {
   ZoneParams p = TwoNodes();
   p.limit = 2;
@@ -97,18 +108,12 @@ TEST_F(PcpbuddyNumaTest, StealsFromTheOwnNodeFirst) {
   std::vector<struct page*> held = AllocOn(b.pb, 0, 1);
   std::vector<struct page*> on2 = AllocOn(b.pb, 2, 1);
   // CPU 3 steals from CPU 2, its node, though CPU 0 is nearer by id
-  pcpool_user_set_cpu(3);
-  struct page* s3 = pcpool_pcpbuddy_alloc(b.pb, 0);
-  ASSERT_NE(s3, nullptr);
-  EXPECT_EQ(pcpool_pcpbuddy_owner(b.pb, s3), 2);
+  struct page* s3 = AllocFrom(b.pb, 3, 2);
   Counters c3 = PbCpuCounters(b.pb, 3);
   EXPECT_EQ(c3["pcpbuddy_steals_same_node"], 1u);
   EXPECT_EQ(c3["pcpbuddy_steals_other_node"], 0u);
   // CPU 1 steals from CPU 0, its node, though CPU 2 is nearer by id
-  pcpool_user_set_cpu(1);
-  struct page* s1 = pcpool_pcpbuddy_alloc(b.pb, 0);
-  ASSERT_NE(s1, nullptr);
-  EXPECT_EQ(pcpool_pcpbuddy_owner(b.pb, s1), 0);
+  struct page* s1 = AllocFrom(b.pb, 1, 0);
   EXPECT_EQ(PbCpuCounters(b.pb, 1)["pcpbuddy_steals_same_node"], 1u);
   // CPU 2's pool emptied: CPU 3 has to cross to node 0
   pcpool_user_set_cpu(2);
@@ -116,10 +121,7 @@ TEST_F(PcpbuddyNumaTest, StealsFromTheOwnNodeFirst) {
     on2.push_back(pcpool_pcpbuddy_alloc(b.pb, 0));
     ASSERT_NE(on2.back(), nullptr);
   }
-  pcpool_user_set_cpu(3);
-  struct page* x3 = pcpool_pcpbuddy_alloc(b.pb, 0);
-  ASSERT_NE(x3, nullptr);
-  EXPECT_EQ(pcpool_pcpbuddy_owner(b.pb, x3), 0);
+  struct page* x3 = AllocFrom(b.pb, 3, 0);
   c3 = PbCpuCounters(b.pb, 3);
   EXPECT_EQ(c3["pcpbuddy_steals_same_node"], 1u);
   EXPECT_EQ(c3["pcpbuddy_steals_other_node"], 1u);
