@@ -10,6 +10,9 @@
  *   <backend>/percpu    header line of keys, then "<cpu> <values...>"
  *   <backend>/reset     write 1: zero the backend's own event counters
  *                       (not the common ones above, not gauges)
+ *   <backend>/pools     classic, pcpbuddy: each CPU's pool now
+ *   <backend>/drain     classic, pcpbuddy: write 1 drains every pool; read
+ *                       "visited V skipped S pages P" of the last one
  *   fail_nth            failure injection: write N, the N-th allocation
  *                       from now fails with -ENOMEM; write 0 to disarm
  *
