@@ -1057,8 +1057,9 @@ void pcpool_pcpbuddy_set_node(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 	if (cpu >= pb->nr_cpus)
 		return;
 	WRITE_ONCE(pb->node[cpu], node);
+	/* a CPU without a node (NUMA_NO_NODE, not present) does not count */
 	for (i = 1; i < pb->nr_cpus; i++)
-		numa |= pb->node[i] != pb->node[0];
+		numa |= pb->node[i] >= 0 && pb->node[i] != pb->node[0];
 	WRITE_ONCE(pb->numa, numa);
 }
 
