@@ -144,12 +144,28 @@ static int classic_set_sizes(struct pcpool_classic *classic)
 	return 0;
 }
 
+static unsigned long classic_cached_pages(struct pcpool_zone_host *zh)
+{
+	struct classic_state *st = container_of(zh, struct classic_state, zh);
+
+	return pcpool_classic_pcp_pages(st->classic);
+}
+
+static void classic_drain_all(struct pcpool_zone_host *zh)
+{
+	struct classic_state *st = container_of(zh, struct classic_state, zh);
+
+	pcpool_classic_drain_all(st->classic, true);
+}
+
 static const struct pcpool_zone_host_desc classic_host = {
 	.name		= "classic",
 	.cpuhp_name	= "pcpool/classic:dead",
 	.cpu_dead	= classic_cpu_dead,
 	.shrinker	= &classic_shrinker_ops,
 	.meta_size	= pcpool_classic_meta_size,
+	.cached_pages	= classic_cached_pages,
+	.drain_all	= classic_drain_all,
 };
 
 static int classic_init(struct pcpool_backend *b)
@@ -236,6 +252,13 @@ static void classic_reset(struct pcpool_backend *b)
 	pcpool_classic_reset_counters(st->classic);
 }
 
+static void classic_frag(struct pcpool_backend *b, struct pcpool_frag *f)
+{
+	struct classic_state *st = b->priv;
+
+	pcpool_zone_host_frag(&st->zh, f);
+}
+
 const struct pcpool_backend_ops pcpool_classic_ops = {
 	.name		= "classic",
 	.kind		= PCPOOL_BK_PAGES,
@@ -246,4 +269,5 @@ const struct pcpool_backend_ops pcpool_classic_ops = {
 	.free		= classic_free,
 	.show_counters	= classic_show,
 	.reset_counters	= classic_reset,
+	.frag		= classic_frag,
 };

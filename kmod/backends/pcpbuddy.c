@@ -181,6 +181,22 @@ static int pcpbuddy_configure(struct pcpool_pcpbuddy *pb,
 	return 0;
 }
 
+static unsigned long pcpbuddy_cached_pages(struct pcpool_zone_host *zh)
+{
+	struct pcpbuddy_state *st = container_of(zh, struct pcpbuddy_state, zh);
+
+	return pcpool_pcpbuddy_pool_pages(st->pcpbuddy);
+}
+
+static void pcpbuddy_drain_all(struct pcpool_zone_host *zh)
+{
+	struct pcpbuddy_state *st = container_of(zh, struct pcpbuddy_state, zh);
+
+	mutex_lock(&st->drain_mutex);
+	pcpool_pcpbuddy_drain_all(st->pcpbuddy);
+	mutex_unlock(&st->drain_mutex);
+}
+
 static const struct pcpool_zone_host_desc pcpbuddy_host = {
 	.name		= "pcpbuddy",
 	.cpuhp_name	= "pcpool/pcpbuddy:prepare",
@@ -188,6 +204,8 @@ static const struct pcpool_zone_host_desc pcpbuddy_host = {
 	.cpu_dead	= pcpbuddy_cpu_dead,
 	.shrinker	= &pcpbuddy_shrinker_ops,
 	.meta_size	= pcpool_pcpbuddy_meta_size,
+	.cached_pages	= pcpbuddy_cached_pages,
+	.drain_all	= pcpbuddy_drain_all,
 };
 
 static int pcpbuddy_init(struct pcpool_backend *b)
@@ -320,6 +338,13 @@ static void pcpbuddy_reset(struct pcpool_backend *b)
 	pcpool_pcpbuddy_reset_counters(st->pcpbuddy);
 }
 
+static void pcpbuddy_frag(struct pcpool_backend *b, struct pcpool_frag *f)
+{
+	struct pcpbuddy_state *st = b->priv;
+
+	pcpool_zone_host_frag(&st->zh, f);
+}
+
 const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
 	.name		= "pcpbuddy",
 	.kind		= PCPOOL_BK_PAGES,
@@ -332,4 +357,5 @@ const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
 	.free_any	= pcpbuddy_free_any,
 	.show_counters	= pcpbuddy_show,
 	.reset_counters	= pcpbuddy_reset,
+	.frag		= pcpbuddy_frag,
 };

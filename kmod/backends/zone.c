@@ -9,6 +9,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 
+#include "pcpool_zone_frag.h"
 #include "zone.h"
 
 int pcpool_zone_host_setup(struct pcpool_zone_host *zh,
@@ -63,4 +64,36 @@ void pcpool_zone_host_teardown(struct pcpool_zone_host *zh)
 	pcpool_kernel_zone_destroy(&zh->kz, zh->desc->name);
 	kvfree(zh->meta);
 	cpuhp_remove_multi_state(zh->cpuhp);
+}
+
+static void zone_host_view(struct pcpool_zone_host *zh,
+			   struct pcpool_frag_view *v)
+{
+	struct pcpool_zone_frag zf;
+	unsigned int o;
+
+	/* Sampled first: a page moving meanwhile is counted once at most. */
+	v->cached_pages = zh->desc->cached_pages(zh);
+	pcpool_zone_get_frag(zh->kz.zone, &zf);
+	v->blocks_held = zf.blocks_held;
+	v->free_blocks = zf.free_blocks;
+	v->partial_blocks = zf.partial_blocks;
+	v->used_blocks = zf.used_blocks;
+	v->owned_blocks = zf.owned_blocks;
+	v->free_pages = zf.free_pages;
+	v->largest_order = zf.largest_order;
+	v->resv = 0;
+	for (o = 0; o < PCPOOL_FRAG_ORDERS; o++)
+		v->nr_free[o] = o < PCPOOL_NR_ORDERS ? zf.nr_free[o] : 0;
+}
+
+void pcpool_zone_host_frag(struct pcpool_zone_host *zh, struct pcpool_frag *f)
+{
+	f->block_order = zh->kz.zone->order;
+	zone_host_view(zh, &f->zone);
+	memset(&f->drained, 0, sizeof(f->drained));
+	if (!(f->flags & PCPOOL_FRAG_DRAIN))
+		return;
+	zh->desc->drain_all(zh);
+	zone_host_view(zh, &f->drained);
 }

@@ -11,8 +11,12 @@
 #include <linux/cpuhotplug.h>
 #include <linux/list.h>
 
+#include <linux/pcpool.h>
+
 #include "../compat.h"
 #include "pcpool_kernel.h"
+
+struct pcpool_zone_host;
 
 /**
  * struct pcpool_zone_host_desc - what one zone backend plugs in
@@ -23,6 +27,8 @@
  * @shrinker: its shrinker; the callbacks' private pointer is the one
  *	given to pcpool_zone_host_start()
  * @meta_size: bytes of metadata its core needs for @zone
+ * @cached_pages: pages its per-CPU layer keeps free (racy sum)
+ * @drain_all: empty every per-CPU list or pool into the zone
  */
 struct pcpool_zone_host_desc {
 	const char *name;
@@ -31,6 +37,8 @@ struct pcpool_zone_host_desc {
 	int (*cpu_dead)(unsigned int cpu, struct hlist_node *node);
 	const struct pcpool_shrinker_ops *shrinker;
 	size_t (*meta_size)(const struct pcpool_zone *zone);
+	unsigned long (*cached_pages)(struct pcpool_zone_host *zh);
+	void (*drain_all)(struct pcpool_zone_host *zh);
 };
 
 /* Embedded in a backend's state; the hotplug callbacks get @cpuhp_node. */
@@ -58,5 +66,7 @@ int pcpool_zone_host_setup(struct pcpool_zone_host *zh,
 int pcpool_zone_host_start(struct pcpool_zone_host *zh, void *priv);
 void pcpool_zone_host_stop(struct pcpool_zone_host *zh);
 void pcpool_zone_host_teardown(struct pcpool_zone_host *zh);
+/* PCPOOL_IOC_FRAG for a zone backend: the views @f->flags ask for. */
+void pcpool_zone_host_frag(struct pcpool_zone_host *zh, struct pcpool_frag *f);
 
 #endif /* _PCPOOL_BACKENDS_ZONE_H */

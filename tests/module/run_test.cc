@@ -63,7 +63,7 @@ TEST_F(RunTest, ValidationFlagsAndReserved) {
   EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.flags = 1U << 31; }), -EINVAL);
   EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.resv[0] = 1; }), -EINVAL);
   EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.resv[1] = 1; }), -EINVAL);
-  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.resv1 = 1; }), -EINVAL);
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.frag = 1; }), -EINVAL);
 }
 
 TEST_F(RunTest, ValidationUnknownBackendOrWorkload) {

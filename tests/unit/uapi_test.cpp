@@ -73,7 +73,7 @@ PCPOOL_OFFSET(pcpool_run, seed, 80);
 PCPOOL_OFFSET(pcpool_run, alloc_ns, 88);
 PCPOOL_OFFSET(pcpool_run, free_ns, 96);
 PCPOOL_OFFSET(pcpool_run, backoffs, 104);
-PCPOOL_OFFSET(pcpool_run, resv1, 112);
+PCPOOL_OFFSET(pcpool_run, frag, 112);
 
 static_assert(sizeof(pcpool_hist) == PCPOOL_HIST_SIZE_VER0);
 static_assert(PCPOOL_HIST_BUCKETS == 304);

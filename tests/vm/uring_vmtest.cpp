@@ -357,7 +357,7 @@ TEST_F(RunV1Test, NewFieldsAreValidated) {
   EXPECT_EQ(run([](pcpool_run& r) { r.flags = PCPOOL_RUN_HIST; }), -EINVAL);
   EXPECT_EQ(run([&](pcpool_run& r) { r.hist = hp; }), -EINVAL);
   EXPECT_EQ(run([](pcpool_run& r) { r.flags = 2; }), -EINVAL);
-  EXPECT_EQ(run([](pcpool_run& r) { r.resv1 = 1; }), -EINVAL);
+  EXPECT_EQ(run([](pcpool_run& r) { r.frag = 1; }), -EINVAL);
   EXPECT_EQ(run([](pcpool_run& r) { r.seed = 3; }), -EINVAL) << "REPEAT takes no seed";
   EXPECT_EQ(run([](pcpool_run& r) {
               r.flags = PCPOOL_RUN_HIST;
