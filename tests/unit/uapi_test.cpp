@@ -102,6 +102,9 @@ PCPOOL_OFFSET(pcpool_chan, fill, 52);
 PCPOOL_OFFSET(pcpool_chan, resv, 56);
 
 static_assert(sizeof(pcpool_stats) == PCPOOL_STATS_SIZE_VER0);
+static_assert(sizeof(pcpool_frag_view) == 192);
+static_assert(sizeof(pcpool_frag) == PCPOOL_FRAG_SIZE_VER0);
+static_assert(offsetof(pcpool_frag, drained) == 208);
 PCPOOL_OFFSET(pcpool_stats, backend, 4);
 PCPOOL_OFFSET(pcpool_stats, session_pages, 8);
 PCPOOL_OFFSET(pcpool_stats, session_handles, 16);
