@@ -63,7 +63,7 @@ if [ -x /extra/pcpool-trace ]; then
 		done
 		echo >$T/trace
 		echo 1 >$T/tracing_on
-		for i in 1 2 3 4; do
+		for _ in 1 2 3 4; do
 			sh -c 'v=$(head -c 500000 /dev/zero | tr "\0" a); : "$v"' &
 		done
 		seq 1 100000 | sort -r >/dev/null
@@ -87,8 +87,11 @@ if [ -x /extra/pcpool-trace ]; then
 		fi
 		cat "$TMP/fresh.out"
 		n=$(frag_count "$TMP/fresh.json")
-		[ "$n" -eq 4 ] && ok "fresh replay: 4 zone frag views" ||
+		if [ "$n" -eq 4 ]; then
+			ok "fresh replay: 4 zone frag views"
+		else
 			fail "fresh replay: $n zone frag views"
+		fi
 	else
 		skip "no kmem tracepoints in tracefs: no fresh capture"
 	fi
@@ -106,7 +109,11 @@ else
 fi
 cat "$TMP/frag.out"
 n=$(frag_count "$TMP/frag.json")
-[ "$n" -eq 8 ] && ok "churn, rand: 8 zone frag views" || fail "churn, rand: $n zone frag views"
+if [ "$n" -eq 8 ]; then
+	ok "churn, rand: 8 zone frag views"
+else
+	fail "churn, rand: $n zone frag views"
+fi
 
 # Event 1 turned into a free of a pfn nobody allocated: bits byte of the
 # second event set to "free", its pfn changed.
