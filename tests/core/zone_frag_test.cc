@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // The fragmentation snapshot: exact levels on a zone state built by hand.
+#include <vector>
+
 #include "core_test.h"
 
 extern "C" {
@@ -15,6 +17,17 @@ pcpool_zone_frag Frag(pcpool_zone* zone) {
   pcpool_zone_frag f{};
   pcpool_zone_get_frag(zone, &f);
   return f;
+}
+
+// The block counts, free pages and largest order, as one comparable row.
+std::vector<long> Levels(const pcpool_zone_frag& f) {
+  return {static_cast<long>(f.blocks_held),
+          static_cast<long>(f.free_blocks),
+          static_cast<long>(f.partial_blocks),
+          static_cast<long>(f.used_blocks),
+          static_cast<long>(f.owned_blocks),
+          static_cast<long>(f.free_pages),
+          f.largest_order};
 }
 
 TEST_F(ZoneFragTest, EmptyZone) {
@@ -38,14 +51,9 @@ TEST_F(ZoneFragTest, FreePartialUsedAndOwnedBlocks) {
   // Block C: held, whole and free.
   ASSERT_EQ(pcpool_zone_grow(w.zone), 0);
 
+  // held, whole free, partial, used, owned, free pages, largest order
   pcpool_zone_frag f = Frag(w.zone);
-  EXPECT_EQ(f.blocks_held, 3u);
-  EXPECT_EQ(f.free_blocks, 1u);
-  EXPECT_EQ(f.partial_blocks, 1u);
-  EXPECT_EQ(f.used_blocks, 1u);
-  EXPECT_EQ(f.owned_blocks, 0u);
-  EXPECT_EQ(f.free_pages, 31u);
-  EXPECT_EQ(f.largest_order, 4);
+  EXPECT_EQ(Levels(f), (std::vector<long>{3, 1, 1, 1, 0, 31, 4}));
   for (unsigned o = 0; o <= 4; o++) {
     EXPECT_EQ(f.nr_free[o], 1u) << "order " << o;
   }
@@ -57,13 +65,7 @@ TEST_F(ZoneFragTest, FreePartialUsedAndOwnedBlocks) {
   struct page* c = pcpool_zone_claim_block(w.zone, 1);
   ASSERT_NE(c, nullptr);
   f = Frag(w.zone);
-  EXPECT_EQ(f.blocks_held, 3u);
-  EXPECT_EQ(f.free_blocks, 0u);
-  EXPECT_EQ(f.partial_blocks, 1u);
-  EXPECT_EQ(f.used_blocks, 2u);
-  EXPECT_EQ(f.owned_blocks, 1u);
-  EXPECT_EQ(f.free_pages, 15u);
-  EXPECT_EQ(f.largest_order, 3);
+  EXPECT_EQ(Levels(f), (std::vector<long>{3, 0, 1, 2, 1, 15, 3}));
   EXPECT_EQ(f.nr_free[4], 0u);
 
   // Freeing A's page merges it back: A whole and free again.
