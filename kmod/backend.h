@@ -77,6 +77,8 @@ enum pcpool_contents {
  * @debugfs_init: optional, extra files in the backend's directory @dir
  * @counter: optional, PCPOOL_BK_PCPU: the per-CPU counter built on the
  *	backend's objects, for PCPU_COUNTER
+ * @frag: optional, zone backends: fill @f's out fields (PCPOOL_IOC_FRAG),
+ *	flags already checked.  Process context, may sleep.
  */
 struct pcpool_backend_ops {
 	const char *name;
@@ -97,6 +99,7 @@ struct pcpool_backend_ops {
 	void (*reset_counters)(struct pcpool_backend *b);
 	void (*debugfs_init)(struct pcpool_backend *b, struct dentry *dir);
 	const struct pcpool_counter_ops *counter;
+	void (*frag)(struct pcpool_backend *b, struct pcpool_frag *f);
 };
 
 /**

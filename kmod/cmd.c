@@ -19,6 +19,7 @@
 
 #include "backend.h"
 #include "cmd.h"
+#include "frag.h"
 #include "run.h"
 #include "session.h"
 
@@ -78,6 +79,7 @@ static const struct pcpool_cmd_desc pcpool_cmds[] = {
 	PCPOOL_CMD(RUN, run, pcpool_cmd_run),
 	PCPOOL_CMD(CHAN, chan, pcpool_session_chan),
 	PCPOOL_CMD(STATS, stats, pcpool_cmd_stats),
+	PCPOOL_CMD(FRAG, frag, pcpool_cmd_frag),
 };
 
 /* Command argument, in kernel memory. */
@@ -91,6 +93,7 @@ union pcpool_cmd_arg {
 	struct pcpool_run run;
 	struct pcpool_chan chan;
 	struct pcpool_stats stats;
+	struct pcpool_frag frag;
 };
 
 /*

@@ -33,6 +33,7 @@
 
 #include "backend.h"
 #include "cap.h"
+#include "frag.h"
 #include "run.h"
 #include "run_ctx.h"
 
@@ -59,6 +60,7 @@ struct pcpool_workload {
 	bool hist;		/* takes a latency histogram */
 	bool self_timed;	/* sets r->ns itself (steady state only) */
 	bool objs;		/* keeps its live blocks in c->objs[] */
+	bool frag;		/* RUN_FRAG: drains a live set at the end */
 	/* blocks of r->order alive at once: the charge and objs[] */
 	u64 (*live_objs)(const struct pcpool_run *r);
 	/* or pages charged up front, for runs of other sizes */
@@ -148,6 +150,11 @@ static int pcpool_run_fill(struct pcpool_run_ctx *c, u32 *live, u32 n)
 /* Free objs[0..*live) untimed, as the end of a run. */
 static void pcpool_run_drain(struct pcpool_run_ctx *c, u32 *live)
 {
+	if (c->frag) {
+		/* PCPOOL_RUN_FRAG: the live set is still held here. */
+		pcpool_frag_fill(c->b, c->frag);
+		c->frag = NULL;
+	}
 	while (*live) {
 		pcpool_run_put(c, NULL, --*live);
 		if (!(*live % PCPOOL_YIELD_EVERY))
@@ -533,13 +540,13 @@ static const struct pcpool_workload pcpool_workloads[PCPOOL_NR_WORKLOADS] = {
 	[PCPOOL_WL_BUSY] = {
 		.kinds = PCPOOL_ANY, .batch = PCPOOL_BATCH_SET,
 		.order = true, .seed = true, .hist = true, .self_timed = true,
-		.objs = true,
+		.objs = true, .frag = true,
 		.live_objs = pcpool_live_batch, .fn = pcpool_wl_busy,
 	},
 	[PCPOOL_WL_CHURN] = {
 		.kinds = PCPOOL_ANY, .batch = PCPOOL_BATCH_SET,
 		.order = true, .seed = true, .hist = true, .self_timed = true,
-		.objs = true,
+		.objs = true, .frag = true,
 		.live_objs = pcpool_live_churn, .fn = pcpool_wl_churn,
 	},
 	[PCPOOL_WL_VM_RANDOM] = {
@@ -598,8 +605,7 @@ static int pcpool_run_check(const struct pcpool_run *r,
 	const struct pcpool_workload *wl;
 	struct pcpool_backend *b;
 
-	if ((r->flags & ~PCPOOL_RUN_FLAGS) || r->resv[0] || r->resv[1] ||
-	    r->resv1)
+	if ((r->flags & ~PCPOOL_RUN_FLAGS) || r->resv[0] || r->resv[1])
 		return -EINVAL;
 	b = pcpool_backend_get(r->backend);
 	if (!b || r->workload >= PCPOOL_NR_WORKLOADS)
@@ -615,6 +621,10 @@ static int pcpool_run_check(const struct pcpool_run *r,
 	if ((r->seed && !wl->seed) || (r->hist && !wl->hist))
 		return -EINVAL;
 	if (!!(r->flags & PCPOOL_RUN_HIST) != !!r->hist)
+		return -EINVAL;
+	/* A live set held to the end (BUSY, CHURN), on a zone backend. */
+	if (!!(r->flags & PCPOOL_RUN_FRAG) != !!r->frag ||
+	    (r->frag && (!wl->frag || !b->ops->frag)))
 		return -EINVAL;
 	if (!r->ops || r->ops > PCPOOL_MAX_RUN_OPS)
 		return -EINVAL;
@@ -634,6 +644,39 @@ static unsigned long pcpool_run_pages(const struct pcpool_workload *wl,
 		return wl->area_pages;
 	if (wl->live_objs)
 		return wl->live_objs(c->r) * pcpool_order_pages(c->b, c->r->order);
+	return 0;
+}
+
+/* RUN_FRAG's report, copied in and checked; filled at the final drain. */
+static int pcpool_run_frag_get(const struct pcpool_run *r,
+			       struct pcpool_frag **fp)
+{
+	struct pcpool_frag __user *uf = u64_to_user_ptr(r->frag);
+	struct pcpool_backend *b;
+	struct pcpool_frag *f;
+	u32 size;
+	int ret;
+
+	if (get_user(size, &uf->size))
+		return -EFAULT;
+	if (size != PCPOOL_FRAG_SIZE_VER0)
+		return -EINVAL;
+	f = kmalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	ret = -EFAULT;
+	if (copy_from_user(f, uf, sizeof(*f)))
+		goto out;
+	ret = pcpool_frag_check(f, &b);
+	if (!ret && f->backend != r->backend)
+		ret = -EINVAL;
+out:
+	if (ret) {
+		kfree(f);
+		return ret;
+	}
+	pcpool_frag_clear(f);
+	*fp = f;
 	return 0;
 }
 
@@ -662,6 +705,7 @@ static int pcpool_run_charged(const struct pcpool_workload *wl,
 int pcpool_run(struct pcpool_cap *cap, struct pcpool_run *r)
 {
 	const struct pcpool_workload *wl;
+	struct pcpool_frag *frag = NULL;
 	struct pcpool_lat lat = {};
 	struct pcpool_run_ctx c = {
 		.r = r,
@@ -686,6 +730,12 @@ int pcpool_run(struct pcpool_cap *cap, struct pcpool_run *r)
 			return ret;
 		c.lat = &lat;
 	}
+	if (r->flags & PCPOOL_RUN_FRAG) {
+		ret = pcpool_run_frag_get(r, &frag);
+		if (ret)
+			goto out;
+		c.frag = frag;
+	}
 	c.size = pcpool_order_size(c.b, r->order);
 	prandom_seed_state(&c.rnd, r->seed);
 
@@ -696,6 +746,13 @@ int pcpool_run(struct pcpool_cap *cap, struct pcpool_run *r)
 		pcpool_uncharge(cap, pages);
 	}
 	r->cpu_end = raw_smp_processor_id();
+	if (frag) {
+		if (copy_to_user(u64_to_user_ptr(r->frag), frag, sizeof(*frag)) &&
+		    !ret)
+			ret = -EFAULT;
+		kfree(frag);
+	}
+out:
 	if (c.lat) {
 		/* Out fields go back whatever happened, like the struct's. */
 		if (copy_to_user(u64_to_user_ptr(r->hist), lat.h,

@@ -28,6 +28,7 @@ struct pcpool_run_ctx {
 	struct pcpool_run *r;
 	struct pcpool_cap *cap;
 	struct pcpool_lat *lat;		/* NULL: no histogram */
+	struct pcpool_frag *frag;	/* RUN_FRAG not yet taken, or NULL */
 	union pcpool_obj *objs;		/* live_objs() entries, or NULL */
 	size_t size;			/* bytes of r->order */
 	struct rnd_state rnd;

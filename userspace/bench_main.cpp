@@ -255,6 +255,7 @@ int Main(int argc, char** argv) {
   cfg.nr_channels = version.value.nr_channels;
   cfg.max_batch = version.value.max_batch;
   cfg.check = opts.check;
+  cfg.frag = opts.frag;
   cfg.trace = trace;
   int status = 0;
   const bool tty = ProgressRefreshes();

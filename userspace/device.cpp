@@ -31,6 +31,10 @@ std::optional<Submit> SubmitFromName(std::string_view name) {
   return std::nullopt;
 }
 
+Result<pcpool_frag> Session::Frag(uint32_t /*backend*/, uint32_t /*flags*/) const {
+  return MakeResult(-EOPNOTSUPP, pcpool_frag{});
+}
+
 int Session::RunBatch(std::span<pcpool_run> args, std::span<int> res) const {
   for (size_t i = 0; i < args.size(); i++) {
     const Result<pcpool_run> r = Run(args[i], nullptr);
@@ -191,6 +195,13 @@ Result<pcpool_stats> Device::Stats(uint32_t backend) const {
   pcpool_stats arg{};
   arg.backend = backend;
   return Call(PCPOOL_IOC_STATS, arg);
+}
+
+Result<pcpool_frag> Device::Frag(uint32_t backend, uint32_t flags) const {
+  pcpool_frag arg{};
+  arg.backend = backend;
+  arg.flags = flags;
+  return Call(PCPOOL_IOC_FRAG, arg);
 }
 
 }  // namespace pcpool

@@ -58,6 +58,8 @@ class Session {
   // @res[i] gets command i's 0 or -errno. Returns 0, or -errno when the
   // submission itself failed.
   [[nodiscard]] virtual int RunBatch(std::span<pcpool_run> args, std::span<int> res) const;
+  // PCPOOL_IOC_FRAG of @backend's zone; fakes without one: -EOPNOTSUPP.
+  [[nodiscard]] virtual Result<pcpool_frag> Frag(uint32_t backend, uint32_t flags) const;
 };
 
 // One open file on /dev/pcpool, i.e. one kernel session: everything
@@ -107,6 +109,7 @@ class Device : public Session {
   [[nodiscard]] Result<pcpool_chan> ChanFree(uint32_t chan, uint64_t count) const override;
   [[nodiscard]] Result<pcpool_stats> Stats(uint32_t backend) const;
   [[nodiscard]] int RunBatch(std::span<pcpool_run> args, std::span<int> res) const override;
+  [[nodiscard]] Result<pcpool_frag> Frag(uint32_t backend, uint32_t flags) const override;
 
  private:
   Device(int fd, Submit submit) : fd_(fd), submit_(submit) {}

@@ -120,7 +120,7 @@ struct Flag {
 
 // An odd count would make clang-format turn the two columns into one.
 // clang-format off
-constexpr std::array<Flag, 34> kFlags = {{
+constexpr std::array<Flag, 35> kFlags = {{
     {"backend", Arg::kRequired},    {"workload", Arg::kRequired},
     {"mask", Arg::kRequired},       {"order", Arg::kRequired},
     {"threads", Arg::kRequired},    {"cpus", Arg::kRequired},
@@ -131,7 +131,7 @@ constexpr std::array<Flag, 34> kFlags = {{
     {"latency", Arg::kNone},        {"sample-shift", Arg::kRequired},
     {"repeat", Arg::kRequired},     {"shuffle", Arg::kNone},
     {"sequential", Arg::kNone},     {"seed", Arg::kRequired},
-    {"check", Arg::kNone},          {"json", Arg::kRequired},
+    {"check", Arg::kNone},          {"frag", Arg::kNone},          {"json", Arg::kRequired},
     {"csv", Arg::kRequired},        {"quiet", Arg::kNone},
     {"device", Arg::kRequired},     {"debugfs", Arg::kRequired},
     {"help", Arg::kNone},           {"run-test-mask", Arg::kRequired},
@@ -287,6 +287,8 @@ bool Apply(std::string_view flag, std::string_view value, Options* o, std::strin
     return ParseOne<uint64_t>(flag, value, 0, UINT64_MAX, &o->seed, error);
   } else if (flag == "check") {
     return ParseBool(flag, value, &o->check, error);
+  } else if (flag == "frag") {
+    return ParseBool(flag, value, &o->frag, error);
   } else if (flag == "json") {
     o->json_path = value;
   } else if (flag == "trace") {
@@ -516,6 +518,9 @@ lists run every combination.
   --seed N            PRNG seed for shuffling and seeded workloads (1)
   --check             fail a run unless the backend's counters balance and
                       nothing is outstanding after it
+  --frag              fragmentation of the zone backends' zones (PCPOOL_IOC_FRAG,
+                      drained too) in busy, churn, exit and rand with their
+                      live set held; /proc/buddyinfo for kernel (replay: always)
   --json FILE         write results as JSON ('-' = stdout; the table then
                       goes to stderr)
   --csv FILE          write results as CSV ('-' = stdout)

@@ -62,6 +62,7 @@ struct Options {
   bool shuffle = false;
   uint64_t seed = 1;
   bool check = false;
+  bool frag = false;      // fragmentation of busy/churn/exit/rand runs too
   std::string json_path;  // "" none, "-" stdout
   std::string csv_path;
   std::string trace_path;  // replay's trace

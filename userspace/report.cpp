@@ -11,6 +11,7 @@
 #include <optional>
 #include <ostream>
 #include <span>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -170,6 +171,102 @@ Json ThreadJson(const ThreadResult& t) {
   return tj;
 }
 
+// The fragmentation report (Documentation/replay.rst): the zone's view,
+// PCP-held pages counted as allocated, then the same after a drain.
+Json FragViewJson(const pcpool_frag_view& v) {
+  Json j = Json::object();
+  j["blocks_held"] = v.blocks_held;
+  j["free_blocks"] = v.free_blocks;
+  j["partial_blocks"] = v.partial_blocks;
+  j["used_blocks"] = v.used_blocks;
+  j["owned_blocks"] = v.owned_blocks;
+  j["free_pages"] = v.free_pages;
+  j["cached_pages"] = v.cached_pages;
+  j["largest_order"] = v.largest_order;
+  Json orders = Json::array();
+  for (const uint64_t n : v.nr_free) {
+    orders.push_back(n);
+  }
+  while (!orders.empty() && orders.back() == 0) {
+    orders.erase(orders.size() - 1);
+  }
+  j["free_chunks_by_order"] = orders;
+  return j;
+}
+
+Json FragJson(const RunResult& r) {
+  Json j = Json::object();
+  j["point"] = r.frag_point;
+  if (r.frag) {
+    j["block_order"] = r.frag->block_order;
+    j["zone"] = FragViewJson(r.frag->zone);
+    j["drained"] = FragViewJson(r.frag->drained);
+  }
+  if (!r.buddyinfo.empty()) {
+    Json b = Json::object();
+    for (const auto& [when, text] : r.buddyinfo) {
+      b[when] = text;
+    }
+    j["buddyinfo"] = b;
+  }
+  return j;
+}
+
+std::string FragViewLine(const char* what, const pcpool_frag_view& v) {
+  std::string s = std::string("    frag ") + what + ": blocks " + std::to_string(v.blocks_held) +
+                  ", whole free " + std::to_string(v.free_blocks) + ", partial " +
+                  std::to_string(v.partial_blocks) + ", no free page " +
+                  std::to_string(v.used_blocks) + ", owned " + std::to_string(v.owned_blocks) +
+                  ", largest free order " + std::to_string(v.largest_order) + ", free pages " +
+                  std::to_string(v.free_pages) + " (+" + std::to_string(v.cached_pages) +
+                  " per-CPU), chunks by order:";
+  size_t last = 0;
+  for (size_t o = 0; o < PCPOOL_FRAG_ORDERS; o++) {
+    if (v.nr_free[o] != 0) {
+      last = o + 1;
+    }
+  }
+  for (size_t o = 0; o < last; o++) {
+    s += " " + std::to_string(v.nr_free[o]);
+  }
+  return s + "\n";
+}
+
+// /proc/buddyinfo's DMA32 and Normal lines, compacted.
+std::string BuddyLines(const std::string& text) {
+  std::string out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const size_t zone = line.find("zone");
+    if (zone == std::string::npos) {
+      continue;
+    }
+    std::istringstream f(line.substr(zone + 4));
+    std::string name;
+    f >> name;
+    out += " " + name + ":";
+    for (std::string n; f >> n;) {
+      out += " " + n;
+    }
+    out += ";";
+  }
+  return out;
+}
+
+std::string FragLines(const RunResult& r) {
+  std::string s;
+  if (r.frag) {
+    s += "    fragmentation at " + r.frag_point + " (pageblock order " +
+         std::to_string(r.frag->block_order) + "):\n";
+    s += FragViewLine("zone view ", r.frag->zone);
+    s += FragViewLine("after drain", r.frag->drained);
+  }
+  for (const auto& [when, text] : r.buddyinfo) {
+    s += "    /proc/buddyinfo " + when + ":" + BuddyLines(text) + "\n";
+  }
+  return s;
+}
+
 Json RunJson(const RunResult& r) {
   Json j;
   j["name"] = RunName(r);
@@ -219,6 +316,9 @@ Json RunJson(const RunResult& r) {
       }
       j["frag_at_trace_end"] = frag;
     }
+  }
+  if (r.frag || !r.buddyinfo.empty()) {
+    j["frag"] = FragJson(r);
   }
   // Only timed operations have a sample shift (and cost clock reads).
   const bool timed = r.spec.latency && !r.stats.latency.per_call;
@@ -567,6 +667,7 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
         out_ << "    " << basis << line << "\n";
       }
     }
+    out_ << FragLines(r);
     out_ << CounterLines(r, filter_);
     if (r.spec.workload == Workload::kOverhead) {
       overhead_.push_back(r);

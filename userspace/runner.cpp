@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <latch>
 #include <memory>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,7 +41,24 @@ struct Shared {
   Progress* progress;
   std::vector<std::unique_ptr<Session>> sessions;
   std::atomic<bool> abort{false};
+  // Fragmentation: RUN_FRAG asked of busy/churn, one report per thread;
+  // snapshot() where a userspace workload holds its whole live set.
+  bool run_frag = false;
+  std::vector<std::optional<pcpool_frag>> thread_frag{};
+  std::function<void(const std::string& point)> snapshot{};
 };
+
+// Pages out of the zone's free lists (allocated or per-CPU cached).
+uint64_t ZoneOut(const pcpool_frag& f) {
+  return (f.zone.blocks_held << f.block_order) - f.zone.free_pages;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 void NoteCpu(ThreadResult* t, uint32_t start_cpu, uint32_t end_cpu) {
   if (t->kernel_cpu < 0) {
@@ -115,6 +134,7 @@ void RunWorker(const Session& dev, uint64_t share, Shared* sh, ThreadResult* t) 
   }
   const bool latency = spec.latency && LatencyApplies(spec.workload);
   pcpool_hist hist{};
+  pcpool_frag frag{};
   uint64_t left = share;
   for (uint64_t call = 0; left > 0; call++) {
     const uint64_t n = std::min(left, chunk);
@@ -130,7 +150,18 @@ void RunWorker(const Session& dev, uint64_t share, Shared* sh, ThreadResult* t) 
       arg.seed = spec.share;  // the counter's @seed is its cross share
     }
     hist.shift = spec.sample_shift;
+    if (sh->run_frag && left == n) {
+      // The last call: its final drain is where this thread's set is held.
+      frag.size = sizeof(frag);
+      frag.backend = spec.backend;
+      frag.flags = PCPOOL_FRAG_DRAIN;
+      arg.flags |= PCPOOL_RUN_FRAG;
+      arg.frag = reinterpret_cast<uintptr_t>(&frag);
+    }
     const Result<pcpool_run> res = dev.Run(arg, latency ? &hist : nullptr);
+    if (res.ok() && arg.frag != 0) {
+      sh->thread_frag[static_cast<size_t>(t->thread)] = frag;
+    }
     const pcpool_run& r = res.value;
     // Out fields hold what was done even when the call failed part way.
     t->ns += r.ns;
@@ -284,8 +315,9 @@ struct HandleState {
   std::vector<std::vector<uint64_t>> handles;  // per session
   std::vector<std::mutex> locks;               // per session
   std::latch phase;                            // all allocations done
+  std::latch measured;                         // ... and fragmentation read
   explicit HandleState(const HandlePlan& p, std::ptrdiff_t threads)
-      : plan(p), handles(p.sessions), locks(p.sessions), phase(threads) {}
+      : plan(p), handles(p.sessions), locks(p.sessions), phase(threads), measured(threads) {}
 };
 
 void RunHandles(const HandleThread& me, Shared* sh, HandleState* hs, ThreadResult* t) {
@@ -317,6 +349,10 @@ void RunHandles(const HandleThread& me, Shared* sh, HandleState* hs, ThreadResul
   }
   t->user_ns += NsSince(t0);
   hs->phase.arrive_and_wait();
+  if (t->thread == 0 && sh->snapshot) {
+    sh->snapshot("all allocated, none freed");
+  }
+  hs->measured.arrive_and_wait();
   if (me.frees_session < 0) {
     return;
   }
@@ -506,6 +542,31 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
   }
 
   const std::string backend = BackendName(spec.backend);
+  // Fragmentation: replay always; the live-set workloads with --frag.
+  const bool live_set = spec.workload == Workload::kBusy || spec.workload == Workload::kChurn ||
+                        spec.workload == Workload::kExit || spec.workload == Workload::kRand;
+  const bool want_frag = kind == WorkloadKind::kReplay || (cfg.frag && live_set);
+  const bool zone_frag = want_frag && sh.sessions[0]->Frag(spec.backend, 0).ok();
+  const bool buddyinfo = want_frag && spec.backend == PCPOOL_BACKEND_KERNEL;
+  if (buddyinfo) {
+    r.buddyinfo.emplace_back("before", ReadText(cfg.buddyinfo));
+  }
+  if (zone_frag || buddyinfo) {
+    sh.snapshot = [&](const std::string& point) {
+      r.frag_point = point;
+      if (zone_frag) {
+        const Result<pcpool_frag> f = sh.sessions[0]->Frag(spec.backend, PCPOOL_FRAG_DRAIN);
+        if (f.ok()) {
+          r.frag = f.value;
+        }
+      }
+      if (buddyinfo) {
+        r.buddyinfo.emplace_back("at " + point, ReadText(cfg.buddyinfo));
+      }
+    };
+  }
+  sh.run_frag = zone_frag && kind == WorkloadKind::kRun;
+  sh.thread_frag.resize(r.threads.size());
   const std::optional<ParsedCounters> before = ReadBackendCounters(cfg.debugfs, backend);
 
   ChannelState cstate(cplan);
@@ -513,9 +574,12 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
   std::optional<ReplayState> rstate;
   if (kind == WorkloadKind::kReplay) {
     const std::string name = BackendName(spec.backend);
-    rstate.emplace(*cfg.trace, *sh.sessions[0], spec.backend, [&r, &cfg, name] {
+    rstate.emplace(*cfg.trace, *sh.sessions[0], spec.backend, [&r, &cfg, &sh, name] {
       if (const std::optional<ParsedCounters> c = ReadBackendCounters(cfg.debugfs, name)) {
         r.at_trace_end = c->values;
+      }
+      if (sh.snapshot) {
+        sh.snapshot("trace end, live set held");
       }
     });
   }
@@ -536,6 +600,7 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
         sh.abort.store(true);
         if (kind == WorkloadKind::kHandles) {
           hstate.phase.arrive_and_wait();
+          hstate.measured.arrive_and_wait();
         }
         if (kind == WorkloadKind::kChannel) {
           cstate.producer_done[i].store(true);
@@ -577,6 +642,16 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
     w.join();
   }
   r.wall_ns = NsSince(t0);
+  // busy/churn: each thread's report before its drain; the fullest one.
+  for (const std::optional<pcpool_frag>& f : sh.thread_frag) {
+    if (f && (!r.frag || ZoneOut(*f) > ZoneOut(*r.frag))) {
+      r.frag = f;
+      r.frag_point = "before the final drain, live set held (fullest of the threads)";
+    }
+  }
+  if (buddyinfo) {
+    r.buddyinfo.emplace_back("after", ReadText(cfg.buddyinfo));
+  }
 
   const std::optional<ParsedCounters> after = ReadBackendCounters(cfg.debugfs, backend);
   if (before && after) {

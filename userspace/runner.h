@@ -28,6 +28,8 @@ struct RunnerConfig {
   uint32_t nr_channels = PCPOOL_NR_CHANNELS;  // pcpool_version's
   uint32_t max_batch = PCPOOL_MAX_BATCH;      // pcpool_version's
   bool check = false;                         // accounting problems fail the run
+  bool frag = false;                          // FRAG snapshots in busy/churn/exit/rand
+  std::string buddyinfo = "/proc/buddyinfo";  // the kernel backend's rough signal
   std::shared_ptr<const Trace> trace;         // replay's, loaded once
 };
 

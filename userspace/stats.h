@@ -81,6 +81,12 @@ struct RunResult {
   // replay: the backend's counters when the trace's events were done, its
   // live set still held (zone_free_order_*, zone_blocks_held: fragmentation)
   std::optional<Counters> at_trace_end;
+  // Zone backends: PCPOOL_IOC_FRAG (with FRAG_DRAIN) where the live set is
+  // still held, at @frag_point. Kernel: /proc/buddyinfo before the run, at
+  // that point (replay, exit, rand) and after.
+  std::optional<pcpool_frag> frag;
+  std::string frag_point;
+  std::vector<std::pair<std::string, std::string>> buddyinfo;
   std::optional<uint64_t> outstanding_pages_after;  // backend's, fds closed
   std::vector<std::string> accounting;              // counters that do not balance
   std::string error;                                // first thread error, or a setup failure

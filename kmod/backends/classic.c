@@ -155,6 +155,20 @@ static void classic_show_pools(struct pcpool_zone_host *zh, struct seq_file *m)
 	}
 }
 
+static unsigned long classic_cached_pages(struct pcpool_zone_host *zh)
+{
+	struct classic_state *st = container_of(zh, struct classic_state, zh);
+
+	return pcpool_classic_pcp_pages(st->classic);
+}
+
+static void classic_drain_all(struct pcpool_zone_host *zh)
+{
+	struct classic_state *st = container_of(zh, struct classic_state, zh);
+
+	pcpool_classic_drain_all(st->classic, true);
+}
+
 static const struct pcpool_zone_host_desc classic_host = {
 	.name		= "classic",
 	.cpuhp_name	= "pcpool/classic:dead",
@@ -165,6 +179,8 @@ static const struct pcpool_zone_host_desc classic_host = {
 	.meta_size	= pcpool_classic_meta_size,
 	.drain		= classic_drain,
 	.show_pools	= classic_show_pools,
+	.cached_pages	= classic_cached_pages,
+	.drain_all	= classic_drain_all,
 };
 
 static int classic_init(struct pcpool_backend *b)
@@ -251,6 +267,13 @@ static void classic_reset(struct pcpool_backend *b)
 	pcpool_classic_reset_counters(st->classic);
 }
 
+static void classic_frag(struct pcpool_backend *b, struct pcpool_frag *f)
+{
+	struct classic_state *st = b->priv;
+
+	pcpool_zone_host_frag(&st->zh, f);
+}
+
 const struct pcpool_backend_ops pcpool_classic_ops = {
 	.name		= "classic",
 	.max_order	= pageblock_order,
@@ -261,4 +284,5 @@ const struct pcpool_backend_ops pcpool_classic_ops = {
 	.show_counters	= classic_show,
 	.reset_counters	= classic_reset,
 	.debugfs_init	= pcpool_zone_host_debugfs,
+	.frag		= classic_frag,
 };

@@ -193,6 +193,20 @@ static void pcpbuddy_show_pools(struct pcpool_zone_host *zh,
 	}
 }
 
+static unsigned long pcpbuddy_cached_pages(struct pcpool_zone_host *zh)
+{
+	struct pcpbuddy_state *st = container_of(zh, struct pcpbuddy_state, zh);
+
+	return pcpool_pcpbuddy_pool_pages(st->pcpbuddy);
+}
+
+static void pcpbuddy_drain_all(struct pcpool_zone_host *zh)
+{
+	struct pcpool_drain_result r;
+
+	pcpbuddy_drain(zh, &r);
+}
+
 static const struct pcpool_zone_host_desc pcpbuddy_host = {
 	.name		= "pcpbuddy",
 	.cpuhp_name	= "pcpool/pcpbuddy:prepare",
@@ -204,6 +218,8 @@ static const struct pcpool_zone_host_desc pcpbuddy_host = {
 	.meta_size	= pcpool_pcpbuddy_meta_size,
 	.drain		= pcpbuddy_drain,
 	.show_pools	= pcpbuddy_show_pools,
+	.cached_pages	= pcpbuddy_cached_pages,
+	.drain_all	= pcpbuddy_drain_all,
 };
 
 static int pcpbuddy_init(struct pcpool_backend *b)
@@ -336,6 +352,13 @@ static void pcpbuddy_reset(struct pcpool_backend *b)
 	pcpool_pcpbuddy_reset_counters(st->pcpbuddy);
 }
 
+static void pcpbuddy_frag(struct pcpool_backend *b, struct pcpool_frag *f)
+{
+	struct pcpbuddy_state *st = b->priv;
+
+	pcpool_zone_host_frag(&st->zh, f);
+}
+
 const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
 	.name		= "pcpbuddy",
 	.max_order	= pageblock_order,
@@ -348,4 +371,5 @@ const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
 	.show_counters	= pcpbuddy_show,
 	.reset_counters	= pcpbuddy_reset,
 	.debugfs_init	= pcpool_zone_host_debugfs,
+	.frag		= pcpbuddy_frag,
 };

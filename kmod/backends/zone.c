@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 
 #include "../backend.h"
+#include "pcpool_zone_frag.h"
 #include "zone.h"
 
 int pcpool_zone_host_setup(struct pcpool_zone_host *zh,
@@ -134,4 +135,36 @@ void pcpool_zone_host_debugfs(struct pcpool_backend *b, struct dentry *dir)
 
 	debugfs_create_file("drain", 0600, dir, zh, &zone_host_drain_fops);
 	debugfs_create_file("pools", 0400, dir, zh, &zone_host_pools_fops);
+}
+
+static void zone_host_view(struct pcpool_zone_host *zh,
+			   struct pcpool_frag_view *v)
+{
+	struct pcpool_zone_frag zf;
+	unsigned int o;
+
+	/* Sampled first: a page moving meanwhile is counted once at most. */
+	v->cached_pages = zh->desc->cached_pages(zh);
+	pcpool_zone_get_frag(zh->kz.zone, &zf);
+	v->blocks_held = zf.blocks_held;
+	v->free_blocks = zf.free_blocks;
+	v->partial_blocks = zf.partial_blocks;
+	v->used_blocks = zf.used_blocks;
+	v->owned_blocks = zf.owned_blocks;
+	v->free_pages = zf.free_pages;
+	v->largest_order = zf.largest_order;
+	v->resv = 0;
+	for (o = 0; o < PCPOOL_FRAG_ORDERS; o++)
+		v->nr_free[o] = o < PCPOOL_NR_ORDERS ? zf.nr_free[o] : 0;
+}
+
+void pcpool_zone_host_frag(struct pcpool_zone_host *zh, struct pcpool_frag *f)
+{
+	f->block_order = zh->kz.zone->order;
+	zone_host_view(zh, &f->zone);
+	memset(&f->drained, 0, sizeof(f->drained));
+	if (!(f->flags & PCPOOL_FRAG_DRAIN))
+		return;
+	zh->desc->drain_all(zh);
+	zone_host_view(zh, &f->drained);
 }

@@ -13,8 +13,12 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 
+#include <linux/pcpool.h>
+
 #include "../compat.h"
 #include "pcpool_kernel.h"
+
+struct pcpool_zone_host;
 
 /**
  * struct pcpool_zone_host_desc - what one zone backend plugs in
@@ -29,6 +33,8 @@
  *	process context, must not allocate
  * @show_pools: a header line of keys, then one line per possible CPU of
  *	its pool's state now (debugfs pools)
+ * @cached_pages: pages its per-CPU layer keeps free (racy sum)
+ * @drain_all: empty every per-CPU list or pool into the zone
  */
 struct pcpool_backend;
 struct dentry;
@@ -45,6 +51,8 @@ struct pcpool_zone_host_desc {
 	void (*drain)(struct pcpool_zone_host *zh,
 		      struct pcpool_drain_result *r);
 	void (*show_pools)(struct pcpool_zone_host *zh, struct seq_file *m);
+	unsigned long (*cached_pages)(struct pcpool_zone_host *zh);
+	void (*drain_all)(struct pcpool_zone_host *zh);
 };
 
 /*
@@ -91,6 +99,8 @@ int pcpool_zone_host_setup(struct pcpool_zone_host *zh,
 int pcpool_zone_host_start(struct pcpool_zone_host *zh, void *priv);
 void pcpool_zone_host_stop(struct pcpool_zone_host *zh);
 void pcpool_zone_host_teardown(struct pcpool_zone_host *zh);
+/* PCPOOL_IOC_FRAG for a zone backend: the views @f->flags ask for. */
+void pcpool_zone_host_frag(struct pcpool_zone_host *zh, struct pcpool_frag *f);
 
 /*
  * The backend's debugfs_init: <backend>/drain (write 1: drain every pool

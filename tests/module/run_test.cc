@@ -59,11 +59,31 @@ TEST_F(RunTest, ValidRequestsRun) {
 
 TEST_F(RunTest, ValidationFlagsAndReserved) {
   pcpool_run ok = Valid(kNull, PCPOOL_WL_REPEAT);
-  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.flags = 2; }), -EINVAL);
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.flags = 4; }), -EINVAL);
   EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.flags = 1U << 31; }), -EINVAL);
   EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.resv[0] = 1; }), -EINVAL);
   EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.resv[1] = 1; }), -EINVAL);
-  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.resv1 = 1; }), -EINVAL);
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.frag = 1; }), -EINVAL);
+}
+
+TEST_F(RunTest, ValidationFrag) {
+  pcpool_frag f{};
+  f.size = sizeof(f);
+  f.backend = kNull;
+  const auto fp = reinterpret_cast<uintptr_t>(&f);
+  pcpool_run ok = Valid(kNull, PCPOOL_WL_BUSY);
+  ok.batch = 4;
+  ASSERT_EQ(pcpool_m_run(cap_, &ok), 0);
+  // The flag without the pointer, the pointer without the flag.
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.flags = PCPOOL_RUN_FRAG; }), -EINVAL);
+  EXPECT_EQ(Try(ok, [&](pcpool_run& r) { r.frag = fp; }), -EINVAL);
+  // Both, but null has no zone of its own; REPEAT holds no live set.
+  auto both = [&](pcpool_run& r) {
+    r.flags = PCPOOL_RUN_FRAG;
+    r.frag = fp;
+  };
+  EXPECT_EQ(Try(ok, both), -EINVAL);
+  EXPECT_EQ(Try(Valid(kNull, PCPOOL_WL_REPEAT), both), -EINVAL);
 }
 
 TEST_F(RunTest, ValidationUnknownBackendOrWorkload) {

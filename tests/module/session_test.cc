@@ -238,7 +238,22 @@ TEST_F(SessionTest, CommandTable) {
   EXPECT_EQ(v.max_batch, PCPOOL_MAX_BATCH);
   EXPECT_EQ(v.nr_channels, PCPOOL_NR_CHANNELS);
   // Unknown numbers, a wrong type or direction: not ours.
-  EXPECT_EQ(pcpool_m_ioctl(s_, _IOWR(PCPOOL_IOC_MAGIC, 0x06, pcpool_stats), &v), -ENOTTY);
+  EXPECT_EQ(pcpool_m_ioctl(s_, _IOWR(PCPOOL_IOC_MAGIC, 0x0a, pcpool_stats), &v), -ENOTTY);
+  // FRAG: every in field checked; only a zone backend has a zone to count.
+  pcpool_frag f{};
+  f.size = sizeof(f);
+  f.backend = kKernel;
+  f.zone.free_pages = 7;  // out fields are cleared whatever happens
+  EXPECT_EQ(pcpool_m_ioctl(s_, PCPOOL_IOC_FRAG, &f), -EOPNOTSUPP);
+  EXPECT_EQ(f.zone.free_pages, 0U);
+  f.backend = PCPOOL_NR_BACKENDS_MAX;
+  EXPECT_EQ(pcpool_m_ioctl(s_, PCPOOL_IOC_FRAG, &f), -ENOENT);
+  f.backend = kKernel;
+  f.flags = 2;
+  EXPECT_EQ(pcpool_m_ioctl(s_, PCPOOL_IOC_FRAG, &f), -EINVAL);
+  f.flags = 0;
+  f.resv[1] = 1;
+  EXPECT_EQ(pcpool_m_ioctl(s_, PCPOOL_IOC_FRAG, &f), -EINVAL);
   EXPECT_EQ(pcpool_m_ioctl(s_, _IOWR('x', 0x00, pcpool_version), &v), -ENOTTY);
   EXPECT_EQ(pcpool_m_ioctl(s_, _IOR(PCPOOL_IOC_MAGIC, 0x00, pcpool_version), &v), -ENOTTY);
   // A longer struct with a non-zero tail is -E2BIG; a zero tail is fine.

@@ -48,6 +48,7 @@ struct FakeKernel {
   uint64_t alloc_limit = UINT64_MAX;
   // RUN returns this error (after doing nothing) when non-zero.
   int run_error = 0;
+  bool zone = false;          // FRAG answers (a zone backend), else -EOPNOTSUPP
   std::string counters_path;  // rewritten with "allocs N" after each call
 
   std::mutex lock;
@@ -120,6 +121,13 @@ class FakeSession : public Session {
     }
     if (r.workload == PCPOOL_WL_CHURN) {
       r.backoffs = 1;
+    }
+    if ((r.flags & PCPOOL_RUN_FRAG) != 0) {
+      // Taken with the call's set live: 1 block, r.ops pages out of it.
+      auto* f = reinterpret_cast<pcpool_frag*>(r.frag);
+      f->block_order = 9;
+      f->zone.blocks_held = 1;
+      f->zone.free_pages = 512 - r.ops;
     }
     if (hist != nullptr) {
       // One timed allocation and free per op, at 100 and 20 ns.
@@ -194,6 +202,19 @@ class FakeSession : public Session {
     }
     a.ns = got * k_->ns_per_block;
     return {0, a};
+  }
+
+  // Blocks live when asked, in zone.partial_blocks; the flags in drained.
+  Result<pcpool_frag> Frag(uint32_t backend, uint32_t flags) const override {
+    pcpool_frag f{};
+    f.backend = backend;
+    if (!k_->zone) {
+      return {-EOPNOTSUPP, f};
+    }
+    const std::lock_guard<std::mutex> guard(k_->lock);
+    f.zone.partial_blocks = k_->allocs - k_->frees;
+    f.drained.blocks_held = flags;
+    return {0, f};
   }
 
   Result<pcpool_free> Free(std::span<const uint64_t> handles,
@@ -475,6 +496,56 @@ TEST_F(RunnerTest, RandFreesEveryBlockFromSomeThread) {
   EXPECT_EQ(freed, 2000U);
   EXPECT_EQ(kernel_.allocs, 2000U);
   EXPECT_EQ(kernel_.frees, 2000U);
+}
+
+TEST_F(RunnerTest, FragOfRandIsTakenWithEveryBlockAllocatedAndDrained) {
+  kernel_.zone = true;
+  cfg_.frag = true;
+  const RunResult r = ExecuteRun(Spec(Workload::kRand, 3, 2000, 50), cfg_, nullptr);
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(r.frag.has_value());
+  EXPECT_EQ(r.frag->zone.partial_blocks, 2000U) << "before any free";
+  EXPECT_EQ(r.frag->drained.blocks_held, PCPOOL_FRAG_DRAIN);
+  EXPECT_EQ(r.frag_point, "all allocated, none freed");
+  EXPECT_TRUE(r.buddyinfo.empty()) << "not the kernel backend";
+}
+
+TEST_F(RunnerTest, FragOfChurnIsAskedOfEachThreadsLastCall) {
+  kernel_.zone = true;
+  cfg_.frag = true;
+  cfg_.chunk_ops = 1;
+  RunSpec spec = Spec(Workload::kChurn, 2, 200, 64);
+  spec.live = 4;  // calls of 64 ops: 100 per thread in 2 calls
+  const RunResult r = ExecuteRun(spec, cfg_, nullptr);
+  ASSERT_TRUE(r.ok()) << r.error;
+  size_t asked = 0;
+  for (const pcpool_run& run : kernel_.runs) {
+    if ((run.flags & PCPOOL_RUN_FRAG) != 0) {
+      asked++;
+      EXPECT_EQ(run.ops, 36U) << "the last call of a thread";
+    }
+  }
+  EXPECT_EQ(asked, 2U);
+  ASSERT_TRUE(r.frag.has_value());
+  EXPECT_EQ(r.frag->zone.free_pages, 512U - 36U);
+  EXPECT_THAT(r.frag_point, HasSubstr("before the final drain"));
+}
+
+TEST_F(RunnerTest, NoFragWithoutTheOptionOrAZone) {
+  kernel_.zone = true;
+  RunSpec spec = Spec(Workload::kChurn, 2, 200, 64);
+  spec.live = 4;
+  RunResult r = ExecuteRun(spec, cfg_, nullptr);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_FALSE(r.frag.has_value());
+  kernel_.zone = false;
+  cfg_.frag = true;
+  r = ExecuteRun(spec, cfg_, nullptr);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_FALSE(r.frag.has_value());
+  for (const pcpool_run& run : kernel_.runs) {
+    EXPECT_EQ(run.flags & PCPOOL_RUN_FRAG, 0U);
+  }
 }
 
 TEST_F(RunnerTest, HandleAllocationFailureStillReleasesTheOthers) {

@@ -73,7 +73,7 @@ PCPOOL_OFFSET(pcpool_run, seed, 80);
 PCPOOL_OFFSET(pcpool_run, alloc_ns, 88);
 PCPOOL_OFFSET(pcpool_run, free_ns, 96);
 PCPOOL_OFFSET(pcpool_run, backoffs, 104);
-PCPOOL_OFFSET(pcpool_run, resv1, 112);
+PCPOOL_OFFSET(pcpool_run, frag, 112);
 
 static_assert(sizeof(pcpool_hist) == PCPOOL_HIST_SIZE_VER0);
 static_assert(PCPOOL_HIST_BUCKETS == 304);
@@ -102,6 +102,9 @@ PCPOOL_OFFSET(pcpool_chan, fill, 52);
 PCPOOL_OFFSET(pcpool_chan, resv, 56);
 
 static_assert(sizeof(pcpool_stats) == PCPOOL_STATS_SIZE_VER0);
+static_assert(sizeof(pcpool_frag_view) == 192);
+static_assert(sizeof(pcpool_frag) == PCPOOL_FRAG_SIZE_VER0);
+static_assert(offsetof(pcpool_frag, drained) == 208);
 PCPOOL_OFFSET(pcpool_stats, backend, 4);
 PCPOOL_OFFSET(pcpool_stats, session_pages, 8);
 PCPOOL_OFFSET(pcpool_stats, session_handles, 16);

@@ -6,7 +6,11 @@
 # pcpool-bench run with --check (counters balance, nothing outstanding):
 #   scripts/vm --add traces/xz-smp2.pctrace -- /pcpool/tests/replay_vm.sh
 # Then a corrupt copy (a free with no allocation) must be refused before
-# anything runs. Skips (77) when no trace was added.
+# anything runs.  With /extra/pcpool-trace: a short trace captured here and
+# now (shells filling memory and exiting, a sort) replayed on kernel,
+# classic and pcpbuddy with --check; and churn/rand with --frag.  Every
+# zone-backend run must carry a frag report.  Skips (77) when no trace was
+# added.
 
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
 NAME=replay_vm.sh
@@ -33,6 +37,82 @@ if [ "$n" -eq 4 ]; then
 	ok "4 replay runs in the JSON"
 else
 	fail "$n replay runs in the JSON"
+fi
+
+# frag_count FILE: zone views (as found + drained) in a JSON result file.
+frag_count() {
+	grep -c '"free_blocks"' "$1" 2>/dev/null || echo 0
+}
+n=$(frag_count "$TMP/replay.json")
+if [ "$n" -eq 4 ] && grep -q '"buddyinfo"' "$TMP/replay.json"; then
+	ok "frag reports: classic and pcpbuddy (zone view and drained), kernel's buddyinfo"
+else
+	fail "$n zone frag views in the replay JSON, or no buddyinfo"
+fi
+
+# A fresh capture: the kernel's kmem page events around real programs.
+if [ -x /extra/pcpool-trace ]; then
+	T=/sys/kernel/tracing
+	mount -t tracefs nodev $T 2>/dev/null || true
+	[ -w $T/tracing_on ] || T=/sys/kernel/debug/tracing
+	if [ -w $T/events/kmem/mm_page_alloc/enable ]; then
+		echo 0 >$T/tracing_on
+		echo 4096 >$T/buffer_size_kb
+		for e in mm_page_alloc mm_page_free mm_page_free_batched; do
+			echo 1 >$T/events/kmem/$e/enable
+		done
+		echo >$T/trace
+		echo 1 >$T/tracing_on
+		for _ in 1 2 3 4; do
+			sh -c 'v=$(head -c 500000 /dev/zero | tr "\0" a); : "$v"' &
+		done
+		seq 1 100000 | sort -r >/dev/null
+		wait
+		echo 0 >$T/tracing_on
+		cat $T/trace >"$TMP/fresh.txt"
+		for e in mm_page_alloc mm_page_free mm_page_free_batched; do
+			echo 0 >$T/events/kmem/$e/enable
+		done
+		if /extra/pcpool-trace convert "$TMP/fresh.txt" "$TMP/fresh.pctrace" >"$TMP/conv.out" 2>&1; then
+			ok "captured a fresh trace: $(tr '\n' ' ' <"$TMP/conv.out")"
+		else
+			fail "pcpool-trace convert: $(cat "$TMP/conv.out")"
+		fi
+		if pcpool-bench --backend kernel,classic,pcpbuddy --workload replay \
+			--trace "$TMP/fresh.pctrace" --check --json "$TMP/fresh.json" \
+			>"$TMP/fresh.out" 2>&1; then
+			ok "fresh trace replayed on kernel, classic, pcpbuddy with --check"
+		else
+			fail "fresh trace replay"
+		fi
+		cat "$TMP/fresh.out"
+		n=$(frag_count "$TMP/fresh.json")
+		if [ "$n" -eq 4 ]; then
+			ok "fresh replay: 4 zone frag views"
+		else
+			fail "fresh replay: $n zone frag views"
+		fi
+	else
+		skip "no kmem tracepoints in tracefs: no fresh capture"
+	fi
+else
+	fail "no /extra/pcpool-trace (the test passes --add build/bin/pcpool-trace)"
+fi
+
+# Fragmentation with the live set held: churn (in the kernel, RUN_FRAG)
+# and rand (between its phases).
+if pcpool-bench --backend classic,pcpbuddy --workload churn,rand --ops 20000 --frag \
+	--check --json "$TMP/frag.json" >"$TMP/frag.out" 2>&1; then
+	ok "churn and rand with --frag and --check"
+else
+	fail "churn, rand with --frag"
+fi
+cat "$TMP/frag.out"
+n=$(frag_count "$TMP/frag.json")
+if [ "$n" -eq 8 ]; then
+	ok "churn, rand: 8 zone frag views"
+else
+	fail "churn, rand: $n zone frag views"
 fi
 
 # Event 1 turned into a free of a pfn nobody allocated: bits byte of the

@@ -356,8 +356,8 @@ TEST_F(RunV1Test, NewFieldsAreValidated) {
             0);
   EXPECT_EQ(run([](pcpool_run& r) { r.flags = PCPOOL_RUN_HIST; }), -EINVAL);
   EXPECT_EQ(run([&](pcpool_run& r) { r.hist = hp; }), -EINVAL);
-  EXPECT_EQ(run([](pcpool_run& r) { r.flags = 2; }), -EINVAL);
-  EXPECT_EQ(run([](pcpool_run& r) { r.resv1 = 1; }), -EINVAL);
+  EXPECT_EQ(run([](pcpool_run& r) { r.flags = 4; }), -EINVAL);
+  EXPECT_EQ(run([](pcpool_run& r) { r.frag = 1; }), -EINVAL);
   EXPECT_EQ(run([](pcpool_run& r) { r.seed = 3; }), -EINVAL) << "REPEAT takes no seed";
   EXPECT_EQ(run([](pcpool_run& r) {
               r.flags = PCPOOL_RUN_HIST;

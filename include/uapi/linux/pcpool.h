@@ -225,7 +225,13 @@ struct pcpool_run {
 	__u64 alloc_ns;		/* out: BULK, CHURN: time in allocation phases */
 	__u64 free_ns;		/* out: BULK, CHURN: time in free phases */
 	__u64 backoffs;		/* out: CHURN: -ENOMEM back-offs */
-	__u64 resv1;		/* in: must be 0 */
+	/*
+	 * in: pcpool_frag pointer iff PCPOOL_RUN_FRAG, else 0 (was resv1).
+	 * BUSY and CHURN on a zone backend fill it with the live set still
+	 * held, just before the untimed final drain, as PCPOOL_IOC_FRAG
+	 * would (its flags honoured); other workloads and backends: -EINVAL.
+	 */
+	__u64 frag;
 };
 
 #define PCPOOL_RUN_SIZE_VER0		72
@@ -233,7 +239,8 @@ struct pcpool_run {
 
 /* pcpool_run.flags */
 #define PCPOOL_RUN_HIST		0x1U	/* fill *hist: per-op latencies */
-#define PCPOOL_RUN_FLAGS		PCPOOL_RUN_HIST
+#define PCPOOL_RUN_FRAG		0x2U	/* fill *frag before the final drain */
+#define PCPOOL_RUN_FLAGS		(PCPOOL_RUN_HIST | PCPOOL_RUN_FRAG)
 
 /*
  * Latency histogram of one PCPOOL_IOC_RUN call (PCPOOL_RUN_HIST).  Every
@@ -325,6 +332,48 @@ struct pcpool_stats {
 
 #define PCPOOL_STATS_SIZE_VER0		96
 
+/*
+ * PCPOOL_IOC_FRAG: fragmentation of a zone backend's private zone
+ * (classic, pcpbuddy; others: -EOPNOTSUPP), counted under its zone lock
+ * as the zone's buddy free lists see it.  Pages a per-CPU layer keeps
+ * (classic's PCP lists, pcpbuddy's pools and front caches) are free to a
+ * user but not in those lists: a view counts them as allocated and gives
+ * their number in @cached_pages.  PCPOOL_FRAG_DRAIN then empties every
+ * per-CPU list and pool into the zone (as drain_all_pages() would) and
+ * fills @drained, where they are in the free lists and merged.  The drain
+ * changes the backend's state; it does not free anything a user holds.
+ */
+#define PCPOOL_FRAG_ORDERS	16	/* nr_free[] slots; unused ones 0 */
+
+struct pcpool_frag_view {
+	__u64 blocks_held;	/* pageblocks the zone holds */
+	__u64 free_blocks;	/* ... every page of it in the free lists */
+	__u64 partial_blocks;	/* ... some pages in the free lists, some not */
+	__u64 used_blocks;	/* ... no page in the free lists */
+	__u64 owned_blocks;	/* ... owned by a CPU's pool (pcpbuddy) */
+	__u64 free_pages;	/* pages in the zone free lists */
+	__u64 cached_pages;	/* pages free in per-CPU lists and pools */
+	__s32 largest_order;	/* highest order with a free chunk, -1: none */
+	__u32 resv;		/* out: zero */
+	__u64 nr_free[PCPOOL_FRAG_ORDERS];	/* free chunks by order */
+};
+
+struct pcpool_frag {
+	__u32 size;		/* in */
+	__u32 backend;		/* in: enum pcpool_backend_id */
+	__u32 flags;		/* in: 0 or PCPOOL_FRAG_DRAIN */
+	__u32 block_order;	/* out: the zone's pageblock order */
+	struct pcpool_frag_view zone;	 /* out: as found */
+	struct pcpool_frag_view drained; /* out: FRAG_DRAIN: after it; else 0 */
+	__u64 resv[2];		/* in: must be 0 */
+};
+
+#define PCPOOL_FRAG_SIZE_VER0		416
+
+/* pcpool_frag.flags */
+#define PCPOOL_FRAG_DRAIN	0x1U
+#define PCPOOL_FRAG_FLAGS	PCPOOL_FRAG_DRAIN
+
 /* What a backend's blocks are; pcpool_stats.kind. */
 enum pcpool_backend_kind {
 	PCPOOL_KIND_PAGES	= 0,	/* 2^order pages */
@@ -355,5 +404,6 @@ struct pcpool_uring_cmd {
 #define PCPOOL_IOC_RUN		_IOWR(PCPOOL_IOC_MAGIC, 0x03, struct pcpool_run)
 #define PCPOOL_IOC_CHAN		_IOWR(PCPOOL_IOC_MAGIC, 0x04, struct pcpool_chan)
 #define PCPOOL_IOC_STATS	_IOWR(PCPOOL_IOC_MAGIC, 0x05, struct pcpool_stats)
+#define PCPOOL_IOC_FRAG		_IOWR(PCPOOL_IOC_MAGIC, 0x06, struct pcpool_frag)
 
 #endif /* _UAPI_LINUX_PCPOOL_H */
