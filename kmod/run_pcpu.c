@@ -16,6 +16,7 @@
 #include <linux/string.h>
 
 #include "run_ctx.h"
+#include "pcpu_sizes_real.h"
 
 /* PCPU_SIZES: lib/test_vmalloc.c's pcpu_alloc_test() shape */
 #define PCPOOL_PCPU_SIZES_MAX	(PAGE_SIZE / 4)
@@ -142,6 +143,21 @@ static u32 pcpool_sizes_rand(u64 *state)
 	return (u32)((x * 0x2545f4914f6cdd1dULL) >> 32);
 }
 
+/* One request of the real mix, drawn in proportion to its count. */
+static void pcpool_sizes_real_draw(u64 *state, struct pcpool_sized *o)
+{
+	u32 total = 0, x;
+	unsigned int k;
+
+	for (k = 0; k < ARRAY_SIZE(pcpool_sizes_real); k++)
+		total += pcpool_sizes_real[k].count;
+	x = pcpool_sizes_rand(state) % total;
+	for (k = 0; x >= pcpool_sizes_real[k].count; k++)
+		x -= pcpool_sizes_real[k].count;
+	o->size = pcpool_sizes_real[k].size;
+	o->align = pcpool_sizes_real[k].align;
+}
+
 /* The sizes and alignments of the next @n objects; returns their pages. */
 static unsigned long pcpool_sizes_draw(struct pcpool_run_ctx *c, u64 *state,
 				       struct pcpool_sized *objs, u32 n)
@@ -150,10 +166,14 @@ static unsigned long pcpool_sizes_draw(struct pcpool_run_ctx *c, u64 *state,
 	u32 i;
 
 	for (i = 0; i < n; i++) {
-		objs[i].size = 1 + pcpool_sizes_rand(state) %
-				   PCPOOL_PCPU_SIZES_MAX;
-		objs[i].align = 2U << (pcpool_sizes_rand(state) %
-				       PCPOOL_PCPU_SIZES_ALIGNS);
+		if (c->r->seed == PCPOOL_SIZES_REAL) {
+			pcpool_sizes_real_draw(state, &objs[i]);
+		} else {
+			objs[i].size = 1 + pcpool_sizes_rand(state) %
+					   PCPOOL_PCPU_SIZES_MAX;
+			objs[i].align = 2U << (pcpool_sizes_rand(state) %
+					       PCPOOL_PCPU_SIZES_ALIGNS);
+		}
 		pages += pcpool_obj_pages(c->b, objs[i].size, objs[i].align);
 	}
 	return pages;
@@ -173,6 +193,8 @@ int pcpool_wl_sizes(struct pcpool_run_ctx *c)
 	u32 i, j, n;
 	int ret = 0;
 
+	if (r->seed > PCPOOL_SIZES_REAL)
+		return -EINVAL;
 	objs = kvmalloc_array(pcpool_live_bulk(r), sizeof(*objs), GFP_KERNEL);
 	if (!objs)
 		return -ENOMEM;
