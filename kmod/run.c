@@ -524,6 +524,7 @@ static const struct pcpool_workload pcpool_workloads[PCPOOL_NR_WORKLOADS] = {
 	},
 	[PCPOOL_WL_PCPU_LIFECYCLE] = {
 		.kinds = BIT(PCPOOL_BK_PCPU), .batch = PCPOOL_BATCH_CPUS,
+		.seed = true, .self_timed = true,
 		.pages = pcpool_pages_lifecycle, .fn = pcpool_wl_lifecycle,
 	},
 	[PCPOOL_WL_PCPU_SIZES] = {

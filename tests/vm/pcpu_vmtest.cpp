@@ -319,6 +319,44 @@ TEST_F(PcpuVm, LifecycleSumsAreExact) {
   EXPECT_GT(z["zeroed_copies"], 0);
 }
 
+// mm_struct's shape: four rss counters (the backend's counter) and a
+// 16-byte mm_cid region per process, used on 1 and 2 online CPUs; the
+// kernel checks every sum.  pcpu-constructed has no counter.
+TEST_F(PcpuVm, LifecycleCountersAreExact) {
+  const auto online = static_cast<uint32_t>(OnlineCpus().size());
+  for (uint32_t id : kPcpuBackends) {
+    auto r = Arg<pcpool_run>();
+    r.backend = id;
+    r.workload = PCPOOL_WL_PCPU_LIFECYCLE;
+    r.ops = 1000;
+    r.seed = PCPOOL_LIFECYCLE_COUNTERS;
+    for (uint32_t cpus : {1u, 2u}) {
+      if (cpus > online) continue;
+      SCOPED_TRACE(std::string(BackendName(id)) + " cpus " + std::to_string(cpus));
+      auto before = PcpuCounters(id);
+      r.batch = cpus;
+      const int ret = Ioctl(fd_, PCPOOL_IOC_RUN, &r);
+      if (id == PCPOOL_BACKEND_PCPU_CONSTRUCTED) {
+        EXPECT_EQ(ret, -EINVAL);
+        continue;
+      }
+      ASSERT_EQ(ret, 0);
+      EXPECT_EQ(r.done, 1000u);
+      EXPECT_GT(r.ns, 0u);
+      auto after = PcpuCounters(id);
+      EXPECT_EQ(after["allocs"] - before["allocs"], 1000);  // the mm_cid regions
+      EXPECT_EQ(after["req_16"] - before["req_16"], 1000);
+      EXPECT_EQ(PcpuOutstanding(id), 0);
+    }
+    r.batch = 1;
+    r.seed = PCPOOL_LIFECYCLE_COUNTERS + 1;
+    EXPECT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), -EINVAL);
+    r.seed = PCPOOL_LIFECYCLE_COUNTERS;
+    r.batch = online + 1;
+    EXPECT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), -EINVAL);
+  }
+}
+
 // test_vmalloc's pcpu test: 35000 objects of random size and alignment.
 TEST_F(PcpuVm, SizesLikeTestVmalloc) {
   for (uint32_t id : kPcpuBackends) {
