@@ -111,6 +111,8 @@ struct pcpool_lc_mm {
 	const struct pcpool_counter_ops *ops;
 	char *rss;			/* PCPOOL_LC_RSS counters of ops->size */
 	union pcpool_obj cid;
+	unsigned int *ran;		/* the CPUs it ran on, in order */
+	unsigned int nran;
 	u64 seq;
 	u64 ns;				/* time spent on other CPUs */
 };
@@ -134,6 +136,8 @@ static int pcpool_lc_run_here(void *arg)
 	cid[0] = ++mm->seq;		/* mm_cid.time */
 	cid[1] = cpu + 1;		/* mm_cid.cid, 0 is unset */
 	put_cpu();
+	/* the calling thread may have migrated: check where it was */
+	mm->ran[mm->nran++] = cpu;
 	for (w = 0; w < PCPOOL_LC_RSS; w++)
 		mm->ops->add(pcpool_lc_rss(mm, w), w + 1);
 	mm->ns += ktime_get_ns() - t0;
@@ -156,7 +160,6 @@ static int pcpool_lc_counters_one(struct pcpool_run_ctx *c,
 {
 	u64 t0 = ktime_get_ns(), t1;
 	unsigned int i, w, made = 0;
-	s64 cids = 0;
 	bool bad = false;
 	int cpu, ret;
 
@@ -173,6 +176,7 @@ static int pcpool_lc_counters_one(struct pcpool_run_ctx *c,
 		made--;
 		goto out;
 	}
+	mm->nran = 0;
 	pcpool_lc_run_here(mm);
 	mm->ns = 0;	/* only the other CPUs' time is added below */
 	for (i = 1; i < ncpus && !ret; i++) {
@@ -183,15 +187,17 @@ static int pcpool_lc_counters_one(struct pcpool_run_ctx *c,
 	for (w = 0; w < PCPOOL_LC_RSS && !ret; w++)
 		bad |= mm->ops->sum(pcpool_lc_rss(mm, w)) !=
 		       (s64)ncpus * (w + 1);
-	for (i = 0; i < ncpus; i++) {
-		s64 *cid = per_cpu_ptr((s64 __percpu *)mm->cid.pcpu, cpus[i]);
+	for (i = 0; i < mm->nran; i++) {
+		s64 *cid = per_cpu_ptr((s64 __percpu *)mm->cid.pcpu,
+				       mm->ran[i]);
 
-		cids += cid[1] - (cpus[i] + 1);
-		/* a constructed object goes back with its parts cancelling */
-		if (c->b->ops->contents == PCPOOL_CONTENTS_CANCELLING)
-			cid[0] = cid[1] = 0;
+		bad |= cid[1] != mm->ran[i] + 1;
 	}
-	bad |= cids != 0;
+	/* a constructed object goes back with its parts cancelling */
+	for (i = 0; i < mm->nran &&
+	     c->b->ops->contents == PCPOOL_CONTENTS_CANCELLING; i++)
+		memset(per_cpu_ptr((char __percpu *)mm->cid.pcpu, mm->ran[i]),
+		       0, PCPOOL_LC_CID);
 out:
 	while (made--)
 		mm->ops->destroy(pcpool_lc_rss(mm, made));
@@ -233,9 +239,11 @@ int pcpool_wl_lifecycle(struct pcpool_run_ctx *c)
 	if (r->seed > PCPOOL_LIFECYCLE_COUNTERS ||
 	    (counters && (!mm.ops || r->batch > num_online_cpus())))
 		return -EINVAL;
-	cpus = kmalloc_array(r->batch, sizeof(*cpus), GFP_KERNEL);
+	/* and the CPUs a counter-shaped process really ran on */
+	cpus = kmalloc_array(r->batch, 2 * sizeof(*cpus), GFP_KERNEL);
 	if (!cpus)
 		return -ENOMEM;
+	mm.ran = cpus + r->batch;
 	if (counters) {
 		mm.rss = kcalloc(PCPOOL_LC_RSS, mm.ops->size, GFP_KERNEL);
 		if (!mm.rss) {

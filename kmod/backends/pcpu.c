@@ -185,7 +185,9 @@ static int pcpool_pcpu_kernel_alloc(struct pcpool_backend *b, size_t size,
 	unsigned int shift = pcpool_pcpu_shift(size, align);
 
 	this_cpu_inc(pcpool_pcpu_hist(b)->req[shift - PCPOOL_PCPU_MIN_SHIFT]);
-	obj->pcpu = __alloc_percpu_gfp(size, align, PCPOOL_PCPU_GFP);
+	/* it aligns to a page at most; so do the caches' big classes */
+	obj->pcpu = __alloc_percpu_gfp(size, min_t(size_t, align, PAGE_SIZE),
+				       PCPOOL_PCPU_GFP);
 	return obj->pcpu ? 0 : -ENOMEM;
 }
 
