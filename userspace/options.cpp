@@ -84,7 +84,8 @@ bool ParseChoiceList(std::string_view flag, std::string_view value,
     if (it == names.end()) {
       std::string known;
       for (const std::string_view n : names) known += (known.empty() ? "" : ", ") + std::string(n);
-      *error = "--" + std::string(flag) + ": unknown '" + std::string(item) + "' (known: " + known + ")";
+      *error =
+          "--" + std::string(flag) + ": unknown '" + std::string(item) + "' (known: " + known + ")";
       return false;
     }
     const auto v = static_cast<uint32_t>(it - names.begin());

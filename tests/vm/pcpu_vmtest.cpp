@@ -261,13 +261,8 @@ TEST_F(PcpuVm, CounterSumsAreExact) {
   for (uint32_t id : kPcpuBackends) {
     for (uint64_t share : {uint64_t{0}, uint64_t{250}, uint64_t{PCPOOL_COUNTER_SHARE_MAX}}) {
       SCOPED_TRACE(std::string(BackendName(id)) + " share " + std::to_string(share));
-      auto r = Arg<pcpool_run>();
-      r.backend = id;
-      r.workload = PCPOOL_WL_PCPU_COUNTER;
-      r.ops = 400;
-      r.batch = 16;
-      r.seed = share;
-      const int ret = Ioctl(fd_, PCPOOL_IOC_RUN, &r);
+      pcpool_run r{};
+      const int ret = CmdRun(fd_, id, PCPOOL_WL_PCPU_COUNTER, 0, 400, 16, &r, share);
       if (id == PCPOOL_BACKEND_PCPU_CONSTRUCTED) {
         EXPECT_EQ(ret, -EINVAL);
         continue;
@@ -326,16 +321,12 @@ TEST_F(PcpuVm, LifecycleCountersAreExact) {
   const auto online = static_cast<uint32_t>(OnlineCpus().size());
   for (uint32_t id : kPcpuBackends) {
     auto r = Arg<pcpool_run>();
-    r.backend = id;
-    r.workload = PCPOOL_WL_PCPU_LIFECYCLE;
-    r.ops = 1000;
-    r.seed = PCPOOL_LIFECYCLE_COUNTERS;
     for (uint32_t cpus : {1u, 2u}) {
       if (cpus > online) continue;
       SCOPED_TRACE(std::string(BackendName(id)) + " cpus " + std::to_string(cpus));
       auto before = PcpuCounters(id);
-      r.batch = cpus;
-      const int ret = Ioctl(fd_, PCPOOL_IOC_RUN, &r);
+      const int ret =
+          CmdRun(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 0, 1000, cpus, &r, PCPOOL_LIFECYCLE_COUNTERS);
       if (id == PCPOOL_BACKEND_PCPU_CONSTRUCTED) {
         EXPECT_EQ(ret, -EINVAL);
         continue;
@@ -383,13 +374,8 @@ TEST_F(PcpuVm, SizesRealMix) {
   for (uint32_t id : kPcpuBackends) {
     SCOPED_TRACE(BackendName(id));
     auto before = PcpuCounters(id);
-    auto r = Arg<pcpool_run>();
-    r.backend = id;
-    r.workload = PCPOOL_WL_PCPU_SIZES;
-    r.ops = 20000;
-    r.batch = 5000;
-    r.seed = PCPOOL_SIZES_REAL;
-    ASSERT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), 0);
+    pcpool_run r{};
+    ASSERT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, 20000, 5000, &r, PCPOOL_SIZES_REAL), 0);
     EXPECT_EQ(r.done, 20000u);
     auto after = PcpuCounters(id);
     EXPECT_EQ(Requests(after) - Requests(before), 20000);
