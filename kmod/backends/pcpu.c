@@ -243,12 +243,6 @@ struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k)
 	return bk ? bk->pool->cache[k % PCPOOL_PCPU_NR_CLASSES] : NULL;
 }
 
-/* Pages (every CPU's) of one chunk of @c: big classes span several. */
-static unsigned long pcpool_pcpu_chunk_pages(struct pcpool_pcpu_cache *c)
-{
-	return (c->chunk_size >> PAGE_SHIFT) * pcpool_nr_possible_cpus;
-}
-
 unsigned long pcpool_pcpu_reclaimable(void)
 {
 	struct pcpool_pcpu_cache *c;
