@@ -80,16 +80,20 @@ bool ParseChoiceList(std::string_view flag, std::string_view value,
                      std::string* error) {
   out->clear();
   for (const std::string_view item : SplitComma(value)) {
-    const auto it = std::find(names.begin(), names.end(), item);
+    const auto* const it = std::find(names.begin(), names.end(), item);
     if (it == names.end()) {
       std::string known;
-      for (const std::string_view n : names) known += (known.empty() ? "" : ", ") + std::string(n);
+      for (const std::string_view n : names) {
+        known += (known.empty() ? "" : ", ") + std::string(n);
+      }
       *error =
           "--" + std::string(flag) + ": unknown '" + std::string(item) + "' (known: " + known + ")";
       return false;
     }
     const auto v = static_cast<uint32_t>(it - names.begin());
-    if (std::find(out->begin(), out->end(), v) == out->end()) out->push_back(v);
+    if (std::find(out->begin(), out->end(), v) == out->end()) {
+      out->push_back(v);
+    }
   }
   return true;
 }
