@@ -271,11 +271,18 @@ static int pcpu_grow(struct pcpool_pcpu_cache *c, void __percpu **objs,
 	unsigned int i, n;
 
 	if (!nowait) {
+		/*
+		 * Room for all of this cache's chunks, which its frees will
+		 * cache: asking for one chunk's room only let an idle cache
+		 * keep the budget while this one gave back, on every burst,
+		 * what did not fit beside it.
+		 */
+		unsigned long need = (READ_ONCE(c->nr_chunks) + 1) *
+				     c->per_chunk * c->obj_bytes;
+
 		might_sleep();
-		if (c->budget->reclaim &&
-		    pcpu_over_budget(c, c->per_chunk * c->obj_bytes))
-			c->budget->reclaim(c->budget, c,
-					   c->per_chunk * c->obj_bytes);
+		if (c->budget->reclaim && pcpu_over_budget(c, need))
+			c->budget->reclaim(c->budget, c, need);
 	}
 	ch = c->src.meta_alloc(c->src.ctx, pcpu_chunk_meta_size(c), nowait);
 	if (!ch)

@@ -87,12 +87,13 @@ struct pcpool_pcpu_budget {
 	atomic_long_t cached;
 	unsigned long max;		/* bytes; READ_ONCE, may change any time */
 	/*
-	 * Optional.  A cache about to grow by @bytes that the budget has no
-	 * room for calls it first, so that the free memory other caches keep
-	 * (idle ones, typically) goes back and this one may keep what it
-	 * frees later: without it the first cache to fill the budget keeps
-	 * it, and every other one gives each chunk back as soon as it is
-	 * free.  May sleep; no cache lock is held.  @grower is the caller.
+	 * Optional.  A cache about to grow to @bytes (all its chunks, which
+	 * its frees will cache) that the budget has no room for calls it
+	 * first, so that the free memory other caches keep (idle ones,
+	 * typically) goes back and this one may keep what it frees later:
+	 * without it the first cache to fill the budget keeps it, and every
+	 * other one gives each chunk back as soon as it is free.  May sleep;
+	 * no cache lock is held.  @grower is the caller.
 	 */
 	void (*reclaim)(struct pcpool_pcpu_budget *budget,
 			struct pcpool_pcpu_cache *grower, unsigned long bytes);

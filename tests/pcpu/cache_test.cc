@@ -181,6 +181,45 @@ TEST_P(PcpuLayout, ObjectsAreAlignedDisjointPerCpuMemory) {
   EXPECT_EQ(t.nr_chunks, 4u);
 }
 
+// ---- the budget's reclaim hook ----
+
+struct ReclaimState {
+  pcpool_pcpu_cache* idle = nullptr;
+  int calls = 0;
+};
+ReclaimState g_reclaim;
+
+// An idle cache holds most of the budget; a second one grows a set of the
+// same size.  The grower asks for room for all its chunks, so the idle
+// one gives back and the grower keeps its whole set for the next burst.
+// (Asking for one chunk's room missed it: the budget fills on free.)
+class PcpuBudgetReclaim : public PcpuTest {};
+
+TEST_F(PcpuBudgetReclaim, GrowerGetsRoomForItsWholeSet) {
+  WorldParams p;
+  const unsigned shift = 6;
+  const unsigned long chunk = PCPOOL_PCPU_CHUNK_SIZE * p.nr_cpus;
+  const size_t set = 6 * size_t{PerChunk(shift)};
+  p.budget_max = 8 * chunk;
+  World w(p);
+  SideCache idle(w, shift, PCPOOL_PCPU_RAW);
+  g_reclaim = {idle.cache, 0};
+  w.budget.reclaim = [](pcpool_pcpu_budget*, pcpool_pcpu_cache*, unsigned long) {
+    g_reclaim.calls++;
+    pcpool_pcpu_shrink(g_reclaim.idle, false);
+  };
+  FreeAll(idle.cache, AllocN(idle.cache, set));  // idle now caches ~6 chunks
+
+  pcpool_pcpu_cache* c = w.Cache(shift);
+  for (int burst = 0; burst < 3; burst++) FreeAll(c, AllocN(c, set));
+  EXPECT_GT(g_reclaim.calls, 0);
+  // Grown once, kept: the later bursts obtained nothing.
+  EXPECT_EQ(w.Totals(shift).chunk_grow, 6u);
+  EXPECT_EQ(w.Totals(shift).chunk_shrink, 0u);
+  EXPECT_LE(static_cast<unsigned long>(w.Cached()), p.budget_max);
+  w.budget.reclaim = nullptr;
+}
+
 // ---- the classes of a page and more: chunks of several pages ----
 
 class PcpuBig : public PcpuTest, public ::testing::WithParamInterface<unsigned> {};
