@@ -95,7 +95,7 @@ struct page *pcpool_alloc_pages(gfp_t gfp, unsigned int order)
 	might_sleep_if(may_sleep);
 	if (!b) {
 		obj.page = alloc_pages(gfp, order);
-	} else if (order > b->ops->max_order) {
+	} else if (order > b->max_order) {
 		return NULL;
 	} else if (may_sleep && in_task()) {
 		if (pcpool_obj_alloc(b, api_page_size(order),
@@ -164,7 +164,7 @@ void __percpu *pcpool_alloc_percpu(size_t size, size_t align)
 	rec->size = size;
 	rec->align = align;
 	rec->kernel = !b || max_t(size_t, roundup_pow_of_two(size), align) >
-			    (1UL << b->ops->max_order);
+			    (1UL << b->max_order);
 	if (rec->kernel)
 		obj.pcpu = __alloc_percpu(size, align);
 	else if (pcpool_obj_alloc(b, size, align, &obj))

@@ -74,10 +74,10 @@ unsigned int pcpool_backends_max_order(void)
 
 	/* page orders only: per-CPU backends' orders are object sizes */
 	for (id = 0; id < PCPOOL_NR_BACKENDS_MAX; id++) {
-		const struct pcpool_backend_ops *ops = pcpool_backends[id].ops;
+		const struct pcpool_backend *b = &pcpool_backends[id];
 
-		if (ops && ops->kind != PCPOOL_BK_PCPU)
-			hi = max(hi, ops->max_order);
+		if (b->ops && b->ops->kind != PCPOOL_BK_PCPU)
+			hi = max(hi, b->max_order);
 	}
 	return hi;
 }
@@ -149,6 +149,7 @@ int pcpool_backends_init(const struct pcpool_backend_ops *const *table,
 			continue;
 		b->id = id;
 		b->ops = ops;
+		b->max_order = ops->max_order ?: PCPOOL_MAX_ORDER;
 		b->ctr = alloc_percpu(struct pcpool_counters);
 		ret = b->ctr ? 0 : -ENOMEM;
 		if (!ret && ops->init)

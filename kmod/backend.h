@@ -57,9 +57,9 @@ enum pcpool_contents {
 /**
  * struct pcpool_backend_ops - one allocator behind the common commands
  * @name: short name; debugfs directory and "outstanding" key
- * @kind: what the objects are
+ * @kind: what the objects are; pages unless set
  * @contents: PCPOOL_BK_PCPU only: the state of a fresh object
- * @max_order: highest order a command may ask for
+ * @max_order: highest order a command may ask for; 0: PCPOOL_MAX_ORDER
  * @init: optional, at module load; sets b->priv; non-zero fails the load
  * @exit: optional, at unload, after every session closed
  * @alloc: one object of @size bytes aligned to @align into *@obj;
@@ -134,6 +134,7 @@ struct pcpool_backend {
 	struct pcpool_counters __percpu *ctr;
 	void *priv;		/* the backend's own state */
 	unsigned int id;
+	unsigned int max_order;	/* @ops->max_order with its default applied */
 };
 
 extern const char *const pcpool_ctr_names[PCPOOL_NR_CTR];

@@ -115,7 +115,7 @@ static int pcpool_chan_alloc(struct pcpool_session *s,
 	b = pcpool_backend_get(c->backend);
 	if (!b)
 		return -ENOENT;
-	if (c->order > b->ops->max_order)
+	if (c->order > b->max_order)
 		return -EINVAL;
 	ret = pcpool_chan_ring(ch);
 	if (ret)

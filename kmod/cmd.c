@@ -53,7 +53,7 @@ static int pcpool_cmd_stats(struct pcpool_session *s, void *arg)
 	st->frees = pcpool_backend_sum(b, PCPOOL_CTR_FREES);
 	st->alloc_failures = pcpool_backend_sum(b, PCPOOL_CTR_ALLOC_FAILURES);
 	st->outstanding_pages = max_t(s64, 0, pcpool_backend_outstanding(b));
-	st->max_order = b->ops->max_order;
+	st->max_order = b->max_order;
 	st->kind = b->ops->kind == PCPOOL_BK_PCPU ? PCPOOL_KIND_PCPU :
 						    PCPOOL_KIND_PAGES;
 	memset(st->resv, 0, sizeof(st->resv));

@@ -49,35 +49,71 @@
 #endif
 
 /*
- * A shrinker with a private pointer, on either API.  The callbacks get
- * the struct shrinker and find their state with pcpool_shrinker_priv().
+ * A shrinker with a private pointer, on either API.  The callbacks see
+ * only that pointer: no struct shrinker, no shrink_control, no
+ * SHRINK_EMPTY, so they read the same whichever API is underneath.
+ * @count: what could be freed now, 0 for nothing
+ * @scan: free up to @nr; what was freed, or SHRINK_STOP
  */
 struct pcpool_shrinker_ops {
 	const char *name;
-	unsigned long (*count)(struct shrinker *sh, struct shrink_control *sc);
-	unsigned long (*scan)(struct shrinker *sh, struct shrink_control *sc);
+	unsigned long (*count)(void *priv);
+	unsigned long (*scan)(void *priv, unsigned long nr);
 };
 
 #ifdef SHRINKER_ALLOCATED	/* 6.7+ */
 struct pcpool_shrinker {
 	struct shrinker *sh;
+	const struct pcpool_shrinker_ops *ops;
+	void *priv;
 };
 
-static inline void *pcpool_shrinker_priv(struct shrinker *sh)
+static inline struct pcpool_shrinker *pcpool_shrinker_of(struct shrinker *sh)
 {
 	return sh->private_data;
 }
+#else				/* up to 6.6 */
+struct pcpool_shrinker {
+	struct shrinker sh;
+	const struct pcpool_shrinker_ops *ops;
+	void *priv;
+};
 
+static inline struct pcpool_shrinker *pcpool_shrinker_of(struct shrinker *sh)
+{
+	return container_of(sh, struct pcpool_shrinker, sh);
+}
+#endif
+
+static inline unsigned long
+pcpool_shrinker_count_objects(struct shrinker *sh, struct shrink_control *sc)
+{
+	struct pcpool_shrinker *ps = pcpool_shrinker_of(sh);
+
+	return ps->ops->count(ps->priv) ?: SHRINK_EMPTY;
+}
+
+static inline unsigned long
+pcpool_shrinker_scan_objects(struct shrinker *sh, struct shrink_control *sc)
+{
+	struct pcpool_shrinker *ps = pcpool_shrinker_of(sh);
+
+	return ps->ops->scan(ps->priv, sc->nr_to_scan);
+}
+
+#ifdef SHRINKER_ALLOCATED
 static inline int pcpool_shrinker_register(struct pcpool_shrinker *ps,
 					   const struct pcpool_shrinker_ops *ops,
 					   void *priv)
 {
+	ps->ops = ops;
+	ps->priv = priv;
 	ps->sh = shrinker_alloc(0, "%s", ops->name);
 	if (!ps->sh)
 		return -ENOMEM;
-	ps->sh->count_objects = ops->count;
-	ps->sh->scan_objects = ops->scan;
-	ps->sh->private_data = priv;
+	ps->sh->count_objects = pcpool_shrinker_count_objects;
+	ps->sh->scan_objects = pcpool_shrinker_scan_objects;
+	ps->sh->private_data = ps;
 	shrinker_register(ps->sh);
 	return 0;
 }
@@ -87,25 +123,16 @@ static inline void pcpool_shrinker_unregister(struct pcpool_shrinker *ps)
 	shrinker_free(ps->sh);
 	ps->sh = NULL;
 }
-#else				/* up to 6.6 */
-struct pcpool_shrinker {
-	struct shrinker sh;
-	void *priv;
-};
-
-static inline void *pcpool_shrinker_priv(struct shrinker *sh)
-{
-	return container_of(sh, struct pcpool_shrinker, sh)->priv;
-}
-
+#else
 static inline int pcpool_shrinker_register(struct pcpool_shrinker *ps,
 					   const struct pcpool_shrinker_ops *ops,
 					   void *priv)
 {
-	ps->sh.count_objects = ops->count;
-	ps->sh.scan_objects = ops->scan;
-	ps->sh.seeks = DEFAULT_SEEKS;
+	ps->ops = ops;
 	ps->priv = priv;
+	ps->sh.count_objects = pcpool_shrinker_count_objects;
+	ps->sh.scan_objects = pcpool_shrinker_scan_objects;
+	ps->sh.seeks = DEFAULT_SEEKS;
 	return register_shrinker(&ps->sh, "%s", ops->name);
 }
 

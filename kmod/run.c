@@ -611,7 +611,7 @@ static int pcpool_run_check(const struct pcpool_run *r,
 		return -ENOENT;
 	if (!(wl->kinds & BIT(b->ops->kind)))
 		return -EINVAL;
-	if (r->order > (wl->order ? b->ops->max_order : 0))
+	if (r->order > (wl->order ? b->max_order : 0))
 		return -EINVAL;
 	if ((r->seed && !wl->seed) || (r->hist && !wl->hist))
 		return -EINVAL;

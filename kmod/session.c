@@ -201,7 +201,7 @@ int pcpool_session_alloc(struct pcpool_session *s, void *arg)
 	b = pcpool_backend_get(a->backend);
 	if (!b)
 		return -ENOENT;
-	if (a->order > b->ops->max_order)
+	if (a->order > b->max_order)
 		return -EINVAL;
 	if (!a->count || a->count > PCPOOL_MAX_BATCH)
 		return -EINVAL;

@@ -21,15 +21,8 @@
 #include "pcpool_kernel.h"
 #include "zone.h"
 
-static unsigned long zone_limit_blocks;
-module_param(zone_limit_blocks, ulong, 0444);
-MODULE_PARM_DESC(zone_limit_blocks,
-		 "Most pageblocks the classic zone holds (0: a quarter of RAM)");
-
-static unsigned long zone_reserve_blocks = 4;
-module_param(zone_reserve_blocks, ulong, 0444);
-MODULE_PARM_DESC(zone_reserve_blocks,
-		 "Whole free pageblocks the zone keeps instead of giving back");
+/* unprefixed: the first backend's names, kept for scripts that use them */
+PCPOOL_ZONE_PARAMS();
 
 static bool classic_kernel_pcp = true;
 module_param(classic_kernel_pcp, bool, 0444);
@@ -93,27 +86,16 @@ module_param_cb(classic_batch, &classic_pcp_param_ops, &classic_batch, 0644);
 MODULE_PARM_DESC(classic_batch,
 		 "classic pcp batch in pages (0 at load: default); writable");
 
-static unsigned long classic_shrink_count(struct shrinker *sh,
-					  struct shrink_control *sc)
+/* The shrinker's private pointer is the core. */
+static unsigned long classic_shrink_count(void *classic)
 {
-	struct classic_state *st = pcpool_shrinker_priv(sh);
-
-	return pcpool_classic_shrink_count(st->classic) ?: SHRINK_EMPTY;
+	return pcpool_classic_shrink_count(classic);
 }
 
-static unsigned long classic_shrink_scan(struct shrinker *sh,
-					 struct shrink_control *sc)
+static unsigned long classic_shrink_scan(void *classic, unsigned long nr)
 {
-	struct classic_state *st = pcpool_shrinker_priv(sh);
-
-	return pcpool_classic_shrink(st->classic, sc->nr_to_scan);
+	return pcpool_classic_shrink(classic, nr);
 }
-
-static const struct pcpool_shrinker_ops classic_shrinker_ops = {
-	.name	= "pcpool-classic",
-	.count	= classic_shrink_count,
-	.scan	= classic_shrink_scan,
-};
 
 /* Like 6.1's page_alloc_cpu_dead(): a dead CPU's lists go to the zone. */
 static int classic_cpu_dead(unsigned int cpu, struct hlist_node *node)
@@ -148,7 +130,9 @@ static const struct pcpool_zone_host_desc classic_host = {
 	.name		= "classic",
 	.cpuhp_name	= "pcpool/classic:dead",
 	.cpu_dead	= classic_cpu_dead,
-	.shrinker	= &classic_shrinker_ops,
+	.shrinker	= { .name = "pcpool-classic",
+			    .count = classic_shrink_count,
+			    .scan = classic_shrink_scan },
 	.meta_size	= pcpool_classic_meta_size,
 };
 
@@ -169,7 +153,7 @@ static int classic_init(struct pcpool_backend *b)
 	if (!ret)
 		ret = classic_set_sizes(st->classic);
 	if (!ret)
-		ret = pcpool_zone_host_start(&st->zh, st);
+		ret = pcpool_zone_host_start(&st->zh, st->classic);
 	if (ret)
 		goto teardown;
 	b->priv = st;
@@ -238,7 +222,6 @@ static void classic_reset(struct pcpool_backend *b)
 
 const struct pcpool_backend_ops pcpool_classic_ops = {
 	.name		= "classic",
-	.kind		= PCPOOL_BK_PAGES,
 	.max_order	= pageblock_order,
 	.init		= classic_init,
 	.exit		= classic_exit,

@@ -34,8 +34,6 @@ static void pcpool_kernel_free(struct pcpool_backend *b, union pcpool_obj obj,
 
 const struct pcpool_backend_ops pcpool_kernel_ops = {
 	.name		= "kernel",
-	.kind		= PCPOOL_BK_PAGES,
-	.max_order	= PCPOOL_MAX_ORDER,
 	.alloc		= pcpool_kernel_alloc,
 	.free		= pcpool_kernel_free,
 };
@@ -58,8 +56,6 @@ static void pcpool_null_free(struct pcpool_backend *b, union pcpool_obj obj,
 
 const struct pcpool_backend_ops pcpool_null_ops = {
 	.name		= "null",
-	.kind		= PCPOOL_BK_PAGES,
-	.max_order	= PCPOOL_MAX_ORDER,
 	.alloc		= pcpool_null_alloc,
 	.free		= pcpool_null_free,
 };

@@ -25,15 +25,7 @@
 #include "pcpool_pcpbuddy.h"
 #include "zone.h"
 
-static unsigned long pcpbuddy_zone_limit_blocks;
-module_param(pcpbuddy_zone_limit_blocks, ulong, 0444);
-MODULE_PARM_DESC(pcpbuddy_zone_limit_blocks,
-		 "Most pageblocks the pcpbuddy zone holds (0: a quarter of RAM)");
-
-static unsigned long pcpbuddy_zone_reserve_blocks = 4;
-module_param(pcpbuddy_zone_reserve_blocks, ulong, 0444);
-MODULE_PARM_DESC(pcpbuddy_zone_reserve_blocks,
-		 "Whole free pageblocks the pcpbuddy zone keeps instead of giving back");
+PCPOOL_ZONE_PARAMS(pcpbuddy_);
 
 static unsigned long pcpbuddy_pool_reserve;
 module_param(pcpbuddy_pool_reserve, ulong, 0444);
@@ -74,33 +66,25 @@ struct pcpbuddy_state {
 	struct mutex drain_mutex;
 };
 
-static unsigned long pcpbuddy_shrink_count(struct shrinker *sh,
-					   struct shrink_control *sc)
+static unsigned long pcpbuddy_shrink_count(void *priv)
 {
-	struct pcpbuddy_state *st = pcpool_shrinker_priv(sh);
+	struct pcpbuddy_state *st = priv;
 
-	return pcpool_pcpbuddy_shrink_count(st->pcpbuddy) ?: SHRINK_EMPTY;
+	return pcpool_pcpbuddy_shrink_count(st->pcpbuddy);
 }
 
-static unsigned long pcpbuddy_shrink_scan(struct shrinker *sh,
-					  struct shrink_control *sc)
+static unsigned long pcpbuddy_shrink_scan(void *priv, unsigned long nr)
 {
-	struct pcpbuddy_state *st = pcpool_shrinker_priv(sh);
+	struct pcpbuddy_state *st = priv;
 	unsigned long freed;
 
 	/* Reclaim must not wait on a hotplug drain. */
 	if (!mutex_trylock(&st->drain_mutex))
 		return SHRINK_STOP;
-	freed = pcpool_pcpbuddy_shrink(st->pcpbuddy, sc->nr_to_scan);
+	freed = pcpool_pcpbuddy_shrink(st->pcpbuddy, nr);
 	mutex_unlock(&st->drain_mutex);
 	return freed;
 }
-
-static const struct pcpool_shrinker_ops pcpbuddy_shrinker_ops = {
-	.name	= "pcpool-pcpbuddy",
-	.count	= pcpbuddy_shrink_count,
-	.scan	= pcpbuddy_shrink_scan,
-};
 
 /* Before a CPU comes (back) up: its pool takes frees again. */
 static int pcpbuddy_cpu_prepare(unsigned int cpu, struct hlist_node *node)
@@ -186,7 +170,9 @@ static const struct pcpool_zone_host_desc pcpbuddy_host = {
 	.cpuhp_name	= "pcpool/pcpbuddy:prepare",
 	.cpu_prepare	= pcpbuddy_cpu_prepare,
 	.cpu_dead	= pcpbuddy_cpu_dead,
-	.shrinker	= &pcpbuddy_shrinker_ops,
+	.shrinker	= { .name = "pcpool-pcpbuddy",
+			    .count = pcpbuddy_shrink_count,
+			    .scan = pcpbuddy_shrink_scan },
 	.meta_size	= pcpool_pcpbuddy_meta_size,
 };
 
@@ -322,7 +308,6 @@ static void pcpbuddy_reset(struct pcpool_backend *b)
 
 const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
 	.name		= "pcpbuddy",
-	.kind		= PCPOOL_BK_PAGES,
 	.max_order	= pageblock_order,
 	.init		= pcpbuddy_init,
 	.exit		= pcpbuddy_exit,

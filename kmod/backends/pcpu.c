@@ -295,21 +295,19 @@ void pcpool_pcpu_apply_verify(bool on)
 			pcpool_pcpu_set_verify(bk->pool->cache[i], on);
 }
 
-static unsigned long pcpool_pcpu_shrink_count_cb(struct shrinker *sh,
-						 struct shrink_control *sc)
+static unsigned long pcpool_pcpu_shrink_count_cb(void *fam)
 {
 	return pcpool_pcpu_reclaimable();
 }
 
-static unsigned long pcpool_pcpu_shrink_scan_cb(struct shrinker *sh,
-						struct shrink_control *sc)
+static unsigned long pcpool_pcpu_shrink_scan_cb(void *priv, unsigned long nr)
 {
-	struct pcpool_pcpu_family *fam = pcpool_shrinker_priv(sh);
+	struct pcpool_pcpu_family *fam = priv;
 	unsigned long pages;
 
 	if (!mutex_trylock(&fam->lock))
 		return SHRINK_STOP;
-	pages = pcpool_pcpu_reclaim(sc->nr_to_scan, false);
+	pages = pcpool_pcpu_reclaim(nr, false);
 	WRITE_ONCE(fam->shrink_scans, fam->shrink_scans + 1);
 	WRITE_ONCE(fam->shrink_pages, fam->shrink_pages + pages);
 	mutex_unlock(&fam->lock);

@@ -41,7 +41,6 @@ static void pcpool_vmalloc_free(struct pcpool_backend *b,
 const struct pcpool_backend_ops pcpool_vmalloc_ops = {
 	.name		= "vmalloc",
 	.kind		= PCPOOL_BK_VMAP,
-	.max_order	= PCPOOL_MAX_ORDER,
 	.alloc		= pcpool_vmalloc_alloc,
 	.free		= pcpool_vmalloc_free,
 };

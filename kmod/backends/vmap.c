@@ -234,20 +234,16 @@ static void vmap_free(struct pcpool_backend *b, union pcpool_obj obj,
 	WARN_ON_ONCE(pcpool_vmap_free(st->vm, addr));
 }
 
-static unsigned long vmap_shrink_count(struct shrinker *sh,
-				       struct shrink_control *sc)
+/* The shrinker's private pointer is the allocator. */
+static unsigned long vmap_shrink_count(void *vm)
 {
-	struct vmap_state *st = pcpool_shrinker_priv(sh);
-
-	return pcpool_vmap_pool_pages(st->vm) ?: SHRINK_EMPTY;
+	return pcpool_vmap_pool_pages(vm);
 }
 
-static unsigned long vmap_shrink_scan(struct shrinker *sh,
-				      struct shrink_control *sc)
+/* The pools are dropped whole: @nr is not a unit they can honour. */
+static unsigned long vmap_shrink_scan(void *vm, unsigned long nr)
 {
-	struct vmap_state *st = pcpool_shrinker_priv(sh);
-
-	return pcpool_vmap_shrink(st->vm);
+	return pcpool_vmap_shrink(vm);
 }
 
 static const struct pcpool_shrinker_ops vmap_shrinker_ops = {
@@ -313,7 +309,7 @@ static int vmap_init(struct pcpool_backend *b, enum pcpool_vmap_design d)
 		goto unmap;
 	if (d == PCPOOL_VMAP_NODES) {
 		ret = pcpool_shrinker_register(&st->shrinker,
-					       &vmap_shrinker_ops, st);
+					       &vmap_shrinker_ops, st->vm);
 		if (ret)
 			goto destroy;
 	}
@@ -374,26 +370,18 @@ static void vmap_reset_counters(struct pcpool_backend *b)
 	pcpool_vmap_reset_counters(st->vm);
 }
 
-const struct pcpool_backend_ops pcpool_vmap_global_ops = {
-	.name		= "vmap-global",
-	.kind		= PCPOOL_BK_VMAP,
-	.max_order	= PCPOOL_MAX_ORDER,
-	.init		= vmap_global_init,
-	.exit		= vmap_exit,
-	.alloc		= vmap_alloc,
-	.free		= vmap_free,
-	.show_counters	= vmap_show_counters,
-	.reset_counters	= vmap_reset_counters,
-};
+/* The two designs differ only in how the state is made. */
+#define PCPOOL_VMAP_OPS(lname)						\
+const struct pcpool_backend_ops pcpool_vmap_##lname##_ops = {		\
+	.name		= "vmap-" #lname,				\
+	.kind		= PCPOOL_BK_VMAP,				\
+	.init		= vmap_##lname##_init,				\
+	.exit		= vmap_exit,					\
+	.alloc		= vmap_alloc,					\
+	.free		= vmap_free,					\
+	.show_counters	= vmap_show_counters,				\
+	.reset_counters	= vmap_reset_counters,				\
+}
 
-const struct pcpool_backend_ops pcpool_vmap_nodes_ops = {
-	.name		= "vmap-nodes",
-	.kind		= PCPOOL_BK_VMAP,
-	.max_order	= PCPOOL_MAX_ORDER,
-	.init		= vmap_nodes_init,
-	.exit		= vmap_exit,
-	.alloc		= vmap_alloc,
-	.free		= vmap_free,
-	.show_counters	= vmap_show_counters,
-	.reset_counters	= vmap_reset_counters,
-};
+PCPOOL_VMAP_OPS(global);
+PCPOOL_VMAP_OPS(nodes);

@@ -45,7 +45,7 @@ int pcpool_zone_host_start(struct pcpool_zone_host *zh, void *priv)
 	ret = cpuhp_state_add_instance_nocalls(zh->cpuhp, &zh->cpuhp_node);
 	if (ret)
 		return ret;
-	ret = pcpool_shrinker_register(&zh->shrinker, zh->desc->shrinker, priv);
+	ret = pcpool_shrinker_register(&zh->shrinker, &zh->desc->shrinker, priv);
 	if (ret)
 		cpuhp_state_remove_instance_nocalls(zh->cpuhp, &zh->cpuhp_node);
 	return ret;

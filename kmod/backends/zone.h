@@ -10,6 +10,7 @@
 
 #include <linux/cpuhotplug.h>
 #include <linux/list.h>
+#include <linux/moduleparam.h>
 
 #include "../compat.h"
 #include "pcpool_kernel.h"
@@ -29,9 +30,23 @@ struct pcpool_zone_host_desc {
 	const char *cpuhp_name;
 	int (*cpu_prepare)(unsigned int cpu, struct hlist_node *node);
 	int (*cpu_dead)(unsigned int cpu, struct hlist_node *node);
-	const struct pcpool_shrinker_ops *shrinker;
+	struct pcpool_shrinker_ops shrinker;
 	size_t (*meta_size)(const struct pcpool_zone *zone);
 };
+
+/*
+ * A zone backend's two zone knobs, read at load: <prefix>zone_limit_blocks
+ * and <prefix>zone_reserve_blocks, the prefix naming the backend.
+ */
+#define PCPOOL_ZONE_PARAMS(prefix)					\
+static unsigned long prefix##zone_limit_blocks;				\
+module_param(prefix##zone_limit_blocks, ulong, 0444);			\
+MODULE_PARM_DESC(prefix##zone_limit_blocks,				\
+		 "Most pageblocks the zone holds (0: a quarter of RAM)");	\
+static unsigned long prefix##zone_reserve_blocks = 4;			\
+module_param(prefix##zone_reserve_blocks, ulong, 0444);			\
+MODULE_PARM_DESC(prefix##zone_reserve_blocks,				\
+		 "Whole free pageblocks the zone keeps instead of giving back")
 
 /* Embedded in a backend's state; the hotplug callbacks get @cpuhp_node. */
 struct pcpool_zone_host {

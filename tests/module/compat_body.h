@@ -16,14 +16,14 @@ _Static_assert(PCPOOL_NR_ORDERS == 11, "orders 0..10");
 static void* compat_seen;
 static unsigned long compat_scans;
 
-static unsigned long compat_count(struct shrinker* sh, struct shrink_control* sc) {
-  compat_seen = pcpool_shrinker_priv(sh);
+static unsigned long compat_count(void* priv) {
+  compat_seen = priv;
   return 1;
 }
 
-static unsigned long compat_scan(struct shrinker* sh, struct shrink_control* sc) {
+static unsigned long compat_scan(void* priv, unsigned long nr) {
   compat_scans++;
-  return pcpool_shrinker_priv(sh) == compat_seen ? sc->nr_to_scan : 0;
+  return priv == compat_seen ? nr : 0;
 }
 
 int PCPOOL_COMPAT_FN(struct pcpool_compat_result* res) {

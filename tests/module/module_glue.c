@@ -211,7 +211,7 @@ long long pcpool_m_test_objs_live(void) {
 unsigned int pcpool_m_max_order(uint32_t backend) {
   struct pcpool_backend* b = pcpool_backend_get(backend);
 
-  return b ? b->ops->max_order : 0;
+  return b ? b->max_order : 0;
 }
 
 int pcpool_m_fail_nth(uint64_t n) { return pcpool_fail_nth_arm(n); }

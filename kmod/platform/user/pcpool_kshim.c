@@ -416,7 +416,9 @@ unsigned long pcpool_kshim_shrink(unsigned long nr_to_scan)
 
 	pthread_mutex_lock(&kshim_shrinker_lock);
 	for (sh = kshim_shrinkers; sh; sh = sh->next) {
-		if (!sh->count_objects(sh, &sc))
+		r = sh->count_objects(sh, &sc);
+		/* as do_shrink_slab(): nothing to free either way */
+		if (!r || r == SHRINK_EMPTY)
 			continue;
 		sc.nr_to_scan = nr_to_scan;
 		r = sh->scan_objects(sh, &sc);

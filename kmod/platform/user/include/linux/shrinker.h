@@ -22,6 +22,7 @@ struct shrink_control {
 };
 
 #define SHRINK_STOP		(~0UL)
+#define SHRINK_EMPTY		(~0UL - 1)
 #define DEFAULT_SEEKS		2
 
 struct shrinker {
