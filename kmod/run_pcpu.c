@@ -245,7 +245,8 @@ int pcpool_wl_lifecycle(struct pcpool_run_ctx *c)
 		return -ENOMEM;
 	mm.ran = cpus + r->batch;
 	if (counters) {
-		mm.rss = kcalloc(PCPOOL_LC_RSS, mm.ops->size, GFP_KERNEL);
+		mm.rss = kmalloc_array(PCPOOL_LC_RSS, mm.ops->size,
+				       GFP_KERNEL);
 		if (!mm.rss) {
 			kfree(cpus);
 			return -ENOMEM;
