@@ -44,6 +44,15 @@ class RunTest : public ModuleTest {
     return direct;
   }
 
+  // A wrong sum stops the run at the first process, nothing left behind.
+  void ExpectWrongSumStops(pcpool_run r) {
+    pcpool_m_counter_skew(1);
+    EXPECT_EQ(pcpool_m_run(cap_, &r), -EIO);
+    EXPECT_EQ(r.done, 0U);
+    pcpool_m_counter_skew(0);
+    EXPECT_EQ(pcpool_m_counters_live(), 0);
+  }
+
   pcpool_cap* cap_ = nullptr;
 };
 
@@ -137,13 +146,7 @@ TEST_F(RunTest, CounterValidationAndRun) {
   EXPECT_EQ(r.done, 10U);
   EXPECT_EQ(pcpool_m_counter_cpus(), (1U << r.cpu) | (1U << (r.cpu + 1)));
 
-  // a wrong sum stops the run at the first process, nothing left behind
-  pcpool_m_counter_skew(1);
-  r = ok;
-  EXPECT_EQ(pcpool_m_run(cap_, &r), -EIO);
-  EXPECT_EQ(r.done, 0U);
-  pcpool_m_counter_skew(0);
-  EXPECT_EQ(pcpool_m_counters_live(), 0);
+  ExpectWrongSumStops(ok);
 }
 
 // PCPU_LIFECYCLE with counter-shaped processes: four counters each, used
@@ -159,12 +162,7 @@ TEST_F(RunTest, LifecycleCountersRun) {
   EXPECT_EQ(r.done, 10U);
   EXPECT_EQ(pcpool_m_counter_cpus(), (1U << r.cpu) | (1U << (r.cpu + 1)));
   EXPECT_EQ(pcpool_m_counters_live(), 0);
-  pcpool_m_counter_skew(1);
-  r = ok;
-  EXPECT_EQ(pcpool_m_run(cap_, &r), -EIO);
-  EXPECT_EQ(r.done, 0U);
-  pcpool_m_counter_skew(0);
-  EXPECT_EQ(pcpool_m_counters_live(), 0);
+  ExpectWrongSumStops(ok);
 }
 
 TEST_F(RunTest, ValidationOrder) {
