@@ -96,7 +96,14 @@ bundle: all
 # Page-allocation traces of real programs in the guest (issue 16): one boot,
 # binary traces under traces/ for pcpool-bench --workload replay: bench/trace.
 TRACE_ARGS ?=
-.PHONY: trace
+.PHONY: trace pcpu-sizes
 trace: setup kmod
 	cmake --build $(BUILD) -j $(JOBS) --target pcpool-trace
 	BUILD=$(abspath $(BUILD)) bench/trace $(TRACE_ARGS)
+
+# The guest kernel's own per-CPU allocation sizes (issue 18): one boot with
+# the percpu_alloc_percpu tracepoint on, writes traces/percpu-sizes-smp2.txt
+# and kmod/pcpu_sizes_real.h (PCPU_SIZES's "real" mix): bench/pcpu-sizes.
+PCPU_SIZES_ARGS ?=
+pcpu-sizes: setup kmod
+	bench/pcpu-sizes $(PCPU_SIZES_ARGS)

@@ -531,11 +531,12 @@ static const struct pcpool_workload pcpool_workloads[PCPOOL_NR_WORKLOADS] = {
 	},
 	[PCPOOL_WL_PCPU_LIFECYCLE] = {
 		.kinds = BIT(PCPOOL_BK_PCPU), .batch = PCPOOL_BATCH_CPUS,
+		.seed = true, .self_timed = true,
 		.pages = pcpool_pages_lifecycle, .fn = pcpool_wl_lifecycle,
 	},
 	[PCPOOL_WL_PCPU_SIZES] = {
 		.kinds = BIT(PCPOOL_BK_PCPU), .batch = PCPOOL_BATCH_SET,
-		.self_timed = true, .fn = pcpool_wl_sizes,
+		.seed = true, .self_timed = true, .fn = pcpool_wl_sizes,
 	},
 	[PCPOOL_WL_BUSY] = {
 		.kinds = PCPOOL_ANY, .batch = PCPOOL_BATCH_SET,

@@ -16,6 +16,7 @@
 #include <linux/string.h>
 
 #include "run_ctx.h"
+#include "pcpu_sizes_real.h"
 
 /* PCPU_SIZES: lib/test_vmalloc.c's pcpu_alloc_test() shape */
 #define PCPOOL_PCPU_SIZES_MAX	(PAGE_SIZE / 4)
@@ -25,9 +26,20 @@
 #define PCPOOL_LC_SMALL		8U
 #define PCPOOL_LC_LARGE		32U
 #define PCPOOL_LC_WORDS		(PCPOOL_LC_LARGE / sizeof(s64))
+/*
+ * PCPU_LIFECYCLE, PCPOOL_LIFECYCLE_COUNTERS: mm_struct since 6.4, its
+ * NR_MM_COUNTERS rss counters (percpu_counter since 6.2) and the
+ * alloc_percpu(struct mm_cid) region (u64 time, int cid).
+ */
+#define PCPOOL_LC_RSS		4U
+#define PCPOOL_LC_CID		16U
 
 unsigned long pcpool_pages_lifecycle(const struct pcpool_run_ctx *c)
 {
+	if (c->r->seed == PCPOOL_LIFECYCLE_COUNTERS)
+		return pcpool_obj_pages(c->b, PCPOOL_LC_CID, sizeof(s64)) +
+		       PCPOOL_LC_RSS *
+		       pcpool_obj_pages(c->b, sizeof(s64), sizeof(s64));
 	return pcpool_obj_pages(c->b, PCPOOL_LC_SMALL, PCPOOL_LC_SMALL) +
 	       pcpool_obj_pages(c->b, PCPOOL_LC_LARGE, PCPOOL_LC_LARGE);
 }
@@ -94,32 +106,171 @@ static int pcpool_lifecycle_one(struct pcpool_run_ctx *c,
 	return bad ? -EIO : 0;
 }
 
-/* PCPU_LIFECYCLE: processes that run on @batch CPUs, one after another. */
+/* A counter-shaped process: its rss counters, its mm_cid region. */
+struct pcpool_lc_mm {
+	const struct pcpool_counter_ops *ops;
+	char *rss;			/* PCPOOL_LC_RSS counters of ops->size */
+	union pcpool_obj cid;
+	unsigned int *ran;		/* the CPUs it ran on, in order */
+	unsigned int nran;
+	u64 seq;
+	u64 ns;				/* time spent on other CPUs */
+};
+
+static void *pcpool_lc_rss(struct pcpool_lc_mm *mm, unsigned int w)
+{
+	return mm->rss + w * mm->ops->size;
+}
+
+/* What the process does on a CPU it runs on: scheduled in, faults. */
+static int pcpool_lc_run_here(void *arg)
+{
+	struct pcpool_lc_mm *mm = arg;
+	u64 t0 = ktime_get_ns();
+	unsigned int w;
+	s64 *cid;
+	int cpu;
+
+	cpu = get_cpu();
+	cid = per_cpu_ptr((s64 __percpu *)mm->cid.pcpu, cpu);
+	cid[0] = ++mm->seq;		/* mm_cid.time */
+	cid[1] = cpu + 1;		/* mm_cid.cid, 0 is unset */
+	put_cpu();
+	/* the calling thread may have migrated: check where it was */
+	mm->ran[mm->nran++] = cpu;
+	for (w = 0; w < PCPOOL_LC_RSS; w++)
+		mm->ops->add(pcpool_lc_rss(mm, w), w + 1);
+	mm->ns += ktime_get_ns() - t0;
+	return 0;
+}
+
+/*
+ * One counter-shaped process: the mm_cid region (a backend whose objects
+ * come back undefined writes every possible CPU's copy, as mm_init_cid()
+ * does anyway), the rss counters made; on each of @cpus its cid slot
+ * written and every counter updated there (other CPUs by
+ * smp_call_on_cpu(), the trips left out of *@ns); at exit the exact sums,
+ * the cid slots checked and, for a constructed backend, cleared; all
+ * given back.  A wrong value is -EIO.
+ */
+static int pcpool_lc_counters_one(struct pcpool_run_ctx *c,
+				  struct pcpool_lc_mm *mm,
+				  const unsigned int *cpus, unsigned int ncpus,
+				  u64 *ns)
+{
+	u64 t0 = ktime_get_ns(), t1;
+	unsigned int i, w, made = 0;
+	bool bad = false;
+	int cpu, ret;
+
+	ret = pcpool_obj_alloc(c->b, PCPOOL_LC_CID, sizeof(s64), &mm->cid);
+	if (ret)
+		return ret;
+	if (c->b->ops->contents == PCPOOL_CONTENTS_UNDEFINED)
+		for_each_possible_cpu(cpu)
+			memset(per_cpu_ptr((char __percpu *)mm->cid.pcpu, cpu),
+			       0, PCPOOL_LC_CID);
+	for (; made < PCPOOL_LC_RSS && !ret; made++)
+		ret = mm->ops->init(c->b, pcpool_lc_rss(mm, made));
+	if (ret) {
+		made--;
+		goto out;
+	}
+	mm->nran = 0;
+	pcpool_lc_run_here(mm);
+	mm->ns = 0;	/* only the other CPUs' time is added below */
+	for (i = 1; i < ncpus && !ret; i++) {
+		t1 = ktime_get_ns();
+		ret = smp_call_on_cpu(cpus[i], pcpool_lc_run_here, mm, false);
+		t0 += ktime_get_ns() - t1;
+	}
+	for (w = 0; w < PCPOOL_LC_RSS && !ret; w++)
+		bad |= mm->ops->sum(pcpool_lc_rss(mm, w)) !=
+		       (s64)ncpus * (w + 1);
+	for (i = 0; i < mm->nran; i++) {
+		s64 *cid = per_cpu_ptr((s64 __percpu *)mm->cid.pcpu,
+				       mm->ran[i]);
+
+		bad |= cid[1] != mm->ran[i] + 1;
+	}
+	/* a constructed object goes back with its parts cancelling */
+	for (i = 0; i < mm->nran &&
+	     c->b->ops->contents == PCPOOL_CONTENTS_CANCELLING; i++)
+		memset(per_cpu_ptr((char __percpu *)mm->cid.pcpu, mm->ran[i]),
+		       0, PCPOOL_LC_CID);
+out:
+	while (made--)
+		mm->ops->destroy(pcpool_lc_rss(mm, made));
+	pcpool_obj_free(c->b, mm->cid, PCPOOL_LC_CID, sizeof(s64));
+	*ns += ktime_get_ns() - t0 + mm->ns;
+	if (ret)
+		return ret;
+	return bad ? -EIO : 0;
+}
+
+/* @n CPUs to run on: this one, then the next ones of @mask. */
+static void pcpool_lc_cpus(unsigned int *cpus, unsigned int n, int cpu,
+			   const struct cpumask *mask)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		cpus[i] = cpu;
+		cpu = cpumask_next(cpu, mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(mask);
+	}
+}
+
+/*
+ * PCPU_LIFECYCLE: processes that run on @batch CPUs, one after another;
+ * @seed PCPOOL_LIFECYCLE_COUNTERS makes them counter-shaped, which needs
+ * the backend's counter and @batch online CPUs.
+ */
 int pcpool_wl_lifecycle(struct pcpool_run_ctx *c)
 {
+	struct pcpool_lc_mm mm = { .ops = c->b->ops->counter };
+	bool counters = c->r->seed == PCPOOL_LIFECYCLE_COUNTERS;
 	struct pcpool_run *r = c->r;
-	unsigned int *cpus, i;
-	int ret = 0, cpu;
-	u64 n;
+	unsigned int *cpus;
+	u64 n, ns = 0, t0;
+	int ret = 0;
 
-	cpus = kmalloc_array(r->batch, sizeof(*cpus), GFP_KERNEL);
+	if (r->seed > PCPOOL_LIFECYCLE_COUNTERS ||
+	    (counters && (!mm.ops || r->batch > num_online_cpus())))
+		return -EINVAL;
+	/* and the CPUs a counter-shaped process really ran on */
+	cpus = kmalloc_array(r->batch, 2 * sizeof(*cpus), GFP_KERNEL);
 	if (!cpus)
 		return -ENOMEM;
-	/* this CPU, then the next possible ones: where the process runs */
-	cpu = r->cpu;
-	for (i = 0; i < r->batch; i++) {
-		cpus[i] = cpu;
-		cpu = cpumask_next(cpu, cpu_possible_mask);
-		if (cpu >= nr_cpu_ids)
-			cpu = cpumask_first(cpu_possible_mask);
+	mm.ran = cpus + r->batch;
+	if (counters) {
+		mm.rss = kmalloc_array(PCPOOL_LC_RSS, mm.ops->size,
+				       GFP_KERNEL);
+		if (!mm.rss) {
+			kfree(cpus);
+			return -ENOMEM;
+		}
 	}
+	/* where the process runs: offline CPUs only take direct writes */
+	pcpool_lc_cpus(cpus, r->batch, r->cpu,
+		       counters ? cpu_online_mask : cpu_possible_mask);
 	for (n = 0; n < r->ops && !ret;) {
-		ret = pcpool_lifecycle_one(c, cpus, r->batch);
+		if (counters) {
+			ret = pcpool_lc_counters_one(c, &mm, cpus, r->batch,
+						     &ns);
+		} else {
+			t0 = ktime_get_ns();
+			ret = pcpool_lifecycle_one(c, cpus, r->batch);
+			ns += ktime_get_ns() - t0;
+		}
 		if (ret)
 			break;
 		ret = pcpool_tick(++n);
 	}
 	r->done = n;
+	r->ns = ns;
+	kfree(mm.rss);
 	kfree(cpus);
 	return ret;
 }
@@ -142,6 +293,21 @@ static u32 pcpool_sizes_rand(u64 *state)
 	return (u32)((x * 0x2545f4914f6cdd1dULL) >> 32);
 }
 
+/* One request of the real mix, drawn in proportion to its count. */
+static void pcpool_sizes_real_draw(u64 *state, struct pcpool_sized *o)
+{
+	u32 total = 0, x;
+	unsigned int k;
+
+	for (k = 0; k < ARRAY_SIZE(pcpool_sizes_real); k++)
+		total += pcpool_sizes_real[k].count;
+	x = pcpool_sizes_rand(state) % total;
+	for (k = 0; x >= pcpool_sizes_real[k].count; k++)
+		x -= pcpool_sizes_real[k].count;
+	o->size = pcpool_sizes_real[k].size;
+	o->align = pcpool_sizes_real[k].align;
+}
+
 /* The sizes and alignments of the next @n objects; returns their pages. */
 static unsigned long pcpool_sizes_draw(struct pcpool_run_ctx *c, u64 *state,
 				       struct pcpool_sized *objs, u32 n)
@@ -150,10 +316,14 @@ static unsigned long pcpool_sizes_draw(struct pcpool_run_ctx *c, u64 *state,
 	u32 i;
 
 	for (i = 0; i < n; i++) {
-		objs[i].size = 1 + pcpool_sizes_rand(state) %
-				   PCPOOL_PCPU_SIZES_MAX;
-		objs[i].align = 2U << (pcpool_sizes_rand(state) %
-				       PCPOOL_PCPU_SIZES_ALIGNS);
+		if (c->r->seed == PCPOOL_SIZES_REAL) {
+			pcpool_sizes_real_draw(state, &objs[i]);
+		} else {
+			objs[i].size = 1 + pcpool_sizes_rand(state) %
+					   PCPOOL_PCPU_SIZES_MAX;
+			objs[i].align = 2U << (pcpool_sizes_rand(state) %
+					       PCPOOL_PCPU_SIZES_ALIGNS);
+		}
 		pages += pcpool_obj_pages(c->b, objs[i].size, objs[i].align);
 	}
 	return pages;
@@ -173,6 +343,8 @@ int pcpool_wl_sizes(struct pcpool_run_ctx *c)
 	u32 i, j, n;
 	int ret = 0;
 
+	if (r->seed > PCPOOL_SIZES_REAL)
+		return -EINVAL;
 	objs = kvmalloc_array(pcpool_live_bulk(r), sizeof(*objs), GFP_KERNEL);
 	if (!objs)
 		return -ENOMEM;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <optional>
 #include <random>
 #include <set>
@@ -72,6 +73,31 @@ bool ParseOne(std::string_view flag, std::string_view value, T min, T max, T* ou
   return true;
 }
 
+// A comma list of names, stored as their indices in @names (the uapi
+// values PCPOOL_SIZES_* and PCPOOL_LIFECYCLE_* follow that order).
+bool ParseChoiceList(std::string_view flag, std::string_view value,
+                     std::initializer_list<std::string_view> names, std::vector<uint32_t>* out,
+                     std::string* error) {
+  out->clear();
+  for (const std::string_view item : SplitComma(value)) {
+    const auto* const it = std::find(names.begin(), names.end(), item);
+    if (it == names.end()) {
+      std::string known;
+      for (const std::string_view n : names) {
+        known += (known.empty() ? "" : ", ") + std::string(n);
+      }
+      *error =
+          "--" + std::string(flag) + ": unknown '" + std::string(item) + "' (known: " + known + ")";
+      return false;
+    }
+    const auto v = static_cast<uint32_t>(it - names.begin());
+    if (std::find(out->begin(), out->end(), v) == out->end()) {
+      out->push_back(v);
+    }
+  }
+  return true;
+}
+
 template <typename T>
 bool ParseNumberList(std::string_view flag, std::string_view value, T min, T max,
                      std::vector<T>* out, std::string* error) {
@@ -120,24 +146,25 @@ struct Flag {
 
 // An odd count would make clang-format turn the two columns into one.
 // clang-format off
-constexpr std::array<Flag, 35> kFlags = {{
-    {"backend", Arg::kRequired},    {"workload", Arg::kRequired},
-    {"mask", Arg::kRequired},       {"order", Arg::kRequired},
-    {"threads", Arg::kRequired},    {"cpus", Arg::kRequired},
-    {"ops", Arg::kRequired},        {"batch", Arg::kRequired},
-    {"live", Arg::kRequired},       {"purgers", Arg::kRequired},
-    {"freers", Arg::kRequired},     {"purge-batch", Arg::kRequired},
-    {"submit", Arg::kRequired},     {"uring-depth", Arg::kRequired},
-    {"latency", Arg::kNone},        {"sample-shift", Arg::kRequired},
-    {"repeat", Arg::kRequired},     {"shuffle", Arg::kNone},
-    {"sequential", Arg::kNone},     {"seed", Arg::kRequired},
-    {"check", Arg::kNone},          {"frag", Arg::kNone},          {"json", Arg::kRequired},
-    {"csv", Arg::kRequired},        {"quiet", Arg::kNone},
-    {"device", Arg::kRequired},     {"debugfs", Arg::kRequired},
-    {"help", Arg::kNone},           {"run-test-mask", Arg::kRequired},
-    {"nr-threads", Arg::kRequired}, {"test-repeat-count", Arg::kRequired},
-    {"counters", Arg::kRequired},   {"pcpu-workload", Arg::kRequired},
-    {"counter-share", Arg::kRequired},
+constexpr std::array<Flag, 37> kFlags = {{
+    {"backend", Arg::kRequired},            {"workload", Arg::kRequired},
+    {"mask", Arg::kRequired},               {"order", Arg::kRequired},
+    {"threads", Arg::kRequired},            {"cpus", Arg::kRequired},
+    {"ops", Arg::kRequired},                {"batch", Arg::kRequired},
+    {"live", Arg::kRequired},               {"purgers", Arg::kRequired},
+    {"freers", Arg::kRequired},             {"purge-batch", Arg::kRequired},
+    {"submit", Arg::kRequired},             {"uring-depth", Arg::kRequired},
+    {"latency", Arg::kNone},                {"sample-shift", Arg::kRequired},
+    {"repeat", Arg::kRequired},             {"shuffle", Arg::kNone},
+    {"sequential", Arg::kNone},             {"seed", Arg::kRequired},
+    {"check", Arg::kNone},                  {"frag", Arg::kNone},
+    {"json", Arg::kRequired},               {"csv", Arg::kRequired},
+    {"quiet", Arg::kNone},                  {"device", Arg::kRequired},
+    {"debugfs", Arg::kRequired},            {"help", Arg::kNone},
+    {"run-test-mask", Arg::kRequired},      {"nr-threads", Arg::kRequired},
+    {"test-repeat-count", Arg::kRequired},  {"counters", Arg::kRequired},
+    {"pcpu-workload", Arg::kRequired},      {"counter-share", Arg::kRequired},
+    {"sizes-mix", Arg::kRequired},          {"lifecycle-shape", Arg::kRequired},
     {"trace", Arg::kRequired},
 }};
 // clang-format on
@@ -251,6 +278,10 @@ bool Apply(std::string_view flag, std::string_view value, Options* o, std::strin
   } else if (flag == "counter-share") {
     return ParseNumberList<uint32_t>(flag, value, 0, PCPOOL_COUNTER_SHARE_MAX, &o->counter_shares,
                                      error);
+  } else if (flag == "sizes-mix") {
+    return ParseChoiceList(flag, value, {"uniform", "real"}, &o->sizes_mixes, error);
+  } else if (flag == "lifecycle-shape") {
+    return ParseChoiceList(flag, value, {"words", "counters"}, &o->lifecycle_shapes, error);
   } else if (flag == "freers") {
     return ParseNumberList<unsigned>(flag, value, 1, kMaxCpu + 1, &o->freers, error);
   } else if (flag == "purge-batch") {
@@ -508,6 +539,13 @@ lists run every combination.
   --counter-share P[,P..]  counter: processes per 1000 whose middle half of
                       updates runs on a second CPU (default 0); --batch
                       is the updates per process
+  --sizes-mix LIST    sizes: uniform (test_vmalloc's, default) and/or real
+                      (the guest kernel's own alloc_percpu() requests,
+                      traces/percpu-sizes-smp2.txt)
+  --lifecycle-shape LIST  lifecycle: words (an 8 and a 32-byte object,
+                      default) and/or counters (mm_struct's: 4 rss
+                      counters, a 16-byte mm_cid region; not
+                      pcpu-constructed)
   --submit LIST       ioctl,uring: how commands reach the module (ioctl)
   --uring-depth N     overhead: commands per io_uring_enter (default 32)
   --latency           per-operation latency histograms (in-kernel workloads)
@@ -629,8 +667,17 @@ struct Planner {
       for (const Submit s : opts.submit) {
         RunSpec r = base;
         r.submit = s;
-        if (w == Workload::kCounter) {
-          for (const uint32_t share : opts.counter_shares) {
+        if (w == Workload::kCounter || w == Workload::kSizes || w == Workload::kLifecycle) {
+          const std::vector<uint32_t>& list = w == Workload::kCounter ? opts.counter_shares
+                                              : w == Workload::kSizes ? opts.sizes_mixes
+                                                                      : opts.lifecycle_shapes;
+          for (const uint32_t share : list) {
+            // the lazy counter cannot hand storage back with parts cancelling
+            if (w == Workload::kLifecycle && share == PCPOOL_LIFECYCLE_COUNTERS &&
+                backend == PCPOOL_BACKEND_PCPU_CONSTRUCTED) {
+              Warn("lifecycle counters do not apply to pcpu-constructed; skipped");
+              continue;
+            }
             r.share = share;
             variants.push_back(r);
           }

@@ -53,6 +53,10 @@ struct Options {
   std::vector<unsigned> freers;  // exit; empty: 1 and every thread
   // counter: processes per 1000 whose updates also run on a second CPU
   std::vector<uint32_t> counter_shares{0};
+  // sizes: PCPOOL_SIZES_UNIFORM (test_vmalloc's) and/or PCPOOL_SIZES_REAL
+  std::vector<uint32_t> sizes_mixes{PCPOOL_SIZES_UNIFORM};
+  // lifecycle: PCPOOL_LIFECYCLE_WORDS (default) and/or _COUNTERS
+  std::vector<uint32_t> lifecycle_shapes{PCPOOL_LIFECYCLE_WORDS};
   uint32_t purge_batch = kDefaultPurgeBatch;
   std::vector<Submit> submit{Submit::kIoctl};
   uint32_t uring_depth = kDefaultUringDepth;
@@ -100,7 +104,9 @@ struct RunSpec {
                           // CHAN call; ALLOC chunk (exit, rand); 0 for repeat
   uint32_t live = 0;      // RUN @batch of busy, churn, long-busy
   unsigned freers = 0;    // exit: CPUs that free; purger: purger threads
-  uint32_t share = 0;     // counter: processes per 1000 also on a second CPU
+  uint32_t share = 0;     // counter: processes per 1000 also on a second CPU;
+                          // sizes: the mix (PCPOOL_SIZES_*); lifecycle: the
+                          // shape (PCPOOL_LIFECYCLE_*); RUN's @seed
   uint32_t purge_batch = 0;
   Submit submit = Submit::kIoctl;
   bool loop = false;  // overhead: the in-kernel loop reference

@@ -422,6 +422,10 @@ std::string RunName(const RunResult& r) {
   }
   if (r.spec.workload == Workload::kCounter) {
     name += "/share:" + std::to_string(r.spec.share);
+  } else if (r.spec.workload == Workload::kSizes && r.spec.share == PCPOOL_SIZES_REAL) {
+    name += "/mix:real";
+  } else if (r.spec.workload == Workload::kLifecycle && r.spec.share == PCPOOL_LIFECYCLE_COUNTERS) {
+    name += "/shape:counters";
   }
   if (r.spec.repetition > 0) {
     name += "/rep:" + std::to_string(r.spec.repetition);
@@ -623,6 +627,11 @@ void ConsoleReporter::ReportRuns(std::span<const RunResult> runs) {
       workload += "/" + std::to_string(r.spec.freers);
     } else if (r.spec.workload == Workload::kCounter) {
       workload += "/" + std::to_string(r.spec.share);
+    } else if (r.spec.workload == Workload::kSizes && r.spec.share == PCPOOL_SIZES_REAL) {
+      workload += "/real";
+    } else if (r.spec.workload == Workload::kLifecycle &&
+               r.spec.share == PCPOOL_LIFECYCLE_COUNTERS) {
+      workload += "/counters";
     }
     out_ << Row(BackendName(r.spec.backend), workload, std::to_string(r.spec.order),
                 std::to_string(r.spec.cpus.size()), SubmitLabel(r.spec), std::to_string(r.spec.ops),

@@ -146,8 +146,9 @@ void RunWorker(const Session& dev, uint64_t share, Shared* sh, ThreadResult* t) 
     arg.batch = batch;
     if (Seeded(spec.workload)) {
       arg.seed = ThreadSeed(spec.seed, static_cast<size_t>(t->thread), call);
-    } else if (spec.workload == Workload::kCounter) {
-      arg.seed = spec.share;  // the counter's @seed is its cross share
+    } else if (spec.workload == Workload::kCounter || spec.workload == Workload::kSizes ||
+               spec.workload == Workload::kLifecycle) {
+      arg.seed = spec.share;  // the counter's cross share, the mix, the shape
     }
     hist.shift = spec.sample_shift;
     if (sh->run_frag && left == n) {

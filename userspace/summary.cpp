@@ -53,6 +53,10 @@ std::string ConfigName(const RunSpec& s) {
     name += "/purgers:" + std::to_string(s.freers);
   } else if (s.workload == Workload::kCounter) {
     name += "/share:" + std::to_string(s.share);
+  } else if (s.workload == Workload::kSizes && s.share == PCPOOL_SIZES_REAL) {
+    name += "/mix:real";
+  } else if (s.workload == Workload::kLifecycle && s.share == PCPOOL_LIFECYCLE_COUNTERS) {
+    name += "/shape:counters";
   }
   name += "/order:" + std::to_string(s.order) + "/threads:" + std::to_string(s.cpus.size()) +
           "/ops:" + std::to_string(s.ops);

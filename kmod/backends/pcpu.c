@@ -185,7 +185,9 @@ static int pcpool_pcpu_kernel_alloc(struct pcpool_backend *b, size_t size,
 	unsigned int shift = pcpool_pcpu_shift(size, align);
 
 	this_cpu_inc(pcpool_pcpu_hist(b)->req[shift - PCPOOL_PCPU_MIN_SHIFT]);
-	obj->pcpu = __alloc_percpu_gfp(size, align, PCPOOL_PCPU_GFP);
+	/* it aligns to a page at most; so do the caches' big classes */
+	obj->pcpu = __alloc_percpu_gfp(size, min_t(size_t, align, PAGE_SIZE),
+				       PCPOOL_PCPU_GFP);
 	return obj->pcpu ? 0 : -ENOMEM;
 }
 
@@ -244,15 +246,16 @@ struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k)
 unsigned long pcpool_pcpu_reclaimable(void)
 {
 	struct pcpool_pcpu_cache *c;
-	unsigned long chunks = 0;
+	unsigned long pages = 0;
 	unsigned int k;
 
 	for (k = 0; k < PCPOOL_PCPU_NR_CACHES; k++) {
 		c = pcpool_pcpu_cache_nr(k);
 		if (c)
-			chunks += pcpool_pcpu_shrink_count(c);
+			pages += pcpool_pcpu_shrink_count(c) *
+				 pcpool_pcpu_chunk_pages(c);
 	}
-	return chunks * pcpool_nr_possible_cpus;
+	return pages;
 }
 
 unsigned long pcpool_pcpu_reclaim(unsigned long want, bool drain_cpus)
@@ -269,11 +272,12 @@ unsigned long pcpool_pcpu_reclaim(unsigned long want, bool drain_cpus)
 		/* a bounded ask frees what it asks for, not whole caches */
 		if (want && !drain_cpus)
 			pages += pcpool_pcpu_shrink_nr(c,
-				DIV_ROUND_UP(want - pages, pcpool_nr_possible_cpus)) *
-				 pcpool_nr_possible_cpus;
+				DIV_ROUND_UP(want - pages,
+					     pcpool_pcpu_chunk_pages(c))) *
+				 pcpool_pcpu_chunk_pages(c);
 		else
 			pages += pcpool_pcpu_shrink(c, drain_cpus) *
-				 pcpool_nr_possible_cpus;
+				 pcpool_pcpu_chunk_pages(c);
 		if (want && pages >= want)
 			break;
 	}
@@ -614,7 +618,7 @@ static void pcpool_pcpu_bk_show(struct pcpool_backend *b,
 		sum.nr_empty_mags += t.nr_empty_mags;
 		bytes_cached += (t.depot_objs + t.chunk_free_objs) * c->obj_bytes;
 		bytes_mags += t.mag_objs * c->obj_bytes;
-		bytes_chunks += t.nr_chunks * PCPOOL_PCPU_CHUNK_SIZE *
+		bytes_chunks += t.nr_chunks * c->chunk_size *
 				c->nr_possible;
 	}
 	seq_printf(m, "alloc_hits %llu\n", sum.st.alloc_hits);

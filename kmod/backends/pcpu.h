@@ -59,6 +59,13 @@ extern const struct pcpool_counter_ops pcpool_pcpu_dual_counter;
 
 /* Cache @k of all pools (0 .. NR_CACHES - 1); NULL: no such pool. */
 struct pcpool_pcpu_cache *pcpool_pcpu_cache_nr(unsigned int k);
+
+/* Pages (every CPU's) of one chunk of @c: big classes span several. */
+static inline unsigned long pcpool_pcpu_chunk_pages(struct pcpool_pcpu_cache *c)
+{
+	return (c->chunk_size >> PAGE_SHIFT) * pcpool_nr_possible_cpus;
+}
+
 /* Pages all caches could give back now. */
 unsigned long pcpool_pcpu_reclaimable(void);
 /* Give back up to @want pages (0: all).  The family lock held. */

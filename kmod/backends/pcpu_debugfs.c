@@ -211,12 +211,14 @@ static int pcpool_pcpu_selftest_show(struct seq_file *m, void *v)
 	int pass = 0, fail = 0, ret;
 
 	PCPOOL_PCPU_ST(pcpool_pcpu_class(0, 8) == -EINVAL, "class: size 0");
-	PCPOOL_PCPU_ST(pcpool_pcpu_class(PAGE_SIZE / 2 + 1, 8) == -EINVAL,
-		       "class: size above PAGE_SIZE/2");
+	PCPOOL_PCPU_ST(pcpool_pcpu_class(PCPOOL_PCPU_CHUNK_MAX + 1, 8) == -EINVAL,
+		       "class: size above 32 KiB");
 	PCPOOL_PCPU_ST(pcpool_pcpu_class(8, 3) == -EINVAL,
 		       "class: alignment not a power of two");
-	PCPOOL_PCPU_ST(pcpool_pcpu_class(8, PAGE_SIZE) == -EINVAL,
-		       "class: alignment above PAGE_SIZE/2");
+	PCPOOL_PCPU_ST(pcpool_pcpu_class(8, PAGE_SIZE * 2) == -EINVAL,
+		       "class: alignment above PAGE_SIZE");
+	PCPOOL_PCPU_ST(pcpool_pcpu_class(PCPOOL_PCPU_CHUNK_MAX, PAGE_SIZE) ==
+		       PCPOOL_PCPU_MAX_SHIFT, "class: 32 KiB");
 	PCPOOL_PCPU_ST(pcpool_pcpu_class(3, 2048) == 11,
 		       "class: alignment decides");
 

@@ -51,7 +51,7 @@ static void pcpool_pcpu_decay_pass(struct pcpool_pcpu_family *fam)
 			n = DIV_ROUND_UP(pcpool_pcpu_shrink_count(c), 4);
 			if (n)
 				pages += pcpool_pcpu_shrink_nr(c, n) *
-					 pcpool_nr_possible_cpus;
+					 pcpool_pcpu_chunk_pages(c);
 		}
 		/* after our own shrink, which counts as activity too */
 		fam->decay_seen[k] = pcpool_pcpu_activity(c);

@@ -9,8 +9,9 @@
  *            count runs on the CPU itself (pcpool_pcpu_on_cpu()), and
  *            only on CPUs that have magazines at all
  *   depot    lists of full and empty magazines, the depot lock
- *   chunks   PAGE_SIZE per CPU from the source, a free bitmap each, found
- *            from an object by a hash of the page address, the chunk lock
+ *   chunks   a page (up to 32 KiB for big classes) per CPU from the
+ *            source, a free bitmap each, found from an object by a hash
+ *            of the chunk's first page, the chunk lock
  *
  * The fast paths (pcpool_pcpu.h, inline) take no lock and do no atomic
  * operation.  Allocation pops from the loaded magazine; when it is empty it swaps in
@@ -97,7 +98,8 @@ int pcpool_pcpu_cache_init(void *buf, size_t size,
 	c->nr_possible = pcpool_pcpu_nr_possible();
 	c->mag_size = cfg->mag_size ? cfg->mag_size :
 		      pcpu_default_mag_size(cfg->shift);
-	c->per_chunk = PCPOOL_PCPU_CHUNK_SIZE >> cfg->shift;
+	c->chunk_size = pcpool_pcpu_chunk_size(cfg->shift);
+	c->per_chunk = c->chunk_size >> cfg->shift;
 	c->hash_bits = pcpu_hash_bits(cfg);
 	c->mode = cfg->mode;
 	pcpool_pcpu_set_verify(c, cfg->verify);
@@ -144,6 +146,27 @@ static struct pcpool_pcpu_chunk *pcpu_hash_find(struct pcpool_pcpu_cache *c,
 	while (ch && (unsigned long)ch->base != base)
 		ch = ch->hnext;
 	return ch;
+}
+
+/*
+ * The chunk holding @addr, or NULL.  Small classes: the chunk is the
+ * object's page.  Big ones: the object is slot k of a chunk based at
+ * addr - (k << shift), which then spans @addr (chunks do not overlap).
+ */
+static struct pcpool_pcpu_chunk *pcpu_chunk_of(struct pcpool_pcpu_cache *c,
+					       unsigned long addr)
+{
+	struct pcpool_pcpu_chunk *ch;
+	unsigned long k;
+
+	if (c->chunk_size == PCPOOL_PCPU_CHUNK_SIZE)
+		return pcpu_hash_find(c, addr & ~(PCPOOL_PCPU_CHUNK_SIZE - 1));
+	for (k = 0; k < c->per_chunk && (k << c->shift) <= addr; k++) {
+		ch = pcpu_hash_find(c, addr - (k << c->shift));
+		if (ch)
+			return ch;
+	}
+	return NULL;
 }
 
 static void pcpu_hash_add(struct pcpool_pcpu_cache *c,
@@ -248,16 +271,23 @@ static int pcpu_grow(struct pcpool_pcpu_cache *c, void __percpu **objs,
 	unsigned int i, n;
 
 	if (!nowait) {
+		/*
+		 * Room for all of this cache's chunks, which its frees will
+		 * cache: asking for one chunk's room only let an idle cache
+		 * keep the budget while this one gave back, on every burst,
+		 * what did not fit beside it.
+		 */
+		unsigned long need = (READ_ONCE(c->nr_chunks) + 1) *
+				     c->per_chunk * c->obj_bytes;
+
 		might_sleep();
-		if (c->budget->reclaim &&
-		    pcpu_over_budget(c, c->per_chunk * c->obj_bytes))
-			c->budget->reclaim(c->budget, c,
-					   c->per_chunk * c->obj_bytes);
+		if (c->budget->reclaim && pcpu_over_budget(c, need))
+			c->budget->reclaim(c->budget, c, need);
 	}
 	ch = c->src.meta_alloc(c->src.ctx, pcpu_chunk_meta_size(c), nowait);
 	if (!ch)
 		goto fail;
-	base = c->src.alloc_chunk(c->src.ctx, PCPOOL_PCPU_CHUNK_SIZE, nowait);
+	base = c->src.alloc_chunk(c->src.ctx, c->chunk_size, nowait);
 	if (!base)
 		goto fail_meta;
 	/* objects are found by page: the source must keep chunks aligned */
@@ -276,7 +306,7 @@ static int pcpu_grow(struct pcpool_pcpu_cache *c, void __percpu **objs,
 	if (c->ctor)
 		for (i = 0; i < c->per_chunk; i++)
 			c->ctor(pcpu_slot(c, ch, i), c->size, c->arg);
-	pcpool_pcpu_poison(base, PCPOOL_PCPU_CHUNK_SIZE);
+	pcpool_pcpu_poison(base, c->chunk_size);
 
 	spin_lock(&c->chunk_lock);
 	pcpu_hash_add(c, ch);
@@ -318,11 +348,11 @@ static int pcpu_chunk_take(struct pcpool_pcpu_cache *c, void __percpu **objs,
 static bool pcpu_put_one(struct pcpool_pcpu_cache *c, void __percpu *obj)
 {
 	unsigned long addr = (unsigned long)obj;
-	unsigned long base = addr & ~(PCPOOL_PCPU_CHUNK_SIZE - 1);
-	struct pcpool_pcpu_chunk *ch = pcpu_hash_find(c, base);
-	unsigned long idx = (addr - base) >> c->shift;
+	struct pcpool_pcpu_chunk *ch = pcpu_chunk_of(c, addr);
+	unsigned long off = ch ? addr - (unsigned long)ch->base : 0;
+	unsigned long idx = off >> c->shift;
 
-	if (WARN_ON_ONCE(!ch || (addr & (c->size - 1)) ||
+	if (WARN_ON_ONCE(!ch || (off & (c->size - 1)) ||
 			 test_bit(idx, ch->map))) {
 		pcpool_pcpu_stat_add(&c->bad_frees, 1);
 		return false;
@@ -1067,11 +1097,11 @@ static unsigned long pcpu_check_mag(struct pcpool_pcpu_cache *c,
 		return 1;
 	for (i = 0; i < m->nr; i++) {
 		unsigned long addr = (unsigned long)m->obj[i];
-		unsigned long base = addr & ~(PCPOOL_PCPU_CHUNK_SIZE - 1);
-		struct pcpool_pcpu_chunk *ch = pcpu_hash_find(c, base);
-		unsigned long idx = (addr - base) >> c->shift;
+		struct pcpool_pcpu_chunk *ch = pcpu_chunk_of(c, addr);
+		unsigned long off = ch ? addr - (unsigned long)ch->base : 0;
+		unsigned long idx = off >> c->shift;
 
-		if (!ch || (addr & (c->size - 1))) {
+		if (!ch || (off & (c->size - 1))) {
 			bad++;
 			continue;
 		}
@@ -1214,10 +1244,11 @@ int pcpool_pcpu_class(size_t size, size_t align)
 	const size_t max = (size_t)1 << PCPOOL_PCPU_MAX_SHIFT;
 	unsigned int shift = PCPOOL_PCPU_MIN_SHIFT;
 
+	/* alloc_percpu()'s limits: 32 KiB, aligned to at most a page */
 	if (!size || size > max || !align || (align & (align - 1)) ||
-	    align > max)
+	    align > PAGE_SIZE)
 		return -EINVAL;
-	/* natural alignment: a class's objects are aligned to their size */
+	/* objects are aligned to their size, up to a page (the chunk's) */
 	while (((size_t)1 << shift) < size || ((size_t)1 << shift) < align)
 		shift++;
 	return shift;

@@ -21,11 +21,20 @@
 
 #include "pcpool_pcpu_platform.h"
 
-/* Size classes 8 B .. PAGE_SIZE / 2; a chunk is one page per CPU. */
+/*
+ * Size classes 8 B .. 32 KiB, what alloc_percpu() serves (its
+ * PCPU_MIN_UNIT_SIZE).  A chunk is one page per CPU up to PAGE_SIZE / 2;
+ * classes of a page and more take 4 objects per chunk, at most
+ * PCPOOL_PCPU_CHUNK_MAX (pcpool_pcpu_chunk_size()).  The source aligns
+ * chunks to a page only (alloc_percpu() aligns to at most PAGE_SIZE), so
+ * objects are aligned to min(size, PAGE_SIZE).
+ */
 #define PCPOOL_PCPU_MIN_SHIFT	3
-#define PCPOOL_PCPU_MAX_SHIFT	(PAGE_SHIFT - 1)
+#define PCPOOL_PCPU_MAX_SHIFT	15
 #define PCPOOL_PCPU_NR_CLASSES	(PCPOOL_PCPU_MAX_SHIFT - PCPOOL_PCPU_MIN_SHIFT + 1)
 #define PCPOOL_PCPU_CHUNK_SIZE	PAGE_SIZE
+#define PCPOOL_PCPU_CHUNK_MAX	BIT(PCPOOL_PCPU_MAX_SHIFT)
+#define PCPOOL_PCPU_BIG_OBJS	4U
 #define PCPOOL_PCPU_MAG_MAX	256U
 #define PCPOOL_PCPU_HASH_BITS_MAX 16U
 
@@ -78,12 +87,13 @@ struct pcpool_pcpu_budget {
 	atomic_long_t cached;
 	unsigned long max;		/* bytes; READ_ONCE, may change any time */
 	/*
-	 * Optional.  A cache about to grow by @bytes that the budget has no
-	 * room for calls it first, so that the free memory other caches keep
-	 * (idle ones, typically) goes back and this one may keep what it
-	 * frees later: without it the first cache to fill the budget keeps
-	 * it, and every other one gives each chunk back as soon as it is
-	 * free.  May sleep; no cache lock is held.  @grower is the caller.
+	 * Optional.  A cache about to grow to @bytes (all its chunks, which
+	 * its frees will cache) that the budget has no room for calls it
+	 * first, so that the free memory other caches keep (idle ones,
+	 * typically) goes back and this one may keep what it frees later:
+	 * without it the first cache to fill the budget keeps it, and every
+	 * other one gives each chunk back as soon as it is free.  May sleep;
+	 * no cache lock is held.  @grower is the caller.
 	 */
 	void (*reclaim)(struct pcpool_pcpu_budget *budget,
 			struct pcpool_pcpu_cache *grower, unsigned long bytes);
@@ -152,7 +162,17 @@ struct pcpool_pcpu_cpu {
 	struct pcpool_pcpu_cpu_stats st;
 } ____cacheline_aligned_in_smp;
 
-/* PCPOOL_PCPU_CHUNK_SIZE bytes per CPU and what is free in it. */
+/* Per-CPU bytes of a chunk of class @shift. */
+static inline unsigned long pcpool_pcpu_chunk_size(unsigned int shift)
+{
+	unsigned long big = (unsigned long)PCPOOL_PCPU_BIG_OBJS << shift;
+
+	if (shift < PAGE_SHIFT)
+		return PCPOOL_PCPU_CHUNK_SIZE;
+	return big < PCPOOL_PCPU_CHUNK_MAX ? big : PCPOOL_PCPU_CHUNK_MAX;
+}
+
+/* chunk_size bytes per CPU and what is free in it. */
 struct pcpool_pcpu_chunk {
 	struct pcpool_pcpu_chunk *hnext;	/* hash chain */
 	struct list_head list;		/* partial or empty list; full: none */
@@ -170,6 +190,7 @@ struct pcpool_pcpu_cache {
 	unsigned int nr_possible;
 	unsigned int mag_size;
 	unsigned int per_chunk;		/* objects per chunk */
+	unsigned long chunk_size;	/* per-CPU bytes of a chunk */
 	unsigned int hash_bits;
 	enum pcpool_pcpu_mode mode;
 	bool verify;			/* READ_ONCE: may be toggled any time */

@@ -44,6 +44,15 @@ class RunTest : public ModuleTest {
     return direct;
   }
 
+  // A wrong sum stops the run at the first process, nothing left behind.
+  void ExpectWrongSumStops(pcpool_run r) {
+    pcpool_m_counter_skew(1);
+    EXPECT_EQ(pcpool_m_run(cap_, &r), -EIO);
+    EXPECT_EQ(r.done, 0U);
+    pcpool_m_counter_skew(0);
+    EXPECT_EQ(pcpool_m_counters_live(), 0);
+  }
+
   pcpool_cap* cap_ = nullptr;
 };
 
@@ -157,13 +166,23 @@ TEST_F(RunTest, CounterValidationAndRun) {
   EXPECT_EQ(r.done, 10U);
   EXPECT_EQ(pcpool_m_counter_cpus(), (1U << r.cpu) | (1U << (r.cpu + 1)));
 
-  // a wrong sum stops the run at the first process, nothing left behind
-  pcpool_m_counter_skew(1);
-  r = ok;
-  EXPECT_EQ(pcpool_m_run(cap_, &r), -EIO);
-  EXPECT_EQ(r.done, 0U);
-  pcpool_m_counter_skew(0);
+  ExpectWrongSumStops(ok);
+}
+
+// PCPU_LIFECYCLE with counter-shaped processes: four counters each, used
+// on @batch CPUs, every sum checked; a wrong one stops the run.
+TEST_F(RunTest, LifecycleCountersRun) {
+  pcpool_run ok = Valid(kPcpu, PCPOOL_WL_PCPU_LIFECYCLE);
+  ok.batch = 2;
+  ok.seed = PCPOOL_LIFECYCLE_COUNTERS;
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.seed = PCPOOL_LIFECYCLE_COUNTERS + 1; }), -EINVAL);
+  (void)pcpool_m_counter_cpus();
+  pcpool_run r = ok;
+  ASSERT_EQ(pcpool_m_run(cap_, &r), 0);
+  EXPECT_EQ(r.done, 10U);
+  EXPECT_EQ(pcpool_m_counter_cpus(), (1U << r.cpu) | (1U << (r.cpu + 1)));
   EXPECT_EQ(pcpool_m_counters_live(), 0);
+  ExpectWrongSumStops(ok);
 }
 
 TEST_F(RunTest, ValidationOrder) {
@@ -198,7 +217,8 @@ TEST_F(RunTest, ValidationSeedAndHistogram) {
                   r.hist = hp;
                 }),
             -EINVAL);
-  EXPECT_EQ(Try(lc, [](pcpool_run& r) { r.seed = 1; }), -EINVAL);
+  // The seed picks the shape (words, counters), the sizes' mix: no more.
+  EXPECT_EQ(Try(lc, [](pcpool_run& r) { r.seed = PCPOOL_LIFECYCLE_COUNTERS + 1; }), -EINVAL);
   pcpool_run sz = Valid(kPcpu, PCPOOL_WL_PCPU_SIZES);
   sz.batch = 1;
   EXPECT_EQ(Try(sz,
@@ -207,6 +227,7 @@ TEST_F(RunTest, ValidationSeedAndHistogram) {
                   r.hist = hp;
                 }),
             -EINVAL);
+  EXPECT_EQ(Try(sz, [](pcpool_run& r) { r.seed = PCPOOL_SIZES_REAL + 1; }), -EINVAL);
   // The flag and the pointer go together.
   EXPECT_EQ(Try(rep, [](pcpool_run& r) { r.flags = PCPOOL_RUN_HIST; }), -EINVAL);
   EXPECT_EQ(Try(rep, [&](pcpool_run& r) { r.hist = hp; }), -EINVAL);

@@ -16,7 +16,12 @@ namespace {
 constexpr unsigned kMin = PCPOOL_PCPU_MIN_SHIFT;
 constexpr unsigned kMax = PCPOOL_PCPU_MAX_SHIFT;
 
-unsigned PerChunk(unsigned shift) { return PCPOOL_PCPU_CHUNK_SIZE >> shift; }
+unsigned PerChunk(unsigned shift) {
+  return static_cast<unsigned>(pcpool_pcpu_chunk_size(shift) >> shift);
+}
+
+// Objects are aligned to their size up to a page (chunks are page aligned).
+uintptr_t ObjAlign(unsigned shift) { return std::min<uintptr_t>(uintptr_t{1} << shift, PAGE_SIZE); }
 
 std::vector<void __percpu*> AllocN(pcpool_pcpu_cache* c, size_t n) {
   std::vector<void __percpu*> v(n);
@@ -38,22 +43,30 @@ TEST(PcpuClass, Examples) {
   EXPECT_EQ(pcpool_pcpu_class(3, 2048), 11);
   EXPECT_EQ(pcpool_pcpu_class(2048, 1), 11);
   EXPECT_EQ(pcpool_pcpu_class(1025, 2), 11);
+  // Up to alloc_percpu()'s 32 KiB.
+  EXPECT_EQ(pcpool_pcpu_class(8, 4096), 12);
+  EXPECT_EQ(pcpool_pcpu_class(2049, 8), 12);
+  EXPECT_EQ(pcpool_pcpu_class(4097, 4096), 13);
+  EXPECT_EQ(pcpool_pcpu_class(16385, 8), 15);
+  EXPECT_EQ(pcpool_pcpu_class(32768, 4096), 15);
 }
 
 TEST(PcpuClass, RejectsBadSizesAndAlignments) {
   EXPECT_EQ(pcpool_pcpu_class(0, 8), -EINVAL);
-  EXPECT_EQ(pcpool_pcpu_class(2049, 8), -EINVAL);
+  EXPECT_EQ(pcpool_pcpu_class(32769, 8), -EINVAL);
   EXPECT_EQ(pcpool_pcpu_class(SIZE_MAX, 8), -EINVAL);
   EXPECT_EQ(pcpool_pcpu_class(8, 0), -EINVAL);
   EXPECT_EQ(pcpool_pcpu_class(8, 3), -EINVAL);
   EXPECT_EQ(pcpool_pcpu_class(8, 24), -EINVAL);
-  EXPECT_EQ(pcpool_pcpu_class(8, 4096), -EINVAL);
+  // alloc_percpu() aligns to a page at most.
+  EXPECT_EQ(pcpool_pcpu_class(8, 8192), -EINVAL);
+  EXPECT_EQ(pcpool_pcpu_class(32768, 8192), -EINVAL);
 }
 
 // Every legal request gets the smallest class that fits it.
 TEST(PcpuClass, SmallestFitExhaustive) {
-  for (size_t size = 1; size <= 2048; size++) {
-    for (size_t align = 1; align <= 2048; align <<= 1) {
+  for (size_t size = 1; size <= 32768; size++) {
+    for (size_t align = 1; align <= PAGE_SIZE; align <<= 1) {
       int s = pcpool_pcpu_class(size, align);
       ASSERT_GE(s, 3);
       size_t cls = size_t{1} << s;
@@ -136,7 +149,7 @@ TEST_P(PcpuLayout, ObjectsAreAlignedDisjointPerCpuMemory) {
   std::set<uintptr_t> seen;
   for (auto* o : objs) {
     uintptr_t a = Addr(o);
-    EXPECT_EQ(a % size, 0u);
+    EXPECT_EQ(a % ObjAlign(shift), 0u);
     EXPECT_GE(a, reinterpret_cast<uintptr_t>(w.arena.base));
     EXPECT_LT(a + size, reinterpret_cast<uintptr_t>(w.arena.base) + w.arena.unit + 1);
     EXPECT_TRUE(seen.insert(a).second) << "handed out twice";
@@ -167,6 +180,101 @@ TEST_P(PcpuLayout, ObjectsAreAlignedDisjointPerCpuMemory) {
   EXPECT_EQ(t.chunk_grow, 4u);
   EXPECT_EQ(t.nr_chunks, 4u);
 }
+
+// ---- the budget's reclaim hook ----
+
+struct ReclaimState {
+  pcpool_pcpu_cache* idle = nullptr;
+  int calls = 0;
+};
+ReclaimState g_reclaim;
+
+// An idle cache holds most of the budget; a second one grows a set of the
+// same size.  The grower asks for room for all its chunks, so the idle
+// one gives back and the grower keeps its whole set for the next burst.
+// (Asking for one chunk's room missed it: the budget fills on free.)
+class PcpuBudgetReclaim : public PcpuTest {};
+
+TEST_F(PcpuBudgetReclaim, GrowerGetsRoomForItsWholeSet) {
+  WorldParams p;
+  const unsigned shift = 6;
+  const unsigned long chunk = PCPOOL_PCPU_CHUNK_SIZE * p.nr_cpus;
+  const size_t set = 6 * size_t{PerChunk(shift)};
+  p.budget_max = 8 * chunk;
+  World w(p);
+  SideCache idle(w, shift, PCPOOL_PCPU_RAW);
+  g_reclaim = {idle.cache, 0};
+  w.budget.reclaim = [](pcpool_pcpu_budget*, pcpool_pcpu_cache*, unsigned long) {
+    g_reclaim.calls++;
+    pcpool_pcpu_shrink(g_reclaim.idle, false);
+  };
+  FreeAll(idle.cache, AllocN(idle.cache, set));  // idle now caches ~6 chunks
+
+  pcpool_pcpu_cache* c = w.Cache(shift);
+  for (int burst = 0; burst < 3; burst++) FreeAll(c, AllocN(c, set));
+  EXPECT_GT(g_reclaim.calls, 0);
+  // Grown once, kept: the later bursts obtained nothing.
+  EXPECT_EQ(w.Totals(shift).chunk_grow, 6u);
+  EXPECT_EQ(w.Totals(shift).chunk_shrink, 0u);
+  EXPECT_LE(static_cast<unsigned long>(w.Cached()), p.budget_max);
+  w.budget.reclaim = nullptr;
+}
+
+// ---- the classes of a page and more: chunks of several pages ----
+
+class PcpuBig : public PcpuTest, public ::testing::WithParamInterface<unsigned> {};
+
+TEST_P(PcpuBig, MultiPageChunks) {
+  const unsigned shift = GetParam();
+  World w(WorldParams{});
+  pcpool_pcpu_cache* c = w.Cache(shift);
+  const unsigned size = 1U << shift;
+  // 4 objects per chunk up to 32 KiB, what alloc_percpu() serves.
+  const unsigned long chunk = std::min<unsigned long>(4UL << shift, 32768);
+  EXPECT_EQ(pcpool_pcpu_chunk_size(shift), chunk);
+  EXPECT_EQ(c->per_chunk, chunk >> shift);
+
+  const size_t n = 2 * PerChunk(shift) + 1;
+  auto objs = AllocN(c, n);
+  EXPECT_EQ(w.Totals(shift).chunk_grow, 3u);
+  EXPECT_EQ(w.arena.chunk_allocs, 3u);
+  for (size_t i = 0; i < n; i++) {
+    EXPECT_EQ(Addr(objs[i]) % PAGE_SIZE, 0u);
+    // Whole copies writable: ASan catches a chunk shorter than its objects.
+    for (unsigned cpu = 0; cpu < pcpool_pcpu_user_nr_cpus; cpu++)
+      memset(Copy(objs[i], cpu), static_cast<int>(i + 1), size);
+  }
+  for (size_t i = 0; i < n; i++)
+    for (unsigned cpu = 0; cpu < pcpool_pcpu_user_nr_cpus; cpu++)
+      EXPECT_EQ(memchr_inv(Copy(objs[i], cpu), static_cast<int>(i + 1), size), nullptr);
+  EXPECT_EQ(pcpool_pcpu_check(c), 0u);
+  EXPECT_EQ(pcpool_pcpu_in_use(c), n);
+  // Back to the right chunk from any slot: every chunk is whole again.
+  FreeAll(c, objs);
+  EXPECT_EQ(w.Totals(shift).nr_chunks, 3u);
+  EXPECT_EQ(pcpool_pcpu_shrink(c, true), 3u);
+  EXPECT_EQ(pcpool_pcpu_check(c), 0u);
+  EXPECT_EQ(w.Totals(shift).nr_chunks, 0u);
+  EXPECT_EQ(pcpool_pcpu_user_chunks_out(&w.arena), 0u);
+}
+
+// A pointer into the middle of a big object is not an object.
+TEST_P(PcpuBig, InteriorPointerIsABadFree) {
+  const unsigned shift = GetParam();
+  ExpectWarnings(1);
+  WorldParams p;
+  p.mag_size = 1;
+  World w(p);
+  pcpool_pcpu_cache* c = w.Cache(shift);
+  void __percpu* o = nullptr;
+  ASSERT_EQ(pcpool_pcpu_alloc(c, &o), 0);
+  pcpool_pcpu_free(c, static_cast<char __percpu*>(o) + PAGE_SIZE / 2);
+  pcpool_pcpu_drain_cpu(c, 0);
+  EXPECT_EQ(w.Totals(shift).bad_frees, 1u);
+  pcpool_pcpu_free(c, o);
+}
+
+INSTANTIATE_TEST_SUITE_P(PageAndUp, PcpuBig, ::testing::Range(unsigned{PAGE_SHIFT}, kMax + 1));
 
 INSTANTIATE_TEST_SUITE_P(AllClasses, PcpuLayout,
                          ::testing::Combine(::testing::Range(kMin, kMax + 1),

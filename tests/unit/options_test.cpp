@@ -356,14 +356,18 @@ TEST(PlanRuns, WorkloadParameters) {
 
 // counter: one run per share, the share in RUN's seed; not on
 // pcpu-constructed, whose objects the lazy counter cannot use.
-TEST(PlanRuns, CounterRunsPerShareAndSkipsConstructed) {
+// A plan on a module with pcpu-raw and pcpu-constructed.
+RunPlan PlanRawConstructed(std::vector<const char*> args) {
   const uint64_t mod =
       kKernelNull | (1U << PCPOOL_BACKEND_PCPU_RAW) | (1U << PCPOOL_BACKEND_PCPU_CONSTRUCTED);
-  const BackendCaps caps = {{PCPOOL_BACKEND_PCPU_RAW, {BackendClass::kPcpu, 11}},
-                            {PCPOOL_BACKEND_PCPU_CONSTRUCTED, {BackendClass::kPcpu, 11}}};
-  RunPlan plan = Plan4({"--backend", "pcpu-raw,pcpu-constructed", "--workload", "counter",
-                        "--counter-share", "0,250", "--batch", "16"},
-                       mod, caps);
+  const BackendCaps caps = {{PCPOOL_BACKEND_PCPU_RAW, {BackendClass::kPcpu, 15}},
+                            {PCPOOL_BACKEND_PCPU_CONSTRUCTED, {BackendClass::kPcpu, 15}}};
+  return Plan4(std::move(args), mod, caps);
+}
+
+TEST(PlanRuns, CounterRunsPerShareAndSkipsConstructed) {
+  RunPlan plan = PlanRawConstructed({"--backend", "pcpu-raw,pcpu-constructed", "--workload",
+                                     "counter", "--counter-share", "0,250", "--batch", "16"});
   ASSERT_EQ(plan.runs.size(), 2U);
   EXPECT_EQ(plan.runs[0].backend, PCPOOL_BACKEND_PCPU_RAW);
   EXPECT_EQ(plan.runs[0].share, 0U);
@@ -371,6 +375,34 @@ TEST(PlanRuns, CounterRunsPerShareAndSkipsConstructed) {
   EXPECT_EQ(plan.runs[1].batch, 16U);
   EXPECT_THAT(plan.warnings,
               ::testing::Contains(HasSubstr("counter does not apply to pcpu-constructed")));
+}
+
+// sizes: one run per mix, the mix in RUN's seed (uniform by default).
+TEST(PlanRuns, SizesRunsPerMix) {
+  const uint64_t mod = kKernelNull | (1U << PCPOOL_BACKEND_PCPU_RAW);
+  const BackendCaps caps = {{PCPOOL_BACKEND_PCPU_RAW, {BackendClass::kPcpu, 15}}};
+  RunPlan plan = Plan4({"--backend", "pcpu-raw", "--workload", "sizes"}, mod, caps);
+  ASSERT_EQ(plan.runs.size(), 1U);
+  EXPECT_EQ(plan.runs[0].share, PCPOOL_SIZES_UNIFORM);
+  plan = Plan4({"--backend", "pcpu-raw", "--workload", "sizes", "--sizes-mix", "uniform,real"}, mod,
+               caps);
+  ASSERT_EQ(plan.runs.size(), 2U);
+  EXPECT_EQ(plan.runs[0].share, PCPOOL_SIZES_UNIFORM);
+  EXPECT_EQ(plan.runs[1].share, PCPOOL_SIZES_REAL);
+  EXPECT_THAT(ParseErr({"--sizes-mix", "zipf"}), HasSubstr("--sizes-mix"));
+}
+
+// lifecycle: one run per shape; counters skip pcpu-constructed.
+TEST(PlanRuns, LifecycleShapesSkipConstructedForCounters) {
+  RunPlan plan = PlanRawConstructed({"--backend", "pcpu-raw,pcpu-constructed", "--workload",
+                                     "lifecycle", "--lifecycle-shape", "words,counters"});
+  ASSERT_EQ(plan.runs.size(), 3U);
+  EXPECT_EQ(plan.runs[0].share, PCPOOL_LIFECYCLE_WORDS);
+  EXPECT_EQ(plan.runs[1].share, PCPOOL_LIFECYCLE_COUNTERS);
+  EXPECT_EQ(plan.runs[2].backend, PCPOOL_BACKEND_PCPU_CONSTRUCTED);
+  EXPECT_EQ(plan.runs[2].share, PCPOOL_LIFECYCLE_WORDS);
+  EXPECT_THAT(plan.warnings, ::testing::Contains(HasSubstr("lifecycle counters do not apply")));
+  EXPECT_THAT(ParseErr({"--lifecycle-shape", "pages"}), HasSubstr("--lifecycle-shape"));
 }
 
 TEST(PlanRuns, WorkloadsGoWhereTheyApply) {

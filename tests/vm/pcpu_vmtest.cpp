@@ -42,6 +42,8 @@ using namespace vmtest;  // NOLINT(google-build-using-namespace): the shared hel
 
 constexpr uint32_t kPcpuBackends[] = {PCPOOL_BACKEND_PCPU_KERNEL, PCPOOL_BACKEND_PCPU_RAW,
                                       PCPOOL_BACKEND_PCPU_ZEROED, PCPOOL_BACKEND_PCPU_CONSTRUCTED};
+// alloc_percpu()'s largest size, 32 KiB: the per-CPU backends' last order.
+constexpr uint32_t kPcpuMaxOrder = 15;
 constexpr uint32_t kCacheBackends[] = {PCPOOL_BACKEND_PCPU_RAW, PCPOOL_BACKEND_PCPU_ZEROED,
                                        PCPOOL_BACKEND_PCPU_CONSTRUCTED};
 
@@ -150,7 +152,7 @@ TEST_F(PcpuVm, BackendsAreListedApartFromPageOrders) {
           "chunk_shrink", "bytes_cached", "bytes_magazines", "verify_failures"})
       EXPECT_TRUE(c.count(key)) << BackendName(id) << " lacks " << key;
   }
-  // max_order stays the page backends' (per-CPU orders go up to page_shift - 1).
+  // max_order stays the page backends' (per-CPU orders go up to kPcpuMaxOrder).
   EXPECT_LT(version_.max_order, version_.page_shift);
 }
 
@@ -158,21 +160,23 @@ TEST_F(PcpuVm, BackendsAreListedApartFromPageOrders) {
 // possible CPU, counted, and given back.
 TEST_F(PcpuVm, AllocFreeEveryClass) {
   for (uint32_t id : kPcpuBackends) {
-    for (uint32_t order = 0; order < version_.page_shift; order++) {
+    for (uint32_t order = 0; order <= kPcpuMaxOrder; order++) {
       SCOPED_TRACE(std::string(BackendName(id)) + " order " + std::to_string(order));
       auto before = PcpuCounters(id);
-      std::vector<uint64_t> h(300, 0);
+      // Fewer of the big ones: the session's page cap.
+      const int n = order < version_.page_shift ? 300 : 30;
+      std::vector<uint64_t> h(n, 0);
       ASSERT_EQ(CmdAlloc(fd_, id, order, &h), 0);
       EXPECT_EQ(std::set<uint64_t>(h.begin(), h.end()).size(), h.size());
       auto st = CmdStats(fd_, id);
-      EXPECT_EQ(st.session_pages, 300 * ObjPages(order));
-      EXPECT_EQ(PcpuOutstanding(id), static_cast<int64_t>(300 * ObjPages(order)));
+      EXPECT_EQ(st.session_pages, n * ObjPages(order));
+      EXPECT_EQ(PcpuOutstanding(id), static_cast<int64_t>(n * ObjPages(order)));
       ASSERT_EQ(CmdFree(fd_, h), 0);
       auto after = PcpuCounters(id);
-      EXPECT_EQ(after["allocs"] - before["allocs"], 300);
-      EXPECT_EQ(after["frees"] - before["frees"], 300);
+      EXPECT_EQ(after["allocs"] - before["allocs"], n);
+      EXPECT_EQ(after["frees"] - before["frees"], n);
       const std::string bucket = "req_" + std::to_string(1U << std::max<uint32_t>(order, 3));
-      EXPECT_EQ(after[bucket] - before[bucket], 300);
+      EXPECT_EQ(after[bucket] - before[bucket], n);
       EXPECT_EQ(PcpuOutstanding(id), 0);
     }
   }
@@ -182,10 +186,10 @@ TEST_F(PcpuVm, BadSizesAndWorkloadsAreRejected) {
   for (uint32_t id : kPcpuBackends) {
     SCOPED_TRACE(BackendName(id));
     std::vector<uint64_t> h(1, 0);
-    // 2^page_shift bytes is above the largest class (PAGE_SIZE / 2).
-    EXPECT_EQ(CmdAlloc(fd_, id, version_.page_shift, &h), -EINVAL);
-    EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_REPEAT, version_.page_shift, 10, 0), -EINVAL);
-    EXPECT_EQ(CmdChan(fd_, PCPOOL_CHAN_ALLOC, 0, id, version_.page_shift, 1), -EINVAL);
+    // 64 KiB is above the largest class (alloc_percpu()'s 32 KiB).
+    EXPECT_EQ(CmdAlloc(fd_, id, kPcpuMaxOrder + 1, &h), -EINVAL);
+    EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_REPEAT, kPcpuMaxOrder + 1, 10, 0), -EINVAL);
+    EXPECT_EQ(CmdChan(fd_, PCPOOL_CHAN_ALLOC, 0, id, kPcpuMaxOrder + 1, 1), -EINVAL);
     // The per-CPU workloads take their sizes themselves: order must be 0.
     EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 3, 10, 1), -EINVAL);
     EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_SIZES, 5, 10, 10), -EINVAL);
@@ -257,13 +261,8 @@ TEST_F(PcpuVm, CounterSumsAreExact) {
   for (uint32_t id : kPcpuBackends) {
     for (uint64_t share : {uint64_t{0}, uint64_t{250}, uint64_t{PCPOOL_COUNTER_SHARE_MAX}}) {
       SCOPED_TRACE(std::string(BackendName(id)) + " share " + std::to_string(share));
-      auto r = Arg<pcpool_run>();
-      r.backend = id;
-      r.workload = PCPOOL_WL_PCPU_COUNTER;
-      r.ops = 400;
-      r.batch = 16;
-      r.seed = share;
-      const int ret = Ioctl(fd_, PCPOOL_IOC_RUN, &r);
+      pcpool_run r{};
+      const int ret = CmdRun(fd_, id, PCPOOL_WL_PCPU_COUNTER, 0, 400, 16, &r, share);
       if (id == PCPOOL_BACKEND_PCPU_CONSTRUCTED) {
         EXPECT_EQ(ret, -EINVAL);
         continue;
@@ -315,6 +314,40 @@ TEST_F(PcpuVm, LifecycleSumsAreExact) {
   EXPECT_GT(z["zeroed_copies"], 0);
 }
 
+// mm_struct's shape: four rss counters (the backend's counter) and a
+// 16-byte mm_cid region per process, used on 1 and 2 online CPUs; the
+// kernel checks every sum.  pcpu-constructed has no counter.
+TEST_F(PcpuVm, LifecycleCountersAreExact) {
+  const auto online = static_cast<uint32_t>(OnlineCpus().size());
+  for (uint32_t id : kPcpuBackends) {
+    auto r = Arg<pcpool_run>();
+    for (uint32_t cpus : {1u, 2u}) {
+      if (cpus > online) continue;
+      SCOPED_TRACE(std::string(BackendName(id)) + " cpus " + std::to_string(cpus));
+      auto before = PcpuCounters(id);
+      const int ret =
+          CmdRun(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 0, 1000, cpus, &r, PCPOOL_LIFECYCLE_COUNTERS);
+      if (id == PCPOOL_BACKEND_PCPU_CONSTRUCTED) {
+        EXPECT_EQ(ret, -EINVAL);
+        continue;
+      }
+      ASSERT_EQ(ret, 0);
+      EXPECT_EQ(r.done, 1000u);
+      EXPECT_GT(r.ns, 0u);
+      auto after = PcpuCounters(id);
+      EXPECT_EQ(after["allocs"] - before["allocs"], 1000);  // the mm_cid regions
+      EXPECT_EQ(after["req_16"] - before["req_16"], 1000);
+      EXPECT_EQ(PcpuOutstanding(id), 0);
+    }
+    r.batch = 1;
+    r.seed = PCPOOL_LIFECYCLE_COUNTERS + 1;
+    EXPECT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), -EINVAL);
+    r.seed = PCPOOL_LIFECYCLE_COUNTERS;
+    r.batch = online + 1;
+    EXPECT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), -EINVAL);
+  }
+}
+
 // test_vmalloc's pcpu test: 35000 objects of random size and alignment.
 TEST_F(PcpuVm, SizesLikeTestVmalloc) {
   for (uint32_t id : kPcpuBackends) {
@@ -333,6 +366,26 @@ TEST_F(PcpuVm, SizesLikeTestVmalloc) {
   }
   // Short rounds too (the last one partial).
   ASSERT_EQ(CmdRun(fd_, PCPOOL_BACKEND_PCPU_RAW, PCPOOL_WL_PCPU_SIZES, 0, 2500, 1000), 0);
+}
+
+// The guest kernel's own mix (traces/percpu-sizes-smp2.txt): nothing
+// above 2 KiB, most of it 8 B; an unknown mix is refused.
+TEST_F(PcpuVm, SizesRealMix) {
+  for (uint32_t id : kPcpuBackends) {
+    SCOPED_TRACE(BackendName(id));
+    auto before = PcpuCounters(id);
+    pcpool_run r{};
+    ASSERT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_SIZES, 0, 20000, 5000, &r, PCPOOL_SIZES_REAL), 0);
+    EXPECT_EQ(r.done, 20000u);
+    auto after = PcpuCounters(id);
+    EXPECT_EQ(Requests(after) - Requests(before), 20000);
+    EXPECT_EQ(after["req_4096"] - before["req_4096"], 0);
+    EXPECT_GT(after["req_8"] - before["req_8"], 20000 / 4);
+    EXPECT_GT(after["req_2048"] - before["req_2048"], 0);
+    EXPECT_EQ(PcpuOutstanding(id), 0);
+    r.seed = PCPOOL_SIZES_REAL + 1;
+    EXPECT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), -EINVAL);
+  }
 }
 
 // Free on another CPU through a channel: the consumer's frees land in its

@@ -176,13 +176,14 @@ inline int CmdFree(int fd, const std::vector<uint64_t>& handles,
 }
 
 inline int CmdRun(int fd, uint32_t backend, uint32_t workload, uint32_t order, uint64_t ops,
-                  uint32_t batch, pcpool_run* out = nullptr) {
+                  uint32_t batch, pcpool_run* out = nullptr, uint64_t seed = 0) {
   auto r = Arg<pcpool_run>();
   r.backend = backend;
   r.workload = workload;
   r.order = order;
   r.ops = ops;
   r.batch = batch;
+  r.seed = seed;
   const int ret = Ioctl(fd, PCPOOL_IOC_RUN, &r);
   if (out) *out = r;
   return ret;

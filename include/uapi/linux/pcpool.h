@@ -64,11 +64,19 @@ enum pcpool_workload_id {
 	 * PCPU_LIFECYCLE: ops = "processes", each allocates an 8-byte and a
 	 *   32-byte (4 x s64) object, updates them on @batch CPUs (this one
 	 *   and the next possible ones), sums them over every possible CPU
-	 *   and frees them; @batch 1..number of possible CPUs.
+	 *   and frees them; @batch 1..number of possible CPUs.  @seed
+	 *   LIFECYCLE_COUNTERS: mm_struct's shape instead, four rss counters
+	 *   (the backend's counter, as PCPU_COUNTER's) and a 16-byte mm_cid
+	 *   region, used from this CPU and the next online ones (@batch at
+	 *   most the online CPUs; not pcpu-constructed); @ns leaves out the
+	 *   trips to the other CPUs.  A wrong sum: -EIO.
 	 * PCPU_SIZES: lib/test_vmalloc.c's pcpu test: rounds of @batch
 	 *   objects of size 1..page_size/4, alignment 2..2048 (a fixed
 	 *   pseudo-random sequence, the same for every backend), all
 	 *   allocated then all freed; ops = objects, @batch 1..max_batch.
+	 *   @seed picks the sizes: SIZES_UNIFORM (that), or SIZES_REAL: the
+	 *   guest kernel's own alloc_percpu() requests under load, in their
+	 *   proportions (traces/percpu-sizes-smp2.txt); else -EINVAL.
 	 */
 	PCPOOL_WL_PCPU_LIFECYCLE = 2,
 	PCPOOL_WL_PCPU_SIZES	= 3,
@@ -114,11 +122,20 @@ enum pcpool_workload_id {
 	 *   @seed is the share of processes, per mille (0..COUNTER_SHARE_MAX,
 	 *   spread evenly), whose middle half of updates runs on the next
 	 *   online CPU; @ns leaves out the trips there.  A wrong sum: -EIO.
-	 *   (@seed is a PRNG seed for BUSY, CHURN and VM_*; else 0.)
+	 *   (@seed is a PRNG seed for BUSY, CHURN and VM_*, PCPU_SIZES's
+	 *   mix; else 0.)
 	 */
 	PCPOOL_WL_PCPU_COUNTER	= 11,
 	PCPOOL_NR_WORKLOADS,
 };
+
+/* PCPU_LIFECYCLE's @seed: the shape of a process. */
+#define PCPOOL_LIFECYCLE_WORDS		0U
+#define PCPOOL_LIFECYCLE_COUNTERS	1U
+
+/* PCPU_SIZES's @seed: which sizes. */
+#define PCPOOL_SIZES_UNIFORM		0U
+#define PCPOOL_SIZES_REAL		1U
 
 /* PCPU_COUNTER's @seed: processes per this many that use a second CPU. */
 #define PCPOOL_COUNTER_SHARE_MAX	1000U

@@ -179,6 +179,9 @@ extern const struct cpumask *const cpu_possible_mask;
 unsigned int pcpool_kshim_cpu(void);
 #define raw_smp_processor_id()	pcpool_kshim_cpu()
 #define smp_processor_id()	pcpool_kshim_cpu()
+/* a shim thread's CPU changes only inside smp_call_on_cpu() */
+#define get_cpu()		pcpool_kshim_cpu()
+#define put_cpu()		do { } while (0)
 #define num_possible_cpus()	nr_cpu_ids
 /* every possible CPU is online in the shim */
 #define num_online_cpus()	nr_cpu_ids
