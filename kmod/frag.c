@@ -34,7 +34,6 @@ int pcpool_frag_check(const struct pcpool_frag *f, struct pcpool_backend **bp)
 
 void pcpool_frag_fill(struct pcpool_backend *b, struct pcpool_frag *f)
 {
-	pcpool_frag_clear(f);
 	b->ops->frag(b, f);
 }
 

@@ -15,7 +15,7 @@ struct pcpool_session;
 void pcpool_frag_clear(struct pcpool_frag *f);
 /* Every in field of @f; the backend it names into *@bp. */
 int pcpool_frag_check(const struct pcpool_frag *f, struct pcpool_backend **bp);
-/* Fill @f (checked) from @b. */
+/* Fill every out field of @f (checked) from @b. */
 void pcpool_frag_fill(struct pcpool_backend *b, struct pcpool_frag *f);
 /* PCPOOL_IOC_FRAG. */
 int pcpool_cmd_frag(struct pcpool_session *s, void *arg);
