@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 
+#include "param.h"
 #include "session.h"
 
 /* Blocks moved per channel-lock acquisition; the buffer is on the stack. */
@@ -31,12 +32,8 @@ static int chan_capacity_set(const char *val, const struct kernel_param *kp)
 	return param_set_uint_minmax(val, kp, 1, PCPOOL_CHAN_CAPACITY_MAX);
 }
 
-static const struct kernel_param_ops chan_capacity_ops = {
-	.set	= chan_capacity_set,
-	.get	= param_get_uint,
-};
-
-module_param_cb(chan_capacity, &chan_capacity_ops, &chan_capacity, 0644);
+PCPOOL_PARAM_OPS(chan_capacity, chan_capacity_set, param_get_uint);
+module_param_cb(chan_capacity, &chan_capacity_param_ops, &chan_capacity, 0644);
 MODULE_PARM_DESC(chan_capacity,
 		 "Blocks one channel holds, 1..1048576, read when the channel is first used (default 8192)");
 

@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
+#include "../param.h"
 #include "backends.h"
 #include "pcpool_classic.h"
 #include "pcpool_kernel.h"
@@ -33,6 +34,9 @@ struct classic_state {
 	struct pcpool_zone_host zh;
 	struct pcpool_classic *classic;
 };
+
+/* b->priv is the state and the zone host both (zone.h). */
+static_assert(offsetof(struct classic_state, zh) == 0);
 
 /*
  * The loaded classic, for the writable parameters.  Written under
@@ -74,11 +78,7 @@ static int classic_pcp_param_get(char *buf, const struct kernel_param *kp)
 	return sysfs_emit(buf, "%d\n", v);
 }
 
-static const struct kernel_param_ops classic_pcp_param_ops = {
-	.set	= classic_pcp_param_set,
-	.get	= classic_pcp_param_get,
-};
-
+PCPOOL_PARAM_OPS(classic_pcp, classic_pcp_param_set, classic_pcp_param_get);
 module_param_cb(classic_high, &classic_pcp_param_ops, &classic_high, 0644);
 MODULE_PARM_DESC(classic_high,
 		 "classic pcp high in pages, like 6.1's pcp->high (0 at load: default); writable");
@@ -267,13 +267,6 @@ static void classic_reset(struct pcpool_backend *b)
 	pcpool_classic_reset_counters(st->classic);
 }
 
-static void classic_frag(struct pcpool_backend *b, struct pcpool_frag *f)
-{
-	struct classic_state *st = b->priv;
-
-	pcpool_zone_host_frag(&st->zh, f);
-}
-
 const struct pcpool_backend_ops pcpool_classic_ops = {
 	.name		= "classic",
 	.max_order	= pageblock_order,
@@ -284,5 +277,5 @@ const struct pcpool_backend_ops pcpool_classic_ops = {
 	.show_counters	= classic_show,
 	.reset_counters	= classic_reset,
 	.debugfs_init	= pcpool_zone_host_debugfs,
-	.frag		= classic_frag,
+	.frag		= pcpool_zone_host_frag,
 };

@@ -66,6 +66,9 @@ struct pcpbuddy_state {
 	struct mutex drain_mutex;
 };
 
+/* b->priv is the state and the zone host both (zone.h). */
+static_assert(offsetof(struct pcpbuddy_state, zh) == 0);
+
 static unsigned long pcpbuddy_shrink_count(void *priv)
 {
 	struct pcpbuddy_state *st = priv;
@@ -352,13 +355,6 @@ static void pcpbuddy_reset(struct pcpool_backend *b)
 	pcpool_pcpbuddy_reset_counters(st->pcpbuddy);
 }
 
-static void pcpbuddy_frag(struct pcpool_backend *b, struct pcpool_frag *f)
-{
-	struct pcpbuddy_state *st = b->priv;
-
-	pcpool_zone_host_frag(&st->zh, f);
-}
-
 const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
 	.name		= "pcpbuddy",
 	.max_order	= pageblock_order,
@@ -371,5 +367,5 @@ const struct pcpool_backend_ops pcpool_pcpbuddy_ops = {
 	.show_counters	= pcpbuddy_show,
 	.reset_counters	= pcpbuddy_reset,
 	.debugfs_init	= pcpool_zone_host_debugfs,
-	.frag		= pcpbuddy_frag,
+	.frag		= pcpool_zone_host_frag,
 };

@@ -31,6 +31,7 @@
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 
+#include "../param.h"
 #include "pcpu.h"
 
 #define PCPOOL_PCPU_GFP		(GFP_KERNEL | __GFP_NOWARN)
@@ -74,12 +75,8 @@ static int pcpu_max_cached_set(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
-static const struct kernel_param_ops pcpu_max_cached_ops = {
-	.set	= pcpu_max_cached_set,
-	.get	= param_get_ulong,
-};
-
-module_param_cb(pcpu_max_cached_kb, &pcpu_max_cached_ops,
+PCPOOL_PARAM_OPS(pcpu_max_cached, pcpu_max_cached_set, param_get_ulong);
+module_param_cb(pcpu_max_cached_kb, &pcpu_max_cached_param_ops,
 		&pcpu_max_cached_kb, 0644);
 MODULE_PARM_DESC(pcpu_max_cached_kb,
 		 "Per-CPU caches: KiB (all CPUs' copies) of free objects kept in depots and chunks, shared by all caches; above it memory goes back to alloc_percpu at once (default: 1/16 of RAM, at least 32768)");
@@ -98,12 +95,8 @@ static int pcpu_verify_set(const char *val, const struct kernel_param *kp)
 	return ret;
 }
 
-static const struct kernel_param_ops pcpu_verify_ops = {
-	.set	= pcpu_verify_set,
-	.get	= param_get_bool,
-};
-
-module_param_cb(pcpu_verify, &pcpu_verify_ops, &pcpu_verify, 0644);
+PCPOOL_PARAM_OPS(pcpu_verify, pcpu_verify_set, param_get_bool);
+module_param_cb(pcpu_verify, &pcpu_verify_param_ops, &pcpu_verify, 0644);
 MODULE_PARM_DESC(pcpu_verify,
 		 "pcpu-constructed: check on every free that the object is back in its constructed state, count and repair violations (default off)");
 

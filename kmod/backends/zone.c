@@ -158,8 +158,10 @@ static void zone_host_view(struct pcpool_zone_host *zh,
 		v->nr_free[o] = o < PCPOOL_NR_ORDERS ? zf.nr_free[o] : 0;
 }
 
-void pcpool_zone_host_frag(struct pcpool_zone_host *zh, struct pcpool_frag *f)
+void pcpool_zone_host_frag(struct pcpool_backend *b, struct pcpool_frag *f)
 {
+	struct pcpool_zone_host *zh = b->priv;
+
 	f->block_order = zh->kz.zone->order;
 	zone_host_view(zh, &f->zone);
 	memset(&f->drained, 0, sizeof(f->drained));

@@ -99,8 +99,11 @@ int pcpool_zone_host_setup(struct pcpool_zone_host *zh,
 int pcpool_zone_host_start(struct pcpool_zone_host *zh, void *priv);
 void pcpool_zone_host_stop(struct pcpool_zone_host *zh);
 void pcpool_zone_host_teardown(struct pcpool_zone_host *zh);
-/* PCPOOL_IOC_FRAG for a zone backend: the views @f->flags ask for. */
-void pcpool_zone_host_frag(struct pcpool_zone_host *zh, struct pcpool_frag *f);
+/*
+ * The backend's frag op (PCPOOL_IOC_FRAG): the views @f->flags ask for.
+ * b->priv is the zone host.
+ */
+void pcpool_zone_host_frag(struct pcpool_backend *b, struct pcpool_frag *f);
 
 /*
  * The backend's debugfs_init: <backend>/drain (write 1: drain every pool

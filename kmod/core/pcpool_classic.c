@@ -98,19 +98,16 @@ int pcpool_classic_init(void *buf, size_t size, struct pcpool_zone *zone,
 	struct pcpool_classic *classic;
 	unsigned long managed;
 	unsigned int cpu, i;
-	size_t need;
 	char *p;
 	int batch;
 
-	if (!zone || !buf)
+	if (!zone)
 		return -EINVAL;
-	need = pcpool_classic_meta_size(zone);
-	if (size < need)
+	p = pcpool_meta_begin(buf, size, pcpool_classic_meta_size(zone));
+	if (!p)
 		return -EINVAL;
-	memset(buf, 0, need);
-	p = (char *)ALIGN((uintptr_t)buf, PCPOOL_CACHE_BYTES);
 	classic = (struct pcpool_classic *)p;
-	p = (char *)ALIGN((uintptr_t)(p + sizeof(*classic)), PCPOOL_CACHE_BYTES);
+	p = pcpool_meta_next_line(p, sizeof(*classic));
 	classic->pcp = (struct pcpool_classic_pcp *)p;
 
 	classic->zone = zone;
@@ -508,8 +505,7 @@ static inline u64 read_stat(struct pcpool_classic_pcp *pcp, size_t off)
 }
 
 void pcpool_classic_counters(struct pcpool_classic *classic,
-			     void (*emit)(void *arg, const char *key, u64 val),
-			     void *arg)
+			     pcpool_emit_fn emit, void *arg)
 {
 	unsigned int i, cpu;
 
@@ -527,9 +523,7 @@ void pcpool_classic_counters(struct pcpool_classic *classic,
 }
 
 void pcpool_classic_cpu_counters(struct pcpool_classic *classic,
-				 unsigned int cpu,
-				 void (*emit)(void *arg, const char *key,
-					      u64 val),
+				 unsigned int cpu, pcpool_emit_fn emit,
 				 void *arg)
 {
 	struct pcpool_classic_pcp *pcp;

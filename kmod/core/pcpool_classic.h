@@ -125,13 +125,10 @@ int pcpool_classic_get_pcp_state(struct pcpool_classic *classic,
 
 /* classic_* keys summed over CPUs, then the zone's keys. */
 void pcpool_classic_counters(struct pcpool_classic *classic,
-			     void (*emit)(void *arg, const char *key, u64 val),
-			     void *arg);
+			     pcpool_emit_fn emit, void *arg);
 /* One CPU's classic_* keys plus classic_pcp_pages/high/batch. */
 void pcpool_classic_cpu_counters(struct pcpool_classic *classic,
-				 unsigned int cpu,
-				 void (*emit)(void *arg, const char *key,
-					      u64 val),
+				 unsigned int cpu, pcpool_emit_fn emit,
 				 void *arg);
 void pcpool_classic_reset_counters(struct pcpool_classic *classic);
 /* Cross-check every list and count, then the zone.  0 = consistent. */

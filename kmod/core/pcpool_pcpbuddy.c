@@ -993,12 +993,11 @@ int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
 	unsigned int cpu, o;
 	char *p;
 
-	if (!need || !buf || size < need)
+	p = pcpool_meta_begin(buf, size, need);
+	if (!p)
 		return -EINVAL;
-	memset(buf, 0, need);
-	p = (char *)ALIGN((uintptr_t)buf, PCPOOL_CACHE_BYTES);
 	pb = (struct pcpool_pcpbuddy *)p;
-	p = (char *)ALIGN((uintptr_t)(p + sizeof(*pb)), PCPOOL_CACHE_BYTES);
+	p = pcpool_meta_next_line(p, sizeof(*pb));
 	pb->pool = (struct pcpool_pcpbuddy_pool *)p;
 	p += zone->nr_cpus * sizeof(struct pcpool_pcpbuddy_pool);
 	pb->stats = (struct pcpool_pcpbuddy_stats *)p;
@@ -1275,8 +1274,7 @@ static inline u64 cpu_stat(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 	       read_stat(&pb->nw_stats[cpu], off);
 }
 
-void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
-			      void (*emit)(void *arg, const char *key, u64 val),
+void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb, pcpool_emit_fn emit,
 			      void *arg)
 {
 	unsigned long owned = 0, idx;
@@ -1311,9 +1309,7 @@ void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
 }
 
 void pcpool_pcpbuddy_cpu_counters(struct pcpool_pcpbuddy *pb, unsigned int cpu,
-				  void (*emit)(void *arg, const char *key,
-					       u64 val),
-				  void *arg)
+				  pcpool_emit_fn emit, void *arg)
 {
 	unsigned int i;
 

@@ -258,14 +258,11 @@ int pcpool_pcpbuddy_get_pool_state(struct pcpool_pcpbuddy *pb,
 int pcpool_pcpbuddy_owner(struct pcpool_pcpbuddy *pb, struct page *page);
 
 /* pcpbuddy_* keys summed over CPUs, then the zone's keys. */
-void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb,
-			      void (*emit)(void *arg, const char *key, u64 val),
+void pcpool_pcpbuddy_counters(struct pcpool_pcpbuddy *pb, pcpool_emit_fn emit,
 			      void *arg);
 /* One CPU's pcpbuddy_* keys plus its pool's free and stolen pages. */
 void pcpool_pcpbuddy_cpu_counters(struct pcpool_pcpbuddy *pb, unsigned int cpu,
-				  void (*emit)(void *arg, const char *key,
-					       u64 val),
-				  void *arg);
+				  pcpool_emit_fn emit, void *arg);
 void pcpool_pcpbuddy_reset_counters(struct pcpool_pcpbuddy *pb);
 /* Cross-check every pool list, map and count, then the zone.  0 = ok. */
 unsigned long pcpool_pcpbuddy_check(struct pcpool_pcpbuddy *pb);

@@ -99,10 +99,9 @@ int pcpool_zone_init(void *buf, size_t size,
 	unsigned long i;
 	char *p;
 
-	if (!need || !buf || size < need)
+	p = pcpool_meta_begin(buf, size, need);
+	if (!p)
 		return -EINVAL;
-	memset(buf, 0, need);
-	p = (char *)ALIGN((uintptr_t)buf, PCPOOL_CACHE_BYTES);
 	zone = (struct pcpool_zone *)p;
 	p += sizeof(*zone);
 
@@ -611,8 +610,7 @@ static const struct {
 	ZONE_STAT(blocks_claimed), ZONE_STAT(bad_frees),
 };
 
-void pcpool_zone_counters(struct pcpool_zone *zone,
-			  void (*emit)(void *arg, const char *key, u64 val),
+void pcpool_zone_counters(struct pcpool_zone *zone, pcpool_emit_fn emit,
 			  void *arg)
 {
 	static const char * const hist_keys[PCPOOL_MOVED_HIST] = {

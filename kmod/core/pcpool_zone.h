@@ -12,7 +12,7 @@
 #ifndef _PCPOOL_ZONE_H
 #define _PCPOOL_ZONE_H
 
-#include "pcpool_platform.h"
+#include "pcpool_core.h"
 
 #define PCPOOL_OWNER_NONE	(-1)
 #define PCPOOL_NO_NODE		(-1)
@@ -280,8 +280,7 @@ struct pcpool_zone_totals {
 
 void pcpool_zone_get_totals(struct pcpool_zone *zone,
 			    struct pcpool_zone_totals *t);
-void pcpool_zone_counters(struct pcpool_zone *zone,
-			  void (*emit)(void *arg, const char *key, u64 val),
+void pcpool_zone_counters(struct pcpool_zone *zone, pcpool_emit_fn emit,
 			  void *arg);
 void pcpool_zone_reset_counters(struct pcpool_zone *zone);
 /*

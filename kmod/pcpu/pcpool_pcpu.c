@@ -22,6 +22,7 @@
  * its chunks.  Per-object work (zeroing, verifying) happens before any
  * lock is taken.  Documentation/percpu.rst has the rest.
  */
+#include "pcpool_core.h"
 #include "pcpool_pcpu.h"
 
 /* Default magazine: about this many bytes of one CPU's copies. */
@@ -82,12 +83,11 @@ int pcpool_pcpu_cache_init(void *buf, size_t size,
 	struct pcpool_pcpu_cache *c;
 	char *p;
 
-	if (!need || !buf || size < need)
+	p = pcpool_meta_begin(buf, size, need);
+	if (!p)
 		return -EINVAL;
-	memset(buf, 0, need);
-	p = (char *)ALIGN((uintptr_t)buf, PCPOOL_CACHE_BYTES);
 	c = (struct pcpool_pcpu_cache *)p;
-	p += ALIGN(sizeof(*c), PCPOOL_CACHE_BYTES);
+	p = pcpool_meta_next_line(p, sizeof(*c));
 	c->cpu = (struct pcpool_pcpu_cpu *)p;
 	p += (size_t)cfg->nr_cpus * sizeof(struct pcpool_pcpu_cpu);
 	c->hash = (struct pcpool_pcpu_chunk **)p;

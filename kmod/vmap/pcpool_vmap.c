@@ -966,8 +966,7 @@ static const char *const pcpool_vmap_class_names[PCPOOL_VMAP_NR_CLASSES][2] = {
 	{ "pool_hits_256", "pool_misses_256" },
 };
 
-void pcpool_vmap_counters(struct pcpool_vmap *vm,
-			  void (*emit)(void *arg, const char *key, u64 val),
+void pcpool_vmap_counters(struct pcpool_vmap *vm, pcpool_emit_fn emit,
 			  void *arg)
 {
 	struct pcpool_glock *g[] = { &vm->free_lk, &vm->busy_lk, &vm->purge_lk,

@@ -21,7 +21,7 @@
 #ifndef _PCPOOL_VMAP_H
 #define _PCPOOL_VMAP_H
 
-#include "pcpool_platform.h"
+#include "pcpool_core.h"
 
 #define PCPOOL_VMAP_MAX_NODES	128U
 #define PCPOOL_VMAP_SEG_PAGES	16UL
@@ -106,8 +106,7 @@ unsigned long pcpool_vmap_check(struct pcpool_vmap *vm);
 unsigned int pcpool_vmap_class(unsigned long pages);
 
 /* "key value" pairs: the event counters, then the gauges. */
-void pcpool_vmap_counters(struct pcpool_vmap *vm,
-			  void (*emit)(void *arg, const char *key, u64 val),
+void pcpool_vmap_counters(struct pcpool_vmap *vm, pcpool_emit_fn emit,
 			  void *arg);
 void pcpool_vmap_reset_counters(struct pcpool_vmap *vm);
 
