@@ -24,6 +24,7 @@
 #include <linux/gfp.h>
 #include <linux/log2.h>
 #include <linux/mmzone.h>
+#include <linux/seq_file.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 
@@ -35,6 +36,28 @@
 #define PCPOOL_MAX_ORDER	ilog2(MAX_ORDER_NR_PAGES)
 /* Orders a free-list array needs: 0..PCPOOL_MAX_ORDER. */
 #define PCPOOL_NR_ORDERS	(PCPOOL_MAX_ORDER + 1)
+
+/*
+ * A read-write seq_file attribute: <name>_show and <name>_write give
+ * <name>_fops.  Later kernels' <linux/seq_file.h> defines it; 6.1's has
+ * only the read-only DEFINE_SHOW_ATTRIBUTE().
+ */
+#ifndef DEFINE_SHOW_STORE_ATTRIBUTE
+#define DEFINE_SHOW_STORE_ATTRIBUTE(__name)				\
+static int __name ## _open(struct inode *inode, struct file *file)	\
+{									\
+	return single_open(file, __name ## _show, inode->i_private);	\
+}									\
+									\
+static const struct file_operations __name ## _fops = {			\
+	.owner		= THIS_MODULE,					\
+	.open		= __name ## _open,				\
+	.read		= seq_read,					\
+	.write		= __name ## _write,				\
+	.llseek		= seq_lseek,					\
+	.release	= single_release,				\
+}
+#endif
 
 /*
  * Order-0 pages into the NULL slots of an array, as vmalloc takes them:

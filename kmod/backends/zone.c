@@ -86,11 +86,6 @@ static int zone_host_drain_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int zone_host_drain_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, zone_host_drain_show, inode->i_private);
-}
-
 /* Needs no memory: the cores walk every CPU without a mask (seed 002). */
 static ssize_t zone_host_drain_write(struct file *file, const char __user *buf,
 				     size_t len, loff_t *ppos)
@@ -110,15 +105,7 @@ static ssize_t zone_host_drain_write(struct file *file, const char __user *buf,
 	mutex_unlock(&zh->drain_mutex);
 	return len;
 }
-
-static const struct file_operations zone_host_drain_fops = {
-	.owner		= THIS_MODULE,
-	.open		= zone_host_drain_open,
-	.read		= seq_read,
-	.write		= zone_host_drain_write,
-	.llseek		= seq_lseek,
-	.release	= single_release,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(zone_host_drain);
 
 static int zone_host_pools_show(struct seq_file *m, void *v)
 {
