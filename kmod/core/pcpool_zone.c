@@ -447,26 +447,40 @@ struct page *pcpool_zone_claim_block(struct pcpool_zone *zone, int owner)
 	return pcpool_zone_claim_block_node(zone, owner, PCPOOL_NO_NODE, true);
 }
 
-/* The first whole free block on @node, else (@fallback) any.  Zone lock. */
+/*
+ * The first whole free block on @node, else (@fallback) one on the
+ * nearest node that has one, the order a zonelist walks nodes in.
+ * Zone lock.
+ */
 static struct page *find_block(struct pcpool_zone *zone, int node,
 			       bool fallback)
 {
 	struct list_head *head = &zone->area[zone->order].list, *pos;
+	struct page *best = NULL;
+	int best_dist = 0;
 
 	if (list_empty(head))
 		return NULL;
 	/* a source without nodes puts every block on node 0 */
-	if (node != PCPOOL_NO_NODE && zone->src.block_node) {
-		for (pos = head->next; pos != head; pos = pos->next) {
-			struct page *page = list_entry(pos, struct page, lru);
+	if (node == PCPOOL_NO_NODE || !zone->src.block_node)
+		return list_first_entry(head, struct page, lru);
+	for (pos = head->next; pos != head; pos = pos->next) {
+		struct page *page = list_entry(pos, struct page, lru);
+		int nid = pcpool_zone_pfn_node(zone, page_to_pfn(page));
+		int dist;
 
-			if (pcpool_zone_pfn_node(zone, page_to_pfn(page)) == node)
-				return page;
-		}
+		if (nid == node)
+			return page;
 		if (!fallback)
-			return NULL;
+			continue;
+		dist = zone->src.distance ?
+		       zone->src.distance(zone->src.ctx, node, nid) : 0;
+		if (!best || dist < best_dist) {
+			best = page;
+			best_dist = dist;
+		}
 	}
-	return list_first_entry(head, struct page, lru);
+	return best;
 }
 
 struct page *pcpool_zone_claim_block_node(struct pcpool_zone *zone, int owner,

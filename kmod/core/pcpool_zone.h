@@ -36,12 +36,16 @@ struct pcpool_page_source {
 	struct page *(*alloc_block)(void *ctx, unsigned int order);
 	void (*free_block)(void *ctx, struct page *page, unsigned int order);
 	/*
-	 * Optional, for NUMA: a block on @node only (__GFP_THISNODE), and the
-	 * node a block is on.  Without them every block is on node 0.
+	 * Optional, for NUMA: a block on @node only (__GFP_THISNODE), the
+	 * node a block is on, and how far node @to is from node @from
+	 * (as node_distance(): 10 local, larger farther).  Without the first
+	 * two every block is on node 0; without the distance every other
+	 * node is as near as the next.
 	 */
 	struct page *(*alloc_block_node)(void *ctx, unsigned int order,
 					 int node);
 	int (*block_node)(void *ctx, struct page *page);
+	int (*distance)(void *ctx, int from, int to);
 	void *ctx;
 };
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-// pcpbuddy on two modelled NUMA nodes: a pool claims and grows blocks on
-// its CPU's node, takes another node's block only when its own node has
-// none, steals from CPUs of its node before the others, and counts each.
+// pcpbuddy on modelled NUMA nodes: a pool claims and grows blocks on its
+// CPU's node, takes another node's block only when its own node has none
+// and then the nearest node's, steals from CPUs of its node before the
+// others, and counts each.
 #include <vector>
 
 #include "pcpbuddy_test.h"
@@ -86,6 +87,58 @@ TEST_F(PcpbuddyNumaTest, AnotherNodesBlockOnlyWhenTheOwnNodeHasNone) {
     pcpool_pcpbuddy_free(b.pb, ch.page, ch.order);
   }
   b.ExpectExact(0);
+}
+
+// Three nodes on a line (distance 10 + 10 per hop), a block each per CPU.
+// Node 0 runs out: its CPU claims node 1's free block, the nearer one,
+// whichever of node 1's and node 2's stands first on the zone's list.
+TEST_F(PcpbuddyNumaTest, AnotherNodesBlockIsTheNearestNodes) {
+  for (unsigned first : {1u, 2u}) {
+    SCOPED_TRACE(first);
+    ZoneParams p;
+    p.nr_cpus = 3;
+    p.mem_blocks = 6;  // 0-1 node 0, 2-3 node 1, 4-5 node 2
+    p.limit = 6;
+    p.reserve = 6;  // whole free blocks stay in the zone
+    p.nr_nodes = 3;
+    PbWorld b(p, 0);
+    for (unsigned cpu = 0; cpu < 3; cpu++) {
+      pcpool_pcpbuddy_set_node(b.pb, cpu, static_cast<int>(cpu));
+    }
+    auto node_of = [&](struct page* pg) {
+      return static_cast<int>(((Pfn(pg) - p.base_pfn) >> p.order) / 2);
+    };
+    auto whole = [&](unsigned cpu) {
+      pcpool_user_set_cpu(cpu);
+      struct page* pg = pcpool_pcpbuddy_alloc(b.pb, p.order);
+      EXPECT_NE(pg, nullptr);
+      return pg;
+    };
+    // node 0's two blocks held whole by CPU 0: node 0 has no memory left
+    std::vector<Chunk> held = {{whole(0), p.order}, {whole(0), p.order}};
+    // one free block each on nodes 1 and 2, @first freed last (list head)
+    unsigned second = first == 1 ? 2 : 1;
+    struct page* a = whole(first == 1 ? 2 : 1);
+    struct page* c = whole(first);
+    EXPECT_EQ(node_of(a), static_cast<int>(second));
+    EXPECT_EQ(node_of(c), static_cast<int>(first));
+    pcpool_pcpbuddy_free(b.pb, a, p.order);
+    pcpool_pcpbuddy_free(b.pb, c, p.order);
+    ASSERT_EQ(b.w.Totals().blocks_held, 4u);
+    // CPU 0's next page: its node cannot grow, node 1 is one hop away
+    pcpool_user_set_cpu(0);
+    struct page* pg = pcpool_pcpbuddy_alloc(b.pb, 0);
+    ASSERT_NE(pg, nullptr);
+    EXPECT_EQ(node_of(pg), 1);
+    Counters c0 = PbCpuCounters(b.pb, 0);
+    EXPECT_EQ(c0["pcpbuddy_claims_remote"], 1u);
+    EXPECT_EQ(c0["pcpbuddy_claims_local"], 2u);
+    pcpool_pcpbuddy_free(b.pb, pg, 0);
+    for (const Chunk& ch : held) {
+      pcpool_pcpbuddy_free(b.pb, ch.page, ch.order);
+    }
+    b.ExpectExact(0);
+  }
 }
 
 // An order-0 page allocated on @cpu, expected to come from @owner's block.

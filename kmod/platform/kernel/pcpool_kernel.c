@@ -10,6 +10,7 @@
 #include <linux/printk.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/topology.h>
 
 #include "pcpool_kernel.h"
 
@@ -36,6 +37,11 @@ static struct page *pcpool_kernel_alloc_block_node(void *ctx,
 static int pcpool_kernel_block_node(void *ctx, struct page *page)
 {
 	return page_to_nid(page);
+}
+
+static int pcpool_kernel_node_distance(void *ctx, int from, int to)
+{
+	return node_distance(from, to);
 }
 
 static void pcpool_kernel_free_block(void *ctx, struct page *page,
@@ -81,6 +87,7 @@ void pcpool_kernel_zone_config(struct pcpool_zone_config *cfg,
 	cfg->src.free_block = pcpool_kernel_free_block;
 	cfg->src.alloc_block_node = pcpool_kernel_alloc_block_node;
 	cfg->src.block_node = pcpool_kernel_block_node;
+	cfg->src.distance = pcpool_kernel_node_distance;
 	cfg->src.ctx = NULL;
 }
 

@@ -173,6 +173,13 @@ static int user_block_node(void *ctx, struct page *page)
 	return block_nid(mem, (unsigned long)(page - mem->pages) >> mem->order);
 }
 
+/* Nodes on a line, as a SLIT would put them: 10 local, +10 a hop. */
+static int user_node_distance(void *ctx, int from, int to)
+{
+	(void)ctx;
+	return 10 + 10 * (from > to ? from - to : to - from);
+}
+
 static void user_free_block(void *ctx, struct page *page, unsigned int order)
 {
 	struct pcpool_user_mem *mem = ctx;
@@ -209,6 +216,7 @@ struct pcpool_page_source pcpool_user_mem_source(struct pcpool_user_mem *mem)
 	if (mem->nr_nodes) {
 		src.alloc_block_node = user_alloc_block_node;
 		src.block_node = user_block_node;
+		src.distance = user_node_distance;
 	}
 
 	return src;

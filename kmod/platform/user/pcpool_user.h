@@ -54,8 +54,9 @@ int pcpool_user_mem_init(struct pcpool_user_mem *mem, unsigned long base_pfn,
 void pcpool_user_mem_destroy(struct pcpool_user_mem *mem);
 /*
  * Model NUMA: the blocks split evenly over @nr_nodes nodes in pfn order
- * (the last takes the remainder), and the source gains alloc_block_node()
- * and block_node().  Call before taking the source; 0 turns it off.
+ * (the last takes the remainder), and the source gains alloc_block_node(),
+ * block_node() and distance() (nodes on a line: 10 + 10 per hop).
+ * Call before taking the source; 0 turns it off.
  */
 void pcpool_user_mem_set_nodes(struct pcpool_user_mem *mem,
 			       unsigned int nr_nodes);
