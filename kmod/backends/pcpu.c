@@ -574,7 +574,7 @@ static void pcpool_pcpu_bk_show(struct pcpool_backend *b,
 	struct pcpool_pcpu_totals sum = {}, t;
 	unsigned long bytes_cached = 0, bytes_mags = 0, bytes_chunks = 0;
 	u64 req[PCPOOL_PCPU_NR_CLASSES];
-	unsigned int i;
+	unsigned int i, e;
 
 	for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++) {
 		struct pcpool_pcpu_cache *c = pool->cache[i];
@@ -594,12 +594,8 @@ static void pcpool_pcpu_bk_show(struct pcpool_backend *b,
 		sum.st.zeroed_copies += t.st.zeroed_copies;
 		sum.st.verify_failures += t.st.verify_failures;
 		sum.st.dead_objs += t.st.dead_objs;
-		sum.depot_full_get += t.depot_full_get;
-		sum.depot_full_put += t.depot_full_put;
-		sum.depot_empty_get += t.depot_empty_get;
-		sum.depot_empty_put += t.depot_empty_put;
-		sum.mags_allocated += t.mags_allocated;
-		sum.mags_freed += t.mags_freed;
+		for (e = 0; e < PCPOOL_PCPU_NR_DEPOT_EVENTS; e++)
+			sum.depot_events[e] += t.depot_events[e];
 		sum.chunk_grow += t.chunk_grow;
 		sum.chunk_grow_failed += t.chunk_grow_failed;
 		sum.chunk_shrink += t.chunk_shrink;
@@ -626,14 +622,11 @@ static void pcpool_pcpu_bk_show(struct pcpool_backend *b,
 	seq_printf(m, "free_depot %llu\n", sum.st.free_depot);
 	seq_printf(m, "free_flush %llu\n", sum.st.free_flush);
 	seq_printf(m, "free_direct %llu\n", sum.st.free_direct);
-	seq_printf(m, "depot_full_get %llu\n", sum.depot_full_get);
-	seq_printf(m, "depot_full_put %llu\n", sum.depot_full_put);
-	seq_printf(m, "depot_empty_get %llu\n", sum.depot_empty_get);
-	seq_printf(m, "depot_empty_put %llu\n", sum.depot_empty_put);
+	for (e = 0; e < PCPOOL_PCPU_NR_DEPOT_EVENTS; e++)
+		seq_printf(m, "%s %llu\n", pcpool_pcpu_depot_event_names[e],
+			   sum.depot_events[e]);
 	seq_printf(m, "depot_full_mags %lu\n", sum.nr_full_mags);
 	seq_printf(m, "depot_empty_mags %lu\n", sum.nr_empty_mags);
-	seq_printf(m, "mags_allocated %llu\n", sum.mags_allocated);
-	seq_printf(m, "mags_freed %llu\n", sum.mags_freed);
 	seq_printf(m, "chunk_grow %llu\n", sum.chunk_grow);
 	seq_printf(m, "chunk_grow_failed %llu\n", sum.chunk_grow_failed);
 	seq_printf(m, "chunk_shrink %llu\n", sum.chunk_shrink);

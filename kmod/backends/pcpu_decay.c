@@ -33,7 +33,8 @@ static DECLARE_DELAYED_WORK(pcpool_pcpu_decay_work, pcpool_pcpu_decay_fn);
 static u64 pcpool_pcpu_activity(struct pcpool_pcpu_cache *c)
 {
 	return READ_ONCE(c->chunk_refills) + READ_ONCE(c->chunk_flushes) +
-	       READ_ONCE(c->depot_full_get) + READ_ONCE(c->depot_empty_get);
+	       READ_ONCE(c->depot_events[PCPOOL_PCPU_DEPOT_FULL_GET]) +
+	       READ_ONCE(c->depot_events[PCPOOL_PCPU_DEPOT_EMPTY_GET]);
 }
 
 /* One pass.  The family lock held. */

@@ -460,11 +460,11 @@ static struct pcpool_pcpu_mag *pcpu_depot_get_full(struct pcpool_pcpu_cache *c,
 		WRITE_ONCE(c->nr_full, c->nr_full - 1);
 		WRITE_ONCE(c->depot_objs, c->depot_objs - m->nr);
 		atomic_long_sub((long)(m->nr * c->obj_bytes), &c->budget->cached);
-		pcpool_pcpu_stat_add(&c->depot_full_get, 1);
+		pcpool_pcpu_stat_add(&c->depot_events[PCPOOL_PCPU_DEPOT_FULL_GET], 1);
 		if (give) {
 			list_add(&give->list, &c->empty);
 			WRITE_ONCE(c->nr_empty, c->nr_empty + 1);
-			pcpool_pcpu_stat_add(&c->depot_empty_put, 1);
+			pcpool_pcpu_stat_add(&c->depot_events[PCPOOL_PCPU_DEPOT_EMPTY_PUT], 1);
 		}
 	}
 	spin_unlock(&c->depot_lock);
@@ -480,7 +480,7 @@ static struct pcpool_pcpu_mag *pcpu_depot_get_empty(struct pcpool_pcpu_cache *c)
 		m = list_first_entry(&c->empty, struct pcpool_pcpu_mag, list);
 		list_del(&m->list);
 		WRITE_ONCE(c->nr_empty, c->nr_empty - 1);
-		pcpool_pcpu_stat_add(&c->depot_empty_get, 1);
+		pcpool_pcpu_stat_add(&c->depot_events[PCPOOL_PCPU_DEPOT_EMPTY_GET], 1);
 	}
 	spin_unlock(&c->depot_lock);
 	return m;
@@ -514,15 +514,15 @@ static void pcpu_depot_put(struct pcpool_pcpu_cache *c,
 		WRITE_ONCE(c->nr_full, c->nr_full + 1);
 		WRITE_ONCE(c->depot_objs, c->depot_objs + m->nr);
 		atomic_long_add((long)(m->nr * c->obj_bytes), &c->budget->cached);
-		pcpool_pcpu_stat_add(&c->depot_full_put, 1);
+		pcpool_pcpu_stat_add(&c->depot_events[PCPOOL_PCPU_DEPOT_FULL_PUT], 1);
 		m = NULL;
 	} else if (c->nr_full + c->nr_empty < pcpu_mag_cap(c)) {
 		list_add(&m->list, &c->empty);
 		WRITE_ONCE(c->nr_empty, c->nr_empty + 1);
-		pcpool_pcpu_stat_add(&c->depot_empty_put, 1);
+		pcpool_pcpu_stat_add(&c->depot_events[PCPOOL_PCPU_DEPOT_EMPTY_PUT], 1);
 		m = NULL;
 	} else {
-		pcpool_pcpu_stat_add(&c->mags_freed, 1);
+		pcpool_pcpu_stat_add(&c->depot_events[PCPOOL_PCPU_MAGS_FREED], 1);
 	}
 	spin_unlock(&c->depot_lock);
 	if (m)
@@ -544,7 +544,7 @@ static struct pcpool_pcpu_mag *pcpu_mag_get(struct pcpool_pcpu_cache *c,
 		return pcpu_depot_get_empty(c);
 	m->nr = 0;
 	spin_lock(&c->depot_lock);
-	pcpool_pcpu_stat_add(&c->mags_allocated, 1);
+	pcpool_pcpu_stat_add(&c->depot_events[PCPOOL_PCPU_MAGS_ALLOCATED], 1);
 	spin_unlock(&c->depot_lock);
 	return m;
 }
@@ -927,7 +927,7 @@ unsigned long pcpool_pcpu_shrink(struct pcpool_pcpu_cache *c, bool drain_cpus)
 	WRITE_ONCE(c->nr_full, 0);
 	WRITE_ONCE(c->nr_empty, 0);
 	atomic_long_sub((long)(objs * c->obj_bytes), &c->budget->cached);
-	pcpool_pcpu_stat_add(&c->mags_freed, nr);
+	pcpool_pcpu_stat_add(&c->depot_events[PCPOOL_PCPU_MAGS_FREED], nr);
 	spin_unlock(&c->depot_lock);
 
 	while (!list_empty(&full)) {
@@ -974,7 +974,7 @@ unsigned long pcpool_pcpu_shrink_nr(struct pcpool_pcpu_cache *c,
 		pcpu_chunk_put(c, m->obj, m->nr);
 		c->src.meta_free(c->src.ctx, m);
 		spin_lock(&c->depot_lock);
-		pcpool_pcpu_stat_add(&c->mags_freed, 1);
+		pcpool_pcpu_stat_add(&c->depot_events[PCPOOL_PCPU_MAGS_FREED], 1);
 		spin_unlock(&c->depot_lock);
 	}
 	return done;
@@ -1022,10 +1022,20 @@ unsigned long pcpool_pcpu_cache_destroy(struct pcpool_pcpu_cache *c)
 
 /* ---- reporting and checking ---- */
 
+const char *const
+pcpool_pcpu_depot_event_names[PCPOOL_PCPU_NR_DEPOT_EVENTS] = {
+	[PCPOOL_PCPU_DEPOT_FULL_GET]	= "depot_full_get",
+	[PCPOOL_PCPU_DEPOT_FULL_PUT]	= "depot_full_put",
+	[PCPOOL_PCPU_DEPOT_EMPTY_GET]	= "depot_empty_get",
+	[PCPOOL_PCPU_DEPOT_EMPTY_PUT]	= "depot_empty_put",
+	[PCPOOL_PCPU_MAGS_ALLOCATED]	= "mags_allocated",
+	[PCPOOL_PCPU_MAGS_FREED]	= "mags_freed",
+};
+
 void pcpool_pcpu_get_totals(struct pcpool_pcpu_cache *c,
 			    struct pcpool_pcpu_totals *t)
 {
-	unsigned int cpu;
+	unsigned int cpu, i;
 
 	memset(t, 0, sizeof(*t));
 	for (cpu = 0; cpu < c->nr_cpus; cpu++) {
@@ -1054,12 +1064,8 @@ void pcpool_pcpu_get_totals(struct pcpool_pcpu_cache *c,
 	t->depot_objs = READ_ONCE(c->depot_objs);
 	t->nr_full_mags = READ_ONCE(c->nr_full);
 	t->nr_empty_mags = READ_ONCE(c->nr_empty);
-	t->depot_full_get = READ_ONCE(c->depot_full_get);
-	t->depot_full_put = READ_ONCE(c->depot_full_put);
-	t->depot_empty_get = READ_ONCE(c->depot_empty_get);
-	t->depot_empty_put = READ_ONCE(c->depot_empty_put);
-	t->mags_allocated = READ_ONCE(c->mags_allocated);
-	t->mags_freed = READ_ONCE(c->mags_freed);
+	for (i = 0; i < PCPOOL_PCPU_NR_DEPOT_EVENTS; i++)
+		t->depot_events[i] = READ_ONCE(c->depot_events[i]);
 	t->chunk_free_objs = READ_ONCE(c->chunk_free_objs);
 	t->nr_chunks = READ_ONCE(c->nr_chunks);
 	t->nr_empty_chunks = READ_ONCE(c->nr_empty_chunks);

@@ -182,6 +182,23 @@ struct pcpool_pcpu_chunk {
 	unsigned long map[];		/* bit set: slot free */
 };
 
+/*
+ * Depot traffic, counted under the depot lock and reported under these
+ * names (pcpool_pcpu_depot_event_names[]).
+ */
+enum pcpool_pcpu_depot_event {
+	PCPOOL_PCPU_DEPOT_FULL_GET,	/* a full magazine taken */
+	PCPOOL_PCPU_DEPOT_FULL_PUT,	/* a full magazine given */
+	PCPOOL_PCPU_DEPOT_EMPTY_GET,
+	PCPOOL_PCPU_DEPOT_EMPTY_PUT,
+	PCPOOL_PCPU_MAGS_ALLOCATED,
+	PCPOOL_PCPU_MAGS_FREED,
+	PCPOOL_PCPU_NR_DEPOT_EVENTS
+};
+
+extern const char *const
+pcpool_pcpu_depot_event_names[PCPOOL_PCPU_NR_DEPOT_EVENTS];
+
 struct pcpool_pcpu_cache {
 	/* Read-mostly after init. */
 	unsigned int shift;
@@ -214,12 +231,7 @@ struct pcpool_pcpu_cache {
 	unsigned long nr_full;
 	unsigned long nr_empty;
 	unsigned long depot_objs;	/* objects in @full */
-	u64 depot_full_get;
-	u64 depot_full_put;
-	u64 depot_empty_get;
-	u64 depot_empty_put;
-	u64 mags_allocated;
-	u64 mags_freed;
+	u64 depot_events[PCPOOL_PCPU_NR_DEPOT_EVENTS];
 
 	/* The chunks. */
 	spinlock_t chunk_lock ____cacheline_aligned_in_smp;
@@ -388,12 +400,7 @@ struct pcpool_pcpu_totals {
 	unsigned long nr_empty_chunks;
 	unsigned long nr_full_mags;
 	unsigned long nr_empty_mags;
-	u64 depot_full_get;
-	u64 depot_full_put;
-	u64 depot_empty_get;
-	u64 depot_empty_put;
-	u64 mags_allocated;
-	u64 mags_freed;
+	u64 depot_events[PCPOOL_PCPU_NR_DEPOT_EVENTS];
 	u64 chunk_grow;
 	u64 chunk_grow_failed;
 	u64 chunk_shrink;

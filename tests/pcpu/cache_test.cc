@@ -303,8 +303,12 @@ TEST_F(PcpuPaths, WarmRepeatStaysInMagazines) {
   EXPECT_EQ(t1.st.free_hits - t0.st.free_hits, 10000u);
   EXPECT_EQ(t1.chunk_refills, t0.chunk_refills);
   EXPECT_EQ(t1.chunk_flushes, t0.chunk_flushes);
-  EXPECT_EQ(t1.depot_full_get + t1.depot_empty_get, t0.depot_full_get + t0.depot_empty_get);
-  EXPECT_EQ(t1.depot_full_put + t1.depot_empty_put, t0.depot_full_put + t0.depot_empty_put);
+  EXPECT_EQ(
+      t1.depot_events[PCPOOL_PCPU_DEPOT_FULL_GET] + t1.depot_events[PCPOOL_PCPU_DEPOT_EMPTY_GET],
+      t0.depot_events[PCPOOL_PCPU_DEPOT_FULL_GET] + t0.depot_events[PCPOOL_PCPU_DEPOT_EMPTY_GET]);
+  EXPECT_EQ(
+      t1.depot_events[PCPOOL_PCPU_DEPOT_FULL_PUT] + t1.depot_events[PCPOOL_PCPU_DEPOT_EMPTY_PUT],
+      t0.depot_events[PCPOOL_PCPU_DEPOT_FULL_PUT] + t0.depot_events[PCPOOL_PCPU_DEPOT_EMPTY_PUT]);
 }
 
 // The first allocation refills a whole magazine from one chunk.
@@ -332,7 +336,7 @@ TEST_F(PcpuPaths, BulkGoesThroughTheDepot) {
   auto objs = AllocN(c, 80);
   FreeAll(c, objs);
   auto t0 = w.Totals(4);
-  EXPECT_GT(t0.depot_full_put, 0u);
+  EXPECT_GT(t0.depot_events[PCPOOL_PCPU_DEPOT_FULL_PUT], 0u);
   EXPECT_EQ(t0.mag_objs + t0.depot_objs, 80u);
   objs = AllocN(c, 80);
   auto t1 = w.Totals(4);
