@@ -445,11 +445,13 @@ pcpool_pcpu_pool_cache(struct pcpool_pcpu_pool *pool, unsigned int shift)
 }
 
 /*
- * The dual-mode counter.  It starts as one atomic word updated by the
- * first CPU that touches it: creating it costs nothing per CPU and reading
- * it is one load.  The first update from a second CPU gives it per-CPU
- * storage from @cache (8-byte objects), after which updates are
- * this_cpu_add().
+ * The dual-mode counter.  It starts as one word, @local, that only the
+ * first CPU to update it (@owner) writes, with an unlocked local64_add()
+ * (as cheap as the kernel's this_cpu_add(), interrupt-safe on that CPU):
+ * creating it costs nothing per CPU and reading it is a load or two.  The
+ * first update from a second CPU gives it per-CPU storage from @cache
+ * (8-byte objects), after which updates are this_cpu_add(); @local keeps
+ * what the owner added before and is summed forever after.
  *
  * The storage is initialized lazily: the first update on a CPU zeroes
  * that CPU's part and sets the CPU's bit in @touched, and a read sums only
@@ -468,15 +470,17 @@ pcpool_pcpu_pool_cache(struct pcpool_pcpu_pool *pool, unsigned int shift)
  * has both, behind percpu_counters_lock).
  *
  * No update ever sleeps or allocates on the hot path: the upgrade takes
- * its storage with pcpool_pcpu_alloc_nowait(), and if none can be had the
- * counter stays single-word, still exact, only slower.  Updates may run
- * in process context or with preemption or interrupts off, not in
- * interrupt handlers (the cache's magazines are not interrupt-safe).
+ * its storage with pcpool_pcpu_alloc_nowait(), and if none can be had
+ * other CPUs' updates go to the atomic @single: still exact, only slower.
+ * Updates may run in process context or with preemption or interrupts
+ * off, not in interrupt handlers (the cache's magazines are not
+ * interrupt-safe).
  */
 #define PCPOOL_PCPU_NO_OWNER	(-1)
 
 struct pcpool_pcpu_counter {
-	atomic_long_t single;		/* updates made before the upgrade */
+	local64_t local;		/* @owner's updates before the upgrade */
+	atomic_long_t single;		/* others' when no storage could be had */
 	int owner;			/* first updating CPU, or NO_OWNER */
 	unsigned int gshift;		/* CPUs per bit of @touched: 1 << gshift */
 	unsigned long claimed;		/* bit g: group g's parts being zeroed */

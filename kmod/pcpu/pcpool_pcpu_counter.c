@@ -6,9 +6,9 @@
  * allocates per-CPU memory, zeroes it on every possible CPU and puts the
  * counter on a global list for hotplug, and reading it sums every online
  * CPU, even for a task that only ever ran on one.  This one is a single
- * atomic word until a second CPU updates it; only then does it take
- * per-CPU storage from a cache, and it initializes and reads only the
- * parts of CPUs that updated it.  See pcpool_pcpu.h for the exactness
+ * word that its first CPU adds to unlocked until a second CPU updates it;
+ * only then does it take per-CPU storage from a cache, and it initializes
+ * and reads only the parts of CPUs that updated it.  See pcpool_pcpu.h for the exactness
  * argument.
  */
 #include "pcpool_pcpu.h"
@@ -24,6 +24,7 @@ int pcpool_pcpu_counter_init(struct pcpool_pcpu_counter *ctr,
 	/* one bit per CPU while a word has room, else per group */
 	while (((cache->nr_cpus - 1) >> gshift) >= BITS_PER_LONG)
 		gshift++;
+	local64_set(&ctr->local, 0);
 	atomic_long_set(&ctr->single, 0);
 	ctr->owner = PCPOOL_PCPU_NO_OWNER;
 	ctr->gshift = gshift;
@@ -99,14 +100,21 @@ upgraded:
 		pcpool_pcpu_put_cpu(cpu);
 		return;
 	}
-	cpu = raw_smp_processor_id();
+	/* pinned: only the owner's CPU may add to @local unlocked */
+	cpu = pcpool_pcpu_get_cpu();
 	owner = READ_ONCE(ctr->owner);
 	if (owner == PCPOOL_PCPU_NO_OWNER) {
 		owner = cmpxchg(&ctr->owner, PCPOOL_PCPU_NO_OWNER, cpu);
 		if (owner == PCPOOL_PCPU_NO_OWNER)
 			owner = cpu;
 	}
-	if (owner == cpu || !pcpu_counter_upgrade(ctr)) {
+	if (owner == cpu) {
+		local64_add(delta, &ctr->local);
+		pcpool_pcpu_put_cpu(cpu);
+		return;
+	}
+	pcpool_pcpu_put_cpu(cpu);
+	if (!pcpu_counter_upgrade(ctr)) {
 		atomic_long_add(delta, &ctr->single);
 		return;
 	}
@@ -119,7 +127,7 @@ s64 pcpool_pcpu_counter_sum(struct pcpool_pcpu_counter *ctr)
 {
 	/* pairs with the cmpxchg() that published the storage */
 	s64 __percpu *p = smp_load_acquire(&ctr->pcpu);
-	s64 sum = atomic_long_read(&ctr->single);
+	s64 sum = local64_read(&ctr->local) + atomic_long_read(&ctr->single);
 	unsigned int g, c, first, end;
 	unsigned long touched;
 

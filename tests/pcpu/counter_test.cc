@@ -86,7 +86,8 @@ TEST_F(PcpuCounter, LazyInitTouchesOnlyCpusThatUpdated) {
   pcpool_pcpu_counter_add(&ctr, 10);
   want += 10;
   EXPECT_EQ(Copy<int64_t>(ctr.pcpu, 2)[0], 10);
-  EXPECT_EQ(atomic_long_read(&ctr.single), 300);
+  EXPECT_EQ(local64_read(&ctr.local), 300);  // the owner's, unlocked
+  EXPECT_EQ(atomic_long_read(&ctr.single), 0);
   EXPECT_EQ(pcpool_pcpu_counter_nr_touched(&ctr), 2u);
   EXPECT_EQ(pcpool_pcpu_counter_sum(&ctr), want);
   EXPECT_EQ(pcpool_pcpu_counter_destroy(&ctr), want);

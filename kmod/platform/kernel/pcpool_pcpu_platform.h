@@ -15,6 +15,7 @@
 
 #include "pcpool_platform.h"
 
+#include <asm/local64.h>
 #include <linux/atomic.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>

@@ -159,6 +159,32 @@ static inline void atomic_long_sub(long i, atomic_long_t *v)
 	__atomic_fetch_sub(&v->counter, i, __ATOMIC_RELAXED);
 }
 
+/*
+ * local64_t: in the kernel an add that is atomic against this CPU only
+ * (no lock prefix on x86), for a word one CPU writes and others read.
+ * Here a relaxed atomic: two threads may claim the same modelled CPU.
+ */
+struct pcpool_local64 {
+	long long v;
+};
+
+#define local64_t struct pcpool_local64
+
+static inline long long local64_read(const local64_t *l)
+{
+	return __atomic_load_n(&l->v, __ATOMIC_RELAXED);
+}
+
+static inline void local64_set(local64_t *l, long long i)
+{
+	__atomic_store_n(&l->v, i, __ATOMIC_RELAXED);
+}
+
+static inline void local64_add(long long i, local64_t *l)
+{
+	__atomic_fetch_add(&l->v, i, __ATOMIC_RELAXED);
+}
+
 static inline void *memchr_inv(const void *start, int c, size_t bytes)
 {
 	const unsigned char *p = (const unsigned char *)start;
