@@ -420,14 +420,15 @@ unsigned long pcpool_pages_counter(const struct pcpool_run_ctx *c)
 /*
  * One process: create the counter, @batch updates on this CPU, or on a
  * cross process the middle half of them on @cpu2, the exact sum, destroy.
- * Timed without the trip to @cpu2 and back; *@ns grows by the rest.
+ * The trip to @cpu2 and back is not the counter's: *@trips grows by its
+ * wall time less the updates made there.
  */
 static int pcpool_counter_one(struct pcpool_backend *b, struct pcpool_wl_ctr *x,
-			      u32 batch, int cpu2, u64 *ns)
+			      u32 batch, int cpu2, u64 *trips)
 {
 	struct pcpool_wl_ctr_remote rem = { .x = x };
 	s64 want = 0, sum;
-	u64 t0, t1;
+	u64 t1;
 	u32 i;
 	int ret;
 
@@ -436,20 +437,17 @@ static int pcpool_counter_one(struct pcpool_backend *b, struct pcpool_wl_ctr *x,
 		rem.to = rem.from + max(batch / 2, 1U);
 		rem.to = min(rem.to, batch);
 	}
-	t0 = ktime_get_ns();
 	ret = x->ops->init(b, x->ctr);
 	if (ret)
 		return ret;
 	for (i = 0; i < batch && !ret;) {
 		if (i == rem.from && rem.to > rem.from) {
 			t1 = ktime_get_ns();
-			*ns += t1 - t0;
 			ret = smp_call_on_cpu(cpu2, pcpool_ctr_remote_fn, &rem,
 					      false);
-			*ns += rem.ns;
+			*trips += ktime_get_ns() - t1 - rem.ns;
 			for (; i < rem.to; i++)
 				want += pcpool_ctr_delta(i);
-			t0 = ktime_get_ns();
 			continue;
 		}
 		want += pcpool_ctr_delta(i);
@@ -457,7 +455,6 @@ static int pcpool_counter_one(struct pcpool_backend *b, struct pcpool_wl_ctr *x,
 	}
 	sum = x->ops->sum(x->ctr);
 	x->ops->destroy(x->ctr);
-	*ns += ktime_get_ns() - t0;
 	if (ret)
 		return ret;
 	return sum == want ? 0 : -EIO;
@@ -473,7 +470,7 @@ int pcpool_wl_counter(struct pcpool_run_ctx *c)
 	struct pcpool_run *r = c->r;
 	struct pcpool_wl_ctr x = { .ops = c->b->ops->counter };
 	int ret = 0, cpu2 = -1;
-	u64 n, ns = 0;
+	u64 n, ns = 0, trips = 0, t0;
 
 	if (r->seed > PCPOOL_COUNTER_SHARE_MAX || !x.ops)
 		return -EINVAL;
@@ -487,17 +484,28 @@ int pcpool_wl_counter(struct pcpool_run_ctx *c)
 	x.ctr = kzalloc(x.ops->size, GFP_KERNEL);
 	if (!x.ctr)
 		return -ENOMEM;
+	/*
+	 * Timed in stretches between yields, not per process: two clock reads
+	 * a process were most of a short one's time, for every backend alike.
+	 */
+	t0 = ktime_get_ns();
 	for (n = 0; n < r->ops && !ret;) {
 		/* process n crosses when n * share / 1000 steps up */
 		bool cross = (n + 1) * r->seed / PCPOOL_COUNTER_SHARE_MAX !=
 			     n * r->seed / PCPOOL_COUNTER_SHARE_MAX;
 
 		ret = pcpool_counter_one(c->b, &x, r->batch, cross ? cpu2 : -1,
-					 &ns);
+					 &trips);
 		if (ret)
 			break;
-		ret = pcpool_tick(++n);
+		if (++n % PCPOOL_YIELD_EVERY)
+			continue;
+		ns += ktime_get_ns() - t0 - trips;
+		trips = 0;
+		ret = pcpool_yield();
+		t0 = ktime_get_ns();
 	}
+	ns += ktime_get_ns() - t0 - trips;
 	r->done = n;
 	r->ns = ns;
 	kfree(x.ctr);
