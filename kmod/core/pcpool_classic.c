@@ -135,6 +135,17 @@ int pcpool_classic_init(void *buf, size_t size, struct pcpool_zone *zone,
 	return 0;
 }
 
+/* 6.1's order_to_pindex() and pindex_to_order(). */
+static inline unsigned int order_to_pindex(unsigned int mt, unsigned int order)
+{
+	return order * PCPOOL_MT_TYPES + mt;
+}
+
+static inline unsigned int pindex_to_order(unsigned int pindex)
+{
+	return pindex / PCPOOL_MT_TYPES;
+}
+
 /*
  * free_pcppages_bulk(): give @count pages back to the zone under one
  * zone-lock acquisition, round-robin over the lists starting with @pindex,
@@ -144,7 +155,8 @@ static int free_pcppages_bulk(struct pcpool_classic *classic, int count,
 			      struct pcpool_classic_pcp *pcp, int pindex)
 __must_hold(&pcp->lock)
 {
-	int min_pindex = 0, max_pindex = classic->max_order, freed = 0;
+	int min_pindex = 0, freed = 0;
+	int max_pindex = order_to_pindex(PCPOOL_MT_TYPES - 1, classic->max_order);
 	struct pcpool_zone *zone = classic->zone;
 
 	count = min(pcp->count, count);
@@ -170,14 +182,14 @@ __must_hold(&pcp->lock)
 				goto out;
 		} while (1);
 
-		nr_pages = 1 << pindex;
+		nr_pages = 1 << pindex_to_order(pindex);
 		do {
 			struct page *page = list_last_entry(list, struct page, lru);
 
 			list_del(&page->lru);
 			count -= nr_pages;
 			WRITE_ONCE(pcp->count, pcp->count - nr_pages);
-			__pcpool_zone_free(zone, page, pindex);
+			__pcpool_zone_free(zone, page, pindex_to_order(pindex));
 			freed += nr_pages;
 		} while (count > 0 && !list_empty(list));
 	}
@@ -189,10 +201,10 @@ out:
 /* rmqueue_pcplist() + __rmqueue_pcplist(), pcp lock held. */
 static struct page *rmqueue_pcplist(struct pcpool_classic *classic,
 				    struct pcpool_classic_pcp *pcp,
-				    unsigned int order)
+				    unsigned int order, unsigned int mt)
 __must_hold(&pcp->lock)
 {
-	struct list_head *list = &pcp->lists[order];
+	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
 	struct page *page;
 
 	/* An allocation shrinks the batch that consecutive frees drain. */
@@ -204,7 +216,8 @@ __must_hold(&pcp->lock)
 		/* Scale batch by order, but keep at least 2 (6.1). */
 		if (batch > 1)
 			batch = max(batch >> order, 2);
-		got = pcpool_zone_alloc_bulk(classic->zone, order, batch, list);
+		got = pcpool_zone_alloc_bulk(classic->zone, order, mt, batch,
+					     list);
 		pcpool_stat_add(&pcp->st.refills, 1);
 		pcpool_stat_add(&pcp->st.refill_pages, (u64)got << order);
 		WRITE_ONCE(pcp->count, pcp->count + (int)(got << order));
@@ -218,13 +231,13 @@ __must_hold(&pcp->lock)
 	return page;
 }
 
-struct page *pcpool_classic_alloc(struct pcpool_classic *classic,
-				  unsigned int order)
+struct page *pcpool_classic_alloc_mt(struct pcpool_classic *classic,
+				     unsigned int order, unsigned int mt)
 {
 	int grows = 0;
 	bool drained = false;
 
-	if (order > classic->zone->order)
+	if (order > classic->zone->order || mt >= PCPOOL_MT_TYPES)
 		return NULL;
 	for (;;) {
 		struct pcpool_classic_pcp *pcp;
@@ -233,14 +246,14 @@ struct page *pcpool_classic_alloc(struct pcpool_classic *classic,
 
 		pcp = cpu_pcp(classic, get_cpu());
 		if (listed && spin_trylock(&pcp->lock)) {
-			page = rmqueue_pcplist(classic, pcp, order);
+			page = rmqueue_pcplist(classic, pcp, order, mt);
 			spin_unlock(&pcp->lock);
 		} else {
 			/* rmqueue_buddy(): straight from the zone */
 			if (listed)
 				pcpool_stat_add(&pcp->st.pcp_busy, 1);
 			pcpool_zone_lock(classic->zone);
-			page = __pcpool_zone_rmqueue(classic->zone, order);
+			page = __pcpool_zone_rmqueue(classic->zone, order, mt);
 			pcpool_zone_unlock(classic->zone);
 			if (page)
 				pcpool_stat_add(&pcp->st.direct_allocs, 1);
@@ -301,10 +314,12 @@ static void free_unref_page_commit(struct pcpool_classic *classic,
 				   struct page *page, unsigned int order)
 __must_hold(&pcp->lock)
 {
+	unsigned int mt = pcpool_zone_pfn_mt(classic->zone, page_to_pfn(page));
+	unsigned int pindex = order_to_pindex(mt, order);
 	bool free_high;
 	int high;
 
-	list_add(&page->lru, &pcp->lists[order]);
+	list_add(&page->lru, &pcp->lists[pindex]);
 	WRITE_ONCE(pcp->count, pcp->count + (1 << order));
 	pcpool_stat_add(&pcp->st.frees, 1);
 
@@ -318,7 +333,7 @@ __must_hold(&pcp->lock)
 		freed = free_pcppages_bulk(classic,
 					   nr_pcp_free(pcp, high, batch,
 						       free_high),
-					   pcp, order);
+					   pcp, pindex);
 		pcpool_stat_add(&pcp->st.drains, 1);
 		pcpool_stat_add(&pcp->st.drain_pages, freed);
 	}
@@ -465,12 +480,12 @@ int pcpool_classic_get_pcp_state(struct pcpool_classic *classic,
 	s->count = pcp->count;
 	s->high = pcp->high;
 	s->batch = pcp->batch;
+	memset(s->chunks, 0, sizeof(s->chunks));
 	for (o = 0; o < PCPOOL_CLASSIC_NR_LISTS; o++) {
 		struct list_head *head = &pcp->lists[o], *pos;
 
-		s->chunks[o] = 0;
 		for (pos = head->next; pos != head; pos = pos->next)
-			s->chunks[o]++;
+			s->chunks[pindex_to_order(o)]++;
 	}
 	spin_unlock(&pcp->lock);
 	return 0;
@@ -569,16 +584,17 @@ unsigned long pcpool_classic_check(struct pcpool_classic *classic)
 		spin_lock(&pcp->lock);
 		for (o = 0; o < PCPOOL_CLASSIC_NR_LISTS; o++) {
 			struct list_head *head = &pcp->lists[o], *pos;
+			unsigned int order = pindex_to_order(o);
 
 			for (pos = head->next; pos != head; pos = pos->next) {
 				unsigned long pfn = page_to_pfn(list_entry(pos,
 							struct page, lru));
 
-				if (o > classic->max_order ||
+				if (order > classic->max_order ||
 				    !pcpool_zone_pfn_in_span(zone, pfn) ||
-				    (pfn & ((1UL << o) - 1)))
+				    (pfn & ((1UL << order) - 1)))
 					bad++;
-				pages += 1L << o;
+				pages += 1L << order;
 			}
 		}
 		bad += pages != pcp->count;

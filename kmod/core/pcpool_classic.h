@@ -12,7 +12,10 @@
 
 #include "pcpool_zone.h"
 
-#define PCPOOL_CLASSIC_NR_LISTS		(PAGE_ALLOC_COSTLY_ORDER + 1)
+/* 6.1's NR_PCP_LISTS without THP: a list per (order, migratetype) */
+#define PCPOOL_CLASSIC_NR_ORDERS	(PAGE_ALLOC_COSTLY_ORDER + 1)
+#define PCPOOL_CLASSIC_NR_LISTS \
+	(PCPOOL_MT_TYPES * PCPOOL_CLASSIC_NR_ORDERS)
 /* CONFIG_PCP_BATCH_SCALE_MAX as Debian's 6.1 kernel sets it */
 #define PCPOOL_PCP_BATCH_SCALE_MAX	5
 
@@ -81,9 +84,19 @@ void pcpool_classic_destroy(struct pcpool_classic *classic);
 /*
  * Allocate/free 2^order pages, 0 <= order <= zone block order, on the
  * current CPU.  alloc may call the page source (see pcpool_zone_grow()).
+ * alloc_mt takes migratetype @mt's list and zone lists (falling back in
+ * the zone as 6.1's __rmqueue() does); alloc takes PCPOOL_MT_DEFAULT.  A
+ * free goes on the list of its block's type, as 6.1's
+ * get_pfnblock_migratetype() picks it.
  */
-struct page *pcpool_classic_alloc(struct pcpool_classic *classic,
-				  unsigned int order);
+struct page *pcpool_classic_alloc_mt(struct pcpool_classic *classic,
+				     unsigned int order, unsigned int mt);
+static inline struct page *pcpool_classic_alloc(struct pcpool_classic *classic,
+						unsigned int order)
+{
+	return pcpool_classic_alloc_mt(classic, order, PCPOOL_MT_DEFAULT);
+}
+
 void pcpool_classic_free(struct pcpool_classic *classic, struct page *page,
 			 unsigned int order);
 
@@ -115,7 +128,7 @@ struct pcpool_classic_pcp_state {
 	int count;		/* pages on the lists */
 	int high;
 	int batch;
-	unsigned long chunks[PCPOOL_CLASSIC_NR_LISTS];	/* per order */
+	unsigned long chunks[PCPOOL_CLASSIC_NR_ORDERS];	/* per order */
 };
 
 /* Fill *@s for @cpu under its pcp lock; -EINVAL for a CPU out of range. */

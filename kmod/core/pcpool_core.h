@@ -18,6 +18,21 @@
 typedef void (*pcpool_emit_fn)(void *arg, const char *key, u64 val);
 
 /*
+ * Migratetypes, numbered as the kernel's first three (MIGRATE_UNMOVABLE,
+ * MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE): a pageblock is tagged with one,
+ * and free chunks sit on the lists of their block's type.
+ */
+enum pcpool_mt {
+	PCPOOL_MT_UNMOVABLE,
+	PCPOOL_MT_MOVABLE,
+	PCPOOL_MT_RECLAIMABLE,
+	PCPOOL_MT_TYPES
+};
+
+/* What an entry point without a type allocates: GFP_KERNEL's. */
+#define PCPOOL_MT_DEFAULT	PCPOOL_MT_UNMOVABLE
+
+/*
  * Zero the @need bytes a core asked for and return the first cache line
  * in @buf, or NULL when @buf is missing or smaller than @need (@need 0:
  * the configuration was refused).

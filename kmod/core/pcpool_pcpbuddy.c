@@ -6,11 +6,26 @@
  */
 #include "pcpool_pcpbuddy.h"
 
-/* page_private() of a chunk on a pool list: its order, and this flag if
- * the chunk is cached without ownership (never merged, drained as is).
+/* page_private() of a chunk on a pool list: its order, this flag if
+ * the chunk is cached without ownership (never merged, drained as is),
+ * and the migratetype whose list it is on.
  */
 #define PCPBUDDY_LOOSE		0x10000UL
 #define PCPBUDDY_ORDER_MASK	0xffffUL
+#define PCPBUDDY_MT_SHIFT	17
+#define PCPBUDDY_MT_MASK	0x3UL	/* holds PCPOOL_MT_TYPES - 1 */
+
+static inline unsigned int chunk_mt(struct page *page)
+{
+	return (page_private(page) >> PCPBUDDY_MT_SHIFT) & PCPBUDDY_MT_MASK;
+}
+
+/* 6.1's fallbacks[]: the types each type borrows from, in order. */
+static const u8 pb_fallbacks[PCPOOL_MT_TYPES][PCPOOL_MT_TYPES - 1] = {
+	[PCPOOL_MT_UNMOVABLE]	= { PCPOOL_MT_RECLAIMABLE, PCPOOL_MT_MOVABLE },
+	[PCPOOL_MT_MOVABLE]	= { PCPOOL_MT_RECLAIMABLE, PCPOOL_MT_UNMOVABLE },
+	[PCPOOL_MT_RECLAIMABLE]	= { PCPOOL_MT_UNMOVABLE, PCPOOL_MT_MOVABLE },
+};
 
 /* As in pcpool_zone_alloc(): a grown block can be claimed by others. */
 #define PCPBUDDY_GROW_TRIES	4
@@ -63,13 +78,14 @@ static inline unsigned int this_cpu_id(struct pcpool_pcpbuddy *pb)
 static __always_inline void pool_add(struct pcpool_pcpbuddy *pb,
 				     struct pcpool_pcpbuddy_pool *pool,
 				     unsigned long pfn, unsigned int order,
-				     bool loose)
+				     bool loose, unsigned int mt)
 {
 	struct page *page = pfn_to_page(pfn);
 
-	set_page_private(page, order | (loose ? PCPBUDDY_LOOSE : 0));
-	list_add(&page->lru, &pool->area[order]);
-	pool->nr_free[order]++;
+	set_page_private(page, order | (loose ? PCPBUDDY_LOOSE : 0) |
+			 ((unsigned long)mt << PCPBUDDY_MT_SHIFT));
+	list_add(&page->lru, &pool->area[mt][order]);
+	pool->nr_free[mt][order]++;
 	WRITE_ONCE(pool->free_pages, pool->free_pages + (1UL << order));
 	if (!loose) {
 		unsigned long idx = pb_idx(pb, pfn);
@@ -89,9 +105,9 @@ static __always_inline bool pool_del(struct pcpool_pcpbuddy *pb,
 {
 	bool loose = page_private(page) & PCPBUDDY_LOOSE;
 
+	pool->nr_free[chunk_mt(page)][order]--;
 	list_del(&page->lru);
 	set_page_private(page, 0);
-	pool->nr_free[order]--;
 	WRITE_ONCE(pool->free_pages, pool->free_pages - (1UL << order));
 	if (!loose) {
 		unsigned long idx = pb_idx(pb, pfn);
@@ -121,10 +137,10 @@ static inline struct page *llnode_page(struct llist_node *node)
  * updates are the caller's, so an absorb adds once.
  */
 static __always_inline void front_push(struct pcpool_pcpbuddy_pool *pool,
-				       struct page *page)
+				       struct page *page, unsigned int mt)
 {
-	page_llnode(page)->next = pool->front;
-	pool->front = page_llnode(page);
+	page_llnode(page)->next = pool->front[mt];
+	pool->front[mt] = page_llnode(page);
 }
 
 static __always_inline void front_count(struct pcpool_pcpbuddy_pool *pool,
@@ -134,11 +150,12 @@ static __always_inline void front_count(struct pcpool_pcpbuddy_pool *pool,
 	WRITE_ONCE(pool->free_pages, pool->free_pages + n);
 }
 
-static __always_inline struct page *front_pop(struct pcpool_pcpbuddy_pool *pool)
+static __always_inline struct page *
+front_pop(struct pcpool_pcpbuddy_pool *pool, unsigned int mt)
 {
-	struct llist_node *node = pool->front;
+	struct llist_node *node = pool->front[mt];
 
-	pool->front = node->next;
+	pool->front[mt] = node->next;
 	front_count(pool, -1);
 	return llnode_page(node);
 }
@@ -150,7 +167,7 @@ static inline bool pool_free_head(struct pcpool_pcpbuddy *pb,
 	unsigned long idx = pb_idx(pb, pfn);
 
 	return test_bit(pb_off(pb, pfn), pb_map(pb, idx)) &&
-	       page_private(pfn_to_page(pfn)) == order;
+	       (page_private(pfn_to_page(pfn)) & PCPBUDDY_ORDER_MASK) == order;
 }
 
 /*
@@ -171,7 +188,8 @@ __must_hold(&pool->lock)
 	     off = find_next_bit(map, zone->block_pages, off + 1)) {
 		struct page *page = pfn_to_page(base + off);
 
-		pool_del(pb, pool, page, base + off, page_private(page));
+		pool_del(pb, pool, page, base + off,
+			 page_private(page) & PCPBUDDY_ORDER_MASK);
 		n++;
 	}
 	return n;
@@ -197,7 +215,8 @@ __must_hold(&pool->lock)
 	unsigned long idx = pb_idx(pb, pfn);
 	unsigned long base = pfn & ~(zone->block_pages - 1);
 
-	pool_add(pb, pool, pfn, order, false);
+	/* an owned block's type is ours to change: stable under our lock */
+	pool_add(pb, pool, pfn, order, false, pcpool_zone_pfn_mt(zone, pfn));
 	if (pb_blk(pb, idx)->pool_free != zone->block_pages ||
 	    pool->nr_whole <= pb->reserve)
 		return;
@@ -212,43 +231,52 @@ static void merge_pool(struct pcpool_pcpbuddy *pb,
 		       struct pcpool_pcpbuddy_stats *st)
 __must_hold(&pool->lock)
 {
-	unsigned int o, top = pb->zone->order;
+	unsigned int o, mt, top = pb->zone->order;
 	unsigned long merges = 0;
 
-	for (o = 0; o < top; o++) {
-		struct list_head todo;
+	/* buddies share a block, so a type: each type's lists on their own */
+	for (mt = 0; mt < PCPOOL_MT_TYPES; mt++) {
+		for (o = 0; o < top; o++) {
+			struct list_head *area = &pool->area[mt][o], todo;
 
-		if (pool->nr_free[o] < 2)
-			continue;
-		/* Walk a detached copy; list_del works wherever a chunk is. */
-		INIT_LIST_HEAD(&todo);
-		list_splice_init(&pool->area[o], &todo);
-		while (!list_empty(&todo)) {
-			struct page *page = list_first_entry(&todo, struct page,
-							     lru);
-			unsigned long pfn = page_to_pfn(page), buddy;
+			if (pool->nr_free[mt][o] < 2)
+				continue;
+			/* a detached copy; list_del works wherever a chunk is */
+			INIT_LIST_HEAD(&todo);
+			list_splice_init(area, &todo);
+			while (!list_empty(&todo)) {
+				struct page *page;
+				unsigned long pfn, buddy;
 
-			list_del(&page->lru);
-			list_add_tail(&page->lru, &pool->area[o]);
-			if (page_private(page) & PCPBUDDY_LOOSE)
-				continue;
-			buddy = pfn ^ (1UL << o);
-			if (!pool_free_head(pb, buddy, o))
-				continue;
-			pool_del(pb, pool, pfn_to_page(buddy), buddy, o);
-			pool_del(pb, pool, page, pfn, o);
-			pool_add(pb, pool, pfn & ~(1UL << o), o + 1, false);
-			merges++;
+				page = list_first_entry(&todo, struct page, lru);
+				pfn = page_to_pfn(page);
+				list_del(&page->lru);
+				list_add_tail(&page->lru, area);
+				if (page_private(page) & PCPBUDDY_LOOSE)
+					continue;
+				buddy = pfn ^ (1UL << o);
+				if (!pool_free_head(pb, buddy, o))
+					continue;
+				pool_del(pb, pool, pfn_to_page(buddy), buddy, o);
+				pool_del(pb, pool, page, pfn, o);
+				pool_add(pb, pool, pfn & ~(1UL << o), o + 1,
+					 false, mt);
+				merges++;
+			}
 		}
 	}
 	if (merges)
 		pcpool_stat_add(&st->pool_merges, merges);
 }
 
-/* Smallest chunk of at least @order, split down; halves stay in @pool. */
+/*
+ * Smallest chunk of at least @order on @mt's lists, split down; halves
+ * stay in @pool, on the same lists.
+ */
 static __always_inline struct page *
 pool_rmqueue(struct pcpool_pcpbuddy *pb, struct pcpool_pcpbuddy_pool *pool,
-	     struct pcpool_pcpbuddy_stats *st, unsigned int order)
+	     struct pcpool_pcpbuddy_stats *st, unsigned int order,
+	     unsigned int mt)
 __must_hold(&pool->lock)
 {
 	unsigned int o;
@@ -258,14 +286,14 @@ __must_hold(&pool->lock)
 		unsigned long pfn;
 		bool loose;
 
-		if (!pool->nr_free[o])
+		if (!pool->nr_free[mt][o])
 			continue;
-		page = list_first_entry(&pool->area[o], struct page, lru);
+		page = list_first_entry(&pool->area[mt][o], struct page, lru);
 		pfn = page_to_pfn(page);
 		loose = pool_del(pb, pool, page, pfn, o);
 		while (o > order) {
 			o--;
-			pool_add(pb, pool, pfn + (1UL << o), o, loose);
+			pool_add(pb, pool, pfn + (1UL << o), o, loose, mt);
 			pcpool_stat_add(&st->pool_splits, 1);
 		}
 		return page;
@@ -283,21 +311,22 @@ static void front_flush(struct pcpool_pcpbuddy *pb,
  */
 static struct page *pool_get(struct pcpool_pcpbuddy *pb,
 			     struct pcpool_pcpbuddy_pool *pool,
-			     struct pcpool_pcpbuddy_stats *st, unsigned int order)
+			     struct pcpool_pcpbuddy_stats *st, unsigned int order,
+			     unsigned int mt)
 __must_hold(&pool->lock)
 {
 	struct page *page;
 
-	if (!order && pool->front_pages) {
+	if (!order && pool->front[mt]) {
 		pcpool_stat_add(&st->front_allocs, 1);
-		return front_pop(pool);
+		return front_pop(pool, mt);
 	}
-	page = pool_rmqueue(pb, pool, st, order);
+	page = pool_rmqueue(pb, pool, st, order, mt);
 	if (page || !order || pool->free_pages < (1UL << order))
 		return page;
 	front_flush(pb, pool, st);
 	merge_pool(pb, pool, st);
-	return pool_rmqueue(pb, pool, st, order);
+	return pool_rmqueue(pb, pool, st, order, mt);
 }
 
 static void frag_note(struct pcpool_pcpbuddy_pool *pool, unsigned long idx)
@@ -333,6 +362,27 @@ static void note_drained(struct pcpool_pcpbuddy *pb,
 }
 
 /*
+ * The coarsest chunk on the lists, of any type, no coarser than *@order,
+ * which it sets to the chunk's; NULL when the lists are empty.
+ */
+static struct page *pool_coarsest(struct pcpool_pcpbuddy_pool *pool,
+				  unsigned int *order)
+{
+	unsigned int o, mt;
+
+	for (o = *order + 1; o-- > 0;) {
+		for (mt = 0; mt < PCPOOL_MT_TYPES; mt++) {
+			if (!pool->nr_free[mt][o])
+				continue;
+			*order = o;
+			return list_last_entry(&pool->area[mt][o], struct page,
+					       lru);
+		}
+	}
+	return NULL;
+}
+
+/*
  * Hand chunks to the zone, coarsest first, until at most @target pages
  * stay (none if the pool is dead), under one zone-lock acquisition.
  * Remote frees queued for the pool are absorbed first, then the front
@@ -362,15 +412,11 @@ __must_hold(&pool->lock)
 	if (pool->free_pages > target) {
 		pcpool_zone_lock(zone);
 		while (pool->free_pages > target) {
-			struct page *page;
+			struct page *page = pool_coarsest(pool, &o);
 			unsigned long pfn;
 
-			while (!pool->nr_free[o] && o)
-				o--;
-			if (WARN_ON_ONCE(!pool->nr_free[o]))
+			if (WARN_ON_ONCE(!page))
 				break;
-			page = list_last_entry(&pool->area[o], struct page,
-					       lru);
 			pfn = page_to_pfn(page);
 			if (!pool_del(pb, pool, page, pfn, o))
 				note_drained(pb, pool, st, pfn, o);
@@ -417,36 +463,46 @@ __must_hold(&pool->lock)
 		if (pcpool_zone_owner(zone, cpfn) == (int)cpu)
 			insert_owned(pb, pool, st, cpfn, o);
 		else
-			pool_add(pb, pool, cpfn, o, true);
+			pool_add(pb, pool, cpfn, o, true,
+				 pcpool_zone_pfn_mt(zone, cpfn));
 	}
 	return got;
 }
 
-/* Phase 0: take back fragments of owned blocks that drains left in the zone. */
+/*
+ * Phase 0: take back fragments of owned blocks of type @mt that drains
+ * left in the zone; blocks of other types stay noted for their type.
+ */
 static struct page *refill_fragments(struct pcpool_pcpbuddy *pb,
 				     struct pcpool_pcpbuddy_pool *pool,
 				     struct pcpool_pcpbuddy_stats *st,
-				     unsigned int cpu, unsigned int order)
+				     unsigned int cpu, unsigned int order,
+				     unsigned int mt)
 __must_hold(&pool->lock)
 {
+	struct pcpool_zone *zone = pb->zone;
 	unsigned int i;
 
 	for (i = 0; i < PCPOOL_PCPBUDDY_FRAG_RING; i++) {
 		unsigned int slot = (pool->frag_head + PCPOOL_PCPBUDDY_FRAG_RING
 				     - 1 - i) % PCPOOL_PCPBUDDY_FRAG_RING;
-		unsigned long idx, got;
+		unsigned long idx, got, base;
 		struct page *page;
 
 		if (!pool->frag[slot])
 			continue;
 		idx = pool->frag[slot] - 1;
+		base = (zone->base_block + idx) << zone->order;
+		if (pcpool_zone_owner(zone, base) == (int)cpu &&
+		    pcpool_zone_pfn_mt(zone, base) != mt)
+			continue;
 		pool->frag[slot] = 0;
 		got = take_back(pb, pool, st, cpu, idx);
 		if (!got)
 			continue;
 		pcpool_stat_add(&st->refill_phase0, 1);
 		pcpool_stat_add(&st->refill_phase0_pages, got);
-		page = pool_get(pb, pool, st, order);
+		page = pool_get(pb, pool, st, order, mt);
 		if (page)
 			return page;
 	}
@@ -454,21 +510,66 @@ __must_hold(&pool->lock)
 }
 
 /*
- * Phase 1: a whole free block, split here.  One on this CPU's node, or
- * with @any_node (the zone cannot grow one there) on any node, as the
+ * A whole block of another type in this pool becomes @mt's: nothing of
+ * it is in use, so no types mix (6.1 moves a free pageblock between
+ * types the same way).  Merges first when a whole block is in pieces.
+ */
+static struct page *retag_whole(struct pcpool_pcpbuddy *pb,
+				struct pcpool_pcpbuddy_pool *pool,
+				struct pcpool_pcpbuddy_stats *st,
+				unsigned int order, unsigned int mt)
+__must_hold(&pool->lock)
+{
+	unsigned int top = pb->zone->order, i, merged = 0;
+
+	if (!pool->nr_whole)
+		return NULL;
+	for (i = 0; i < PCPOOL_MT_TYPES - 1; i++)
+		merged += pool->nr_free[pb_fallbacks[mt][i]][top];
+	if (!merged) {
+		front_flush(pb, pool, st);
+		merge_pool(pb, pool, st);
+	}
+	for (i = 0; i < PCPOOL_MT_TYPES - 1; i++) {
+		unsigned int f = pb_fallbacks[mt][i];
+		struct page *page;
+		unsigned long pfn;
+
+		if (!pool->nr_free[f][top])
+			continue;
+		page = list_first_entry(&pool->area[f][top], struct page, lru);
+		pfn = page_to_pfn(page);
+		if (page_private(page) & PCPBUDDY_LOOSE)
+			continue;
+		pool_del(pb, pool, page, pfn, top);
+		pcpool_zone_set_mt(pb->zone, pfn, mt);
+		pool_add(pb, pool, pfn, top, false, mt);
+		pcpool_stat_add(&st->mt_retags, 1);
+		return pool_rmqueue(pb, pool, st, order, mt);
+	}
+	return NULL;
+}
+
+/*
+ * Phase 1: a whole free block, split here: one of ours of another type,
+ * retagged, else one from the zone, tagged @mt.  One on this CPU's node,
+ * or with @any_node (the zone cannot grow one there) on any node, as the
  * kernel walks a zonelist from the local node's zone outwards.
  */
 static struct page *refill_claim(struct pcpool_pcpbuddy *pb,
 				 struct pcpool_pcpbuddy_pool *pool,
 				 struct pcpool_pcpbuddy_stats *st,
 				 unsigned int cpu, unsigned int order,
-				 bool any_node)
+				 unsigned int mt, bool any_node)
 __must_hold(&pool->lock)
 {
 	int node = pb->node[cpu];
 	struct page *page;
 
-	page = pcpool_zone_claim_block_node(pb->zone, cpu, node, any_node);
+	page = retag_whole(pb, pool, st, order, mt);
+	if (page)
+		return page;
+	page = pcpool_zone_claim_block_node(pb->zone, cpu, node, any_node, mt);
 	if (!page)
 		return NULL;
 	pcpool_stat_add(&st->refill_phase1, 1);
@@ -478,15 +579,15 @@ __must_hold(&pool->lock)
 	else
 		pcpool_stat_add(&st->claims_remote, 1);
 	WRITE_ONCE(pb_blk(pb, pb_idx(pb, page_to_pfn(page)))->zone_frags, 0);
-	pool_add(pb, pool, page_to_pfn(page), pb->zone->order, false);
-	return pool_rmqueue(pb, pool, st, order);
+	pool_add(pb, pool, page_to_pfn(page), pb->zone->order, false, mt);
+	return pool_rmqueue(pb, pool, st, order, mt);
 }
 
-/* Phase 2: sub-block chunks of the zone, cached without ownership. */
+/* Phase 2: sub-block chunks of @mt in the zone, cached without ownership. */
 static struct page *refill_loose(struct pcpool_pcpbuddy *pb,
 				 struct pcpool_pcpbuddy_pool *pool,
 				 struct pcpool_pcpbuddy_stats *st,
-				 unsigned int order)
+				 unsigned int order, unsigned int mt)
 __must_hold(&pool->lock)
 {
 	struct pcpool_zone *zone = pb->zone;
@@ -500,10 +601,10 @@ __must_hold(&pool->lock)
 		struct page *page;
 
 		page = __pcpool_zone_rmqueue_largest(zone, order,
-						     zone->order - 1, &o);
+						     zone->order - 1, mt, &o);
 		if (!page)
 			break;
-		pool_add(pb, pool, page_to_pfn(page), o, true);
+		pool_add(pb, pool, page_to_pfn(page), o, true, mt);
 		got += 1UL << o;
 	} while (got < pb->batch);
 	pcpool_zone_unlock(zone);
@@ -511,16 +612,16 @@ __must_hold(&pool->lock)
 		return NULL;
 	pcpool_stat_add(&st->refill_phase2, 1);
 	pcpool_stat_add(&st->refill_phase2_pages, got);
-	return pool_get(pb, pool, st, order);
+	return pool_get(pb, pool, st, order, mt);
 }
 
 /*
- * Phase 3: one chunk from another CPU's pool, same node first, then by
- * CPU distance; never more than the request.  Holds one pool lock at a
- * time, never our own.
+ * Phase 3: one chunk of @mt from another CPU's pool, same node first,
+ * then by CPU distance; never more than the request.  Holds one pool
+ * lock at a time, never our own.
  */
 static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order,
-			  bool *absorbed)
+			  unsigned int mt, bool *absorbed)
 {
 	unsigned int cpu = get_cpu();
 	struct pcpool_pcpbuddy_stats *st = &pb->stats[cpu];
@@ -544,7 +645,7 @@ static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order,
 			if (!victim->dead) {
 				if (absorb_remote(pb, victim, st, true))
 					*absorbed = true;
-				page = pool_get(pb, victim, st, order);
+				page = pool_get(pb, victim, st, order, mt);
 			}
 			if (page)
 				WRITE_ONCE(victim->stolen_pages,
@@ -563,15 +664,48 @@ static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order,
 	return page;
 }
 
-struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
-				   unsigned int order)
+/*
+ * Phase 4, when @mt has nothing left anywhere: another type's chunk, in
+ * 6.1's fallback order: this pool's lists, the zone's (which may claim
+ * an unowned block for @mt whole, as __rmqueue_fallback() does), then
+ * the other pools'.  Smallest fit first: the other type's blocks split
+ * least.  Holds one pool lock at a time.
+ */
+static struct page *fallback(struct pcpool_pcpbuddy *pb, unsigned int order,
+			     unsigned int mt, bool *absorbed)
+{
+	unsigned int cpu = get_cpu(), i;
+	struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
+	struct pcpool_pcpbuddy_stats *st = &pb->stats[cpu];
+	struct page *page = NULL;
+
+	spin_lock(&pool->lock);
+	for (i = 0; i < PCPOOL_MT_TYPES - 1 && !page; i++)
+		page = pool_get(pb, pool, st, order, pb_fallbacks[mt][i]);
+	if (!page) {
+		pcpool_zone_lock(pb->zone);
+		page = __pcpool_zone_rmqueue(pb->zone, order, mt);
+		pcpool_zone_unlock(pb->zone);
+	}
+	spin_unlock(&pool->lock);
+	put_cpu();
+	for (i = 0; i < PCPOOL_MT_TYPES - 1 && !page; i++)
+		page = steal(pb, order, pb_fallbacks[mt][i], absorbed);
+	/* a block the zone claimed for @mt whole mixes nothing */
+	if (page && pcpool_zone_pfn_mt(pb->zone, page_to_pfn(page)) != mt)
+		cpu_stat_add(pb, mt_fallbacks, 1);
+	return page;
+}
+
+struct page *pcpool_pcpbuddy_alloc_mt(struct pcpool_pcpbuddy *pb,
+				      unsigned int order, unsigned int mt)
 {
 	bool at_limit = false, absorbed = false, retried = false;
 	/* one node: every block is local, claim and grow as before */
 	bool any_node = !READ_ONCE(pb->numa);
 	int grows = 0;
 
-	if (order > pb->zone->order)
+	if (order > pb->zone->order || mt >= PCPOOL_MT_TYPES)
 		return NULL;
 	for (;;) {
 		unsigned int cpu = get_cpu();
@@ -581,15 +715,15 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 
 		spin_lock(&pool->lock);
 		/* The hits, inline; pool_get() merges on demand. */
-		if (!order && pool->front_pages) {
-			page = front_pop(pool);
+		if (!order && pool->front[mt]) {
+			page = front_pop(pool, mt);
 			pcpool_stat_add(&st->front_allocs, 1);
-		} else if (likely(pool->nr_free[order])) {
-			page = pool_rmqueue(pb, pool, st, order);
+		} else if (likely(pool->nr_free[mt][order])) {
+			page = pool_rmqueue(pb, pool, st, order, mt);
 		} else {
 			bool absorbed = absorb_remote(pb, pool, st, true);
 
-			page = pool_get(pb, pool, st, order);
+			page = pool_get(pb, pool, st, order, mt);
 			/* absorbed remote frees may leave it above high */
 			if (absorbed && pool->free_pages > pb->high) {
 				pcpool_stat_add(&st->drains, 1);
@@ -599,12 +733,12 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 			}
 		}
 		if (!page)
-			page = refill_fragments(pb, pool, st, cpu, order);
+			page = refill_fragments(pb, pool, st, cpu, order, mt);
 		if (!page)
-			page = refill_claim(pb, pool, st, cpu, order,
+			page = refill_claim(pb, pool, st, cpu, order, mt,
 					    at_limit || any_node);
 		if (!page && at_limit)
-			page = refill_loose(pb, pool, st, order);
+			page = refill_loose(pb, pool, st, order, mt);
 		spin_unlock(&pool->lock);
 		if (page) {
 			pcpool_stat_add(&st->allocs, 1);
@@ -632,7 +766,14 @@ struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
 			}
 			continue;
 		}
-		page = steal(pb, order, &absorbed);
+		page = steal(pb, order, mt, &absorbed);
+		/*
+		 * Another type only when @mt has nothing anywhere, claims
+		 * and grows included (the retry below first, if absorbing
+		 * may have given whole blocks back).
+		 */
+		if (!page && (!absorbed || retried))
+			page = fallback(pb, order, mt, &absorbed);
 		if (page) {
 			cpu_stat_add(pb, allocs, 1);
 			return page;
@@ -685,14 +826,17 @@ __must_hold(&pool->lock)
 {
 	int owner = (int)(pool - pb->pool);
 	unsigned long n = 0;
+	unsigned int mt;
 
-	while (pool->front_pages) {
-		struct page *page = front_pop(pool);
-		unsigned long pfn = page_to_pfn(page);
+	for (mt = 0; mt < PCPOOL_MT_TYPES; mt++) {
+		while (pool->front[mt]) {
+			struct page *page = front_pop(pool, mt);
+			unsigned long pfn = page_to_pfn(page);
 
-		insert_owned(pb, pool, st, pfn, 0);
-		maybe_take_back(pb, pool, st, owner, pfn);
-		n++;
+			insert_owned(pb, pool, st, pfn, 0);
+			maybe_take_back(pb, pool, st, owner, pfn);
+			n++;
+		}
 	}
 	if (n) {
 		pcpool_stat_add(&st->front_flushes, 1);
@@ -702,7 +846,7 @@ __must_hold(&pool->lock)
 
 /*
  * Put a freed chunk of a block @pool owns in: order 0 in the front cache
- * while it has room, else into the lists.
+ * of its block's type while the cache has room, else into the lists.
  */
 static __always_inline void free_owned(struct pcpool_pcpbuddy *pb,
 				       struct pcpool_pcpbuddy_pool *pool,
@@ -712,7 +856,7 @@ static __always_inline void free_owned(struct pcpool_pcpbuddy *pb,
 __must_hold(&pool->lock)
 {
 	if (!order && pool->front_pages < READ_ONCE(pb->front_high)) {
-		front_push(pool, page);
+		front_push(pool, page, pcpool_zone_pfn_mt(pb->zone, pfn));
 		front_count(pool, 1);
 		pcpool_stat_add(&st->front_frees, 1);
 		return;
@@ -749,22 +893,23 @@ __must_hold(&pool->lock)
 		unsigned long priv = page_private(page);
 		unsigned int order = priv & PCPBUDDY_ORDER_MASK;
 		unsigned long pfn = page_to_pfn(page);
+		unsigned int mt = pcpool_zone_pfn_mt(pb->zone, pfn);
 
 		node = node->next;
 		chunks++;
 		pages += 1UL << order;
 		if (priv & PCPBUDDY_LOOSE) {
-			pool_add(pb, pool, pfn, order, true);
+			pool_add(pb, pool, pfn, order, true, mt);
 			continue;
 		}
 		/* as free_owned(), the front counted once at the end */
 		if (!order && fronted < room) {
-			front_push(pool, page);
+			front_push(pool, page, mt);
 			fronted++;
 			continue;
 		}
 		if (!zone_ok) {
-			pool_add(pb, pool, pfn, order, false);
+			pool_add(pb, pool, pfn, order, false, mt);
 			continue;
 		}
 		insert_owned(pb, pool, st, pfn, order);
@@ -822,7 +967,8 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 	if (owner < 0 || owner >= (int)pb->nr_cpus) {
 		pool = &pb->pool[cpu];
 		spin_lock(&pool->lock);
-		pool_add(pb, pool, pfn, order, true);
+		pool_add(pb, pool, pfn, order, true,
+			 pcpool_zone_pfn_mt(zone, pfn));
 		pcpool_stat_add(&st->loose_frees, 1);
 	} else {
 		pool = &pb->pool[owner];
@@ -855,15 +1001,32 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 	put_cpu();
 }
 
+/* @mt's front cache or lists, without merging. */
+static struct page *take_listed(struct pcpool_pcpbuddy *pb,
+				struct pcpool_pcpbuddy_pool *pool,
+				struct pcpool_pcpbuddy_stats *st, unsigned int order,
+				unsigned int mt)
+__must_hold(&pool->lock)
+{
+	if (!order && pool->front[mt]) {
+		pcpool_stat_add(&st->front_allocs, 1);
+		return front_pop(pool, mt);
+	}
+	return pool_rmqueue(pb, pool, st, order, mt);
+}
+
 /*
- * One chunk from @pool if its lock is free: the _nowait allocation.  No
- * merge (a front flush may give a block back) and no zone.
+ * One chunk from @pool if its lock is free: the _nowait allocation, @mt's
+ * first, else another type's.  No merge (a front flush may give a block
+ * back) and no zone.
  */
 static struct page *take_nowait(struct pcpool_pcpbuddy *pb,
 				struct pcpool_pcpbuddy_pool *pool,
-				struct pcpool_pcpbuddy_stats *st, unsigned int order)
+				struct pcpool_pcpbuddy_stats *st, unsigned int order,
+				unsigned int mt)
 {
 	struct page *page = NULL;
+	unsigned int i;
 
 	if (READ_ONCE(pool->free_pages) < (1UL << order) &&
 	    llist_empty(&pool->remote))
@@ -873,34 +1036,36 @@ static struct page *take_nowait(struct pcpool_pcpbuddy *pb,
 		return NULL;
 	}
 	if (!pool->dead) {
-		if (!pool->nr_free[order] && !(!order && pool->front_pages))
+		if (!pool->nr_free[mt][order] && !(!order && pool->front[mt]))
 			absorb_remote(pb, pool, st, false);
-		if (!order && pool->front_pages) {
-			page = front_pop(pool);
-			pcpool_stat_add(&st->front_allocs, 1);
-		} else {
-			page = pool_rmqueue(pb, pool, st, order);
+		page = take_listed(pb, pool, st, order, mt);
+		for (i = 0; i < PCPOOL_MT_TYPES - 1 && !page; i++) {
+			page = take_listed(pb, pool, st, order,
+					   pb_fallbacks[mt][i]);
+			if (page)
+				pcpool_stat_add(&st->mt_fallbacks, 1);
 		}
 	}
 	spin_unlock(&pool->lock);
 	return page;
 }
 
-struct page *pcpool_pcpbuddy_alloc_nowait(struct pcpool_pcpbuddy *pb,
-					  unsigned int order)
+struct page *pcpool_pcpbuddy_alloc_nowait_mt(struct pcpool_pcpbuddy *pb,
+					     unsigned int order,
+					     unsigned int mt)
 {
 	unsigned int cpu = this_cpu_id(pb), d;
 	struct pcpool_pcpbuddy_stats *st = &pb->nw_stats[cpu];
 	struct page *page;
 
-	if (order > pb->order)
+	if (order > pb->order || mt >= PCPOOL_MT_TYPES)
 		return NULL;
-	page = take_nowait(pb, &pb->pool[cpu], st, order);
+	page = take_nowait(pb, &pb->pool[cpu], st, order, mt);
 	/* then the others, nearest first, as steal() but never waiting */
 	for (d = 1; !page && d < pb->nr_cpus; d++) {
 		unsigned int v = (cpu + d) % pb->nr_cpus;
 
-		page = take_nowait(pb, &pb->pool[v], st, order);
+		page = take_nowait(pb, &pb->pool[v], st, order, mt);
 		if (page) {
 			pcpool_stat_add(&st->refill_phase3, 1);
 			pcpool_stat_add(&st->steal_pages, 1UL << order);
@@ -990,7 +1155,7 @@ int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
 {
 	size_t need = pcpool_pcpbuddy_meta_size(zone);
 	struct pcpool_pcpbuddy *pb;
-	unsigned int cpu, o;
+	unsigned int cpu, o, mt;
 	char *p;
 
 	p = pcpool_meta_begin(buf, size, need);
@@ -1021,8 +1186,9 @@ int pcpool_pcpbuddy_init(void *buf, size_t size, struct pcpool_zone *zone,
 
 		spin_lock_init(&pool->lock);
 		init_llist_head(&pool->remote);
-		for (o = 0; o < PCPOOL_NR_ORDERS; o++)
-			INIT_LIST_HEAD(&pool->area[o]);
+		for (mt = 0; mt < PCPOOL_MT_TYPES; mt++)
+			for (o = 0; o < PCPOOL_NR_ORDERS; o++)
+				INIT_LIST_HEAD(&pool->area[mt][o]);
 	}
 	*pbp = pb;
 	return 0;
@@ -1256,6 +1422,8 @@ static const struct {
 	PB_STAT(drain_all_visited),
 	PB_STAT(drain_all_skipped),
 	PB_STAT(drain_all_pages),
+	PB_STAT(mt_fallbacks),
+	PB_STAT(mt_retags),
 	PB_STAT(nowait_allocs),
 	PB_STAT(nowait_busy),
 	PB_STAT(deferred_frees),
@@ -1358,17 +1526,24 @@ __must_hold(&pb->pool[cpu].lock)
 	unsigned long bad = 0, n = 0;
 	struct llist_node *pos;
 
-	/* bounded: a cycle shows as a count mismatch, not a hang */
-	for (pos = pool->front; pos && n <= pool->front_pages; pos = pos->next) {
-		struct page *page = llnode_page(pos);
-		unsigned long pfn = page_to_pfn(page);
+	unsigned int mt;
 
-		n++;
-		if (!pcpool_zone_pfn_in_span(pb->zone, pfn) ||
-		    page_private(page) ||
-		    pcpool_zone_owner(pb->zone, pfn) != (int)cpu ||
-		    test_bit(pb_off(pb, pfn), pb_map(pb, pb_idx(pb, pfn))))
-			bad++;
+	/* bounded: a cycle shows as a count mismatch, not a hang */
+	for (mt = 0; mt < PCPOOL_MT_TYPES; mt++) {
+		for (pos = pool->front[mt]; pos && n <= pool->front_pages;
+		     pos = pos->next) {
+			struct page *page = llnode_page(pos);
+			unsigned long pfn = page_to_pfn(page);
+
+			n++;
+			if (!pcpool_zone_pfn_in_span(pb->zone, pfn) ||
+			    page_private(page) ||
+			    pcpool_zone_owner(pb->zone, pfn) != (int)cpu ||
+			    pcpool_zone_pfn_mt(pb->zone, pfn) != mt ||
+			    test_bit(pb_off(pb, pfn),
+				     pb_map(pb, pb_idx(pb, pfn))))
+				bad++;
+		}
 	}
 	*pages += n;
 	return bad + (n != pool->front_pages);
@@ -1381,34 +1556,42 @@ static unsigned long check_pool(struct pcpool_pcpbuddy *pb, unsigned int cpu)
 	struct pcpool_zone *zone = pb->zone;
 	unsigned long bad = 0, pages = 0, owned_chunks = 0, bits = 0, idx;
 	unsigned long whole = 0;
-	unsigned int o;
+	unsigned int o, mt;
 
 	spin_lock(&pool->lock);
-	for (o = 0; o < PCPOOL_NR_ORDERS; o++) {
-		struct list_head *head = &pool->area[o], *pos;
-		unsigned long n = 0;
+	for (mt = 0; mt < PCPOOL_MT_TYPES; mt++) {
+		for (o = 0; o < PCPOOL_NR_ORDERS; o++) {
+			struct list_head *head = &pool->area[mt][o], *pos;
+			unsigned long n = 0;
 
-		for (pos = head->next; pos != head; pos = pos->next) {
-			struct page *page = list_entry(pos, struct page, lru);
-			unsigned long pfn = page_to_pfn(page);
-			unsigned long priv = page_private(page);
+			for (pos = head->next; pos != head; pos = pos->next) {
+				struct page *page;
+				unsigned long pfn, priv;
 
-			n++;
-			pages += 1UL << o;
-			if (o > zone->order || (pfn & ((1UL << o) - 1)) ||
-			    !pcpool_zone_pfn_in_span(zone, pfn) ||
-			    (priv & PCPBUDDY_ORDER_MASK) != o) {
-				bad++;
-				continue;
+				page = list_entry(pos, struct page, lru);
+				pfn = page_to_pfn(page);
+				priv = page_private(page);
+				n++;
+				pages += 1UL << o;
+				if (o > zone->order ||
+				    (pfn & ((1UL << o) - 1)) ||
+				    !pcpool_zone_pfn_in_span(zone, pfn) ||
+				    (priv & PCPBUDDY_ORDER_MASK) != o ||
+				    chunk_mt(page) != mt) {
+					bad++;
+					continue;
+				}
+				if (priv & PCPBUDDY_LOOSE)
+					continue;
+				/* owned: on its block's type's list */
+				owned_chunks++;
+				if (pcpool_zone_owner(zone, pfn) != (int)cpu ||
+				    pcpool_zone_pfn_mt(zone, pfn) != mt ||
+				    !pool_free_head(pb, pfn, o))
+					bad++;
 			}
-			if (priv & PCPBUDDY_LOOSE)
-				continue;
-			owned_chunks++;
-			if (pcpool_zone_owner(zone, pfn) != (int)cpu ||
-			    !pool_free_head(pb, pfn, o))
-				bad++;
+			bad += n != pool->nr_free[mt][o];
 		}
-		bad += n != pool->nr_free[o];
 	}
 	bad += check_front(pb, cpu, &pages);
 	bad += pages != pool->free_pages;

@@ -61,6 +61,13 @@ struct pcpool_pcpbuddy_stats {
 	u64 drain_all_visited;
 	u64 drain_all_skipped;
 	u64 drain_all_pages;
+	/*
+	 * Migratetypes: chunks handed out of another type's block (phase 4,
+	 * or a _nowait allocation), and whole blocks of this pool retagged
+	 * for another type (no mixing: nothing of the block was in use).
+	 */
+	u64 mt_fallbacks;
+	u64 mt_retags;
 	/* the _nowait entry points (nw_stats only) */
 	u64 nowait_allocs;
 	u64 nowait_busy;	/* a pool lock was held: skipped, not waited */
@@ -78,18 +85,20 @@ struct pcpool_pcpbuddy_pool {
 	bool dead;			/* CPU offline: frees go to the zone */
 	unsigned long free_pages;	/* pages on the lists below */
 	unsigned long nr_whole;		/* owned blocks entirely free here */
-	unsigned long nr_free[PCPOOL_NR_ORDERS];
-	struct list_head area[PCPOOL_NR_ORDERS];
+	/* by migratetype: a chunk is listed under its block's type */
+	unsigned long nr_free[PCPOOL_MT_TYPES][PCPOOL_NR_ORDERS];
+	struct list_head area[PCPOOL_MT_TYPES][PCPOOL_NR_ORDERS];
 	/*
 	 * Front cache: order-0 pages of blocks this pool owns, outside the
-	 * maps and never merged, at most pcpool_pcpbuddy.front_high.  A
-	 * stack linked through page->lru.next: a push or pop is two stores
-	 * and no list_add()/list_del() (out of line, and checked, with
+	 * maps and never merged, at most pcpool_pcpbuddy.front_high in all.
+	 * One stack per migratetype (as 6.1's PCP has a list per type),
+	 * linked through page->lru.next: a push or pop is two stores and no
+	 * list_add()/list_del() (out of line, and checked, with
 	 * CONFIG_DEBUG_LIST).  Counted in @free_pages.  Emptied into the
 	 * lists before a merge or a drain, so a block is never whole while
 	 * pages of it are here.
 	 */
-	struct llist_node *front;
+	struct llist_node *front[PCPOOL_MT_TYPES];
 	unsigned long front_pages;
 	u64 stolen_pages;		/* taken from here by other CPUs */
 	unsigned int frag_head;		/* next slot of @frag */
@@ -187,9 +196,21 @@ int pcpool_pcpbuddy_set_front(struct pcpool_pcpbuddy *pb, unsigned long high);
 void pcpool_pcpbuddy_set_node(struct pcpool_pcpbuddy *pb, unsigned int cpu,
 			      int node);
 
-/* 2^order pages, 0 <= order <= block order.  alloc may grow the zone. */
-struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
-				   unsigned int order);
+/*
+ * 2^order pages, 0 <= order <= block order, of migratetype @mt: from its
+ * own lists and blocks claimed for it (phases 0-3), and only when none
+ * is left anywhere, from another type's (phase 4, as 6.1's
+ * __rmqueue_fallback()).  alloc may grow the zone; it takes
+ * PCPOOL_MT_DEFAULT.
+ */
+struct page *pcpool_pcpbuddy_alloc_mt(struct pcpool_pcpbuddy *pb,
+				      unsigned int order, unsigned int mt);
+static inline struct page *pcpool_pcpbuddy_alloc(struct pcpool_pcpbuddy *pb,
+						 unsigned int order)
+{
+	return pcpool_pcpbuddy_alloc_mt(pb, order, PCPOOL_MT_DEFAULT);
+}
+
 void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 			  unsigned int order);
 
@@ -201,16 +222,24 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
  *
  * alloc_nowait: this CPU's pool, then the others, each under a trylock:
  * the front cache, the lists without merging, the remote-free list taken
- * in without giving blocks back.  Never the zone: NULL when every pool is
- * empty or busy, as GFP_ATOMIC may fail.
+ * in without giving blocks back; @mt's chunks first in each pool, then
+ * another type's (counted as a fallback).  Never the zone: NULL when
+ * every pool is empty or busy, as GFP_ATOMIC may fail.
  *
  * free_nowait: from any context on any CPU.  The chunk goes on its
  * owner's lock-free remote-free list (this CPU's own list when the block
  * is unowned, marked loose); whoever takes that pool's lock next absorbs
  * it, as with PCPOOL_PCPBUDDY_REMOTE_LIST.  Touches no lock.
  */
-struct page *pcpool_pcpbuddy_alloc_nowait(struct pcpool_pcpbuddy *pb,
-					  unsigned int order);
+struct page *pcpool_pcpbuddy_alloc_nowait_mt(struct pcpool_pcpbuddy *pb,
+					     unsigned int order,
+					     unsigned int mt);
+static inline struct page *
+pcpool_pcpbuddy_alloc_nowait(struct pcpool_pcpbuddy *pb, unsigned int order)
+{
+	return pcpool_pcpbuddy_alloc_nowait_mt(pb, order, PCPOOL_MT_DEFAULT);
+}
+
 void pcpool_pcpbuddy_free_nowait(struct pcpool_pcpbuddy *pb,
 				 struct page *page, unsigned int order);
 

@@ -37,7 +37,7 @@ static void add_free(struct pcpool_zone *zone, struct page *page,
 
 	__set_bit(block_off(zone, pfn), block_map(zone, idx));
 	set_page_private(page, order);
-	list_add(&page->lru, &zone->area[order].list);
+	list_add(&page->lru, &zone->area[order].list[zone->blocks[idx].mt]);
 	/* WRITE_ONCE: shrink_count() reads it without the lock */
 	WRITE_ONCE(zone->area[order].nr_free, zone->area[order].nr_free + 1);
 	zone->blocks[idx].zone_free += 1U << order;
@@ -126,8 +126,12 @@ int pcpool_zone_init(void *buf, size_t size,
 	for (i = 0; i < zone->nr_span; i++)
 		zone->blocks[i].owner = PCPOOL_OWNER_NONE;
 	spin_lock_init(&zone->lock);
-	for (i = 0; i < PCPOOL_NR_ORDERS; i++)
-		INIT_LIST_HEAD(&zone->area[i].list);
+	for (i = 0; i < PCPOOL_NR_ORDERS; i++) {
+		unsigned int mt;
+
+		for (mt = 0; mt < PCPOOL_MT_TYPES; mt++)
+			INIT_LIST_HEAD(&zone->area[i].list[mt]);
+	}
 	INIT_LIST_HEAD(&zone->giveback);
 	*zonep = zone;
 	return 0;
@@ -194,6 +198,7 @@ __must_hold(&zone->lock)
 	WRITE_ONCE(blk->owner, PCPOOL_OWNER_NONE);
 	zone->nr_held--;
 	zone->nr_reserved--;
+	zone->exhausted = false;
 	pcpool_stat_add(&this_stats(zone)->blocks_returned, 1);
 	list_add_tail(&page->lru, &zone->giveback);
 }
@@ -234,6 +239,9 @@ int pcpool_zone_grow_node(struct pcpool_zone *zone, int node)
 		page = zone->src.alloc_block(zone->src.ctx, zone->order);
 
 	pcpool_zone_lock(zone);
+	/* one node short is not the source short: other nodes may have it */
+	if (node == PCPOOL_NO_NODE || !zone->src.alloc_block_node)
+		zone->exhausted = !page;
 	if (!page) {
 		zone->nr_reserved--;
 		pcpool_stat_add(&this_stats(zone)->grow_failed, 1);
@@ -257,6 +265,7 @@ int pcpool_zone_grow_node(struct pcpool_zone *zone, int node)
 	blk->node = zone->src.block_node ?
 		    zone->src.block_node(zone->src.ctx, page) : 0;
 	WRITE_ONCE(blk->owner, PCPOOL_OWNER_NONE);
+	WRITE_ONCE(blk->mt, PCPOOL_MT_MOVABLE);
 	blk->zone_free = 0;
 	add_free(zone, page, pfn, zone->order);
 	zone->nr_held++;
@@ -279,32 +288,130 @@ static void expand(struct pcpool_zone *zone, unsigned long pfn,
 	}
 }
 
-struct page *__pcpool_zone_rmqueue(struct pcpool_zone *zone,
-				   unsigned int order)
-__must_hold(&zone->lock)
+/* The first chunk of exactly @order on @mt's list, taken off it. */
+static struct page *take_first(struct pcpool_zone *zone, unsigned int order,
+			       unsigned int mt)
 {
-	unsigned int o;
+	struct list_head *head = &zone->area[order].list[mt];
+	struct page *page;
 
-	for (o = order; o <= zone->order; o++) {
-		struct pcpool_free_area *area = &zone->area[o];
-		struct page *page;
-		unsigned long pfn;
+	if (list_empty(head))
+		return NULL;
+	page = list_first_entry(head, struct page, lru);
+	del_free(zone, page, page_to_pfn(page), order);
+	return page;
+}
 
-		if (list_empty(&area->list))
-			continue;
-		page = list_first_entry(&area->list, struct page, lru);
-		pfn = page_to_pfn(page);
-		del_free(zone, page, pfn, o);
-		expand(zone, pfn, order, o);
-		zone->held_moved += 1UL << order;
-		return page;
+/* 6.1's fallbacks[]: where each type looks when its own lists are empty. */
+static const u8 mt_fallbacks[PCPOOL_MT_TYPES][PCPOOL_MT_TYPES - 1] = {
+	[PCPOOL_MT_UNMOVABLE]	= { PCPOOL_MT_RECLAIMABLE, PCPOOL_MT_MOVABLE },
+	[PCPOOL_MT_MOVABLE]	= { PCPOOL_MT_RECLAIMABLE, PCPOOL_MT_UNMOVABLE },
+	[PCPOOL_MT_RECLAIMABLE]	= { PCPOOL_MT_UNMOVABLE, PCPOOL_MT_MOVABLE },
+};
+
+/*
+ * The block of @pfn becomes @mt with its free chunks (6.1's
+ * steal_suitable_fallback()): whole, or at least half of it free in the
+ * zone, and unowned, since an owner's pool lists follow the tag.
+ */
+static void claim_for(struct pcpool_zone *zone, unsigned long pfn,
+		      unsigned int order, unsigned int mt)
+{
+	unsigned long idx = pcpool_zone_block_index(zone, pfn);
+	struct pcpool_block *blk = &zone->blocks[idx];
+	unsigned long base = pfn & ~(zone->block_pages - 1);
+	unsigned long *map = block_map(zone, idx), off;
+
+	if (blk->owner != PCPOOL_OWNER_NONE ||
+	    blk->zone_free + (1U << order) < zone->block_pages / 2)
+		return;
+	WRITE_ONCE(blk->mt, mt);
+	for (off = find_next_bit(map, zone->block_pages, 0);
+	     off < zone->block_pages;
+	     off = find_next_bit(map, zone->block_pages, off + 1)) {
+		struct page *page = pfn_to_page(base + off);
+
+		list_move(&page->lru,
+			  &zone->area[page_private(page)].list[mt]);
+	}
+	pcpool_stat_add(&this_stats(zone)->mt_claims, 1);
+}
+
+/*
+ * 6.1's __rmqueue_fallback(), for a chunk of at least @order: the largest
+ * chunk another type has whose taking may claim its block (any, for the
+ * unmovable and reclaimable types; at least half a block for movable, as
+ * can_steal_fallback()), else the smallest one, taken without claiming.
+ * With @whole_only, whole blocks only.  The remainder is split onto the
+ * lists of its block's type.
+ */
+static struct page *rmqueue_fallback(struct pcpool_zone *zone,
+				     unsigned int order, unsigned int mt,
+				     bool whole_only, unsigned int *got)
+{
+	unsigned int o, i, low = whole_only ? zone->order : order;
+
+	for (o = zone->order + 1; o-- > low;) {
+		if (mt == PCPOOL_MT_MOVABLE && o < zone->order / 2)
+			break;
+		for (i = 0; i < PCPOOL_MT_TYPES - 1; i++) {
+			struct page *page;
+
+			page = take_first(zone, o, mt_fallbacks[mt][i]);
+			if (!page)
+				continue;
+			claim_for(zone, page_to_pfn(page), o, mt);
+			*got = o;
+			return page;
+		}
+	}
+	for (o = low; o <= zone->order; o++) {
+		for (i = 0; i < PCPOOL_MT_TYPES - 1; i++) {
+			struct page *page;
+
+			page = take_first(zone, o, mt_fallbacks[mt][i]);
+			if (page) {
+				*got = o;
+				return page;
+			}
+		}
 	}
 	return NULL;
+}
+
+struct page *__pcpool_zone_rmqueue(struct pcpool_zone *zone,
+				   unsigned int order, unsigned int mt)
+__must_hold(&zone->lock)
+{
+	struct page *page = NULL;
+	unsigned int o;
+
+	if (mt >= PCPOOL_MT_TYPES)
+		mt = PCPOOL_MT_DEFAULT;
+	for (o = order; o <= zone->order && !page; o++)
+		page = take_first(zone, o, mt);
+	if (page) {
+		o--;
+	} else {
+		bool can_grow = !zone->exhausted &&
+				zone->nr_reserved < zone->limit;
+
+		page = rmqueue_fallback(zone, order, mt, can_grow, &o);
+		if (!page)
+			return NULL;
+		/* a whole block retagged is a claim, not a mix */
+		if (pcpool_zone_pfn_mt(zone, page_to_pfn(page)) != mt)
+			pcpool_stat_add(&this_stats(zone)->mt_fallbacks, 1);
+	}
+	expand(zone, page_to_pfn(page), order, o);
+	zone->held_moved += 1UL << order;
+	return page;
 }
 
 struct page *__pcpool_zone_rmqueue_largest(struct pcpool_zone *zone,
 					   unsigned int min_order,
 					   unsigned int max_order,
+					   unsigned int mt,
 					   unsigned int *order)
 __must_hold(&zone->lock)
 {
@@ -312,14 +419,13 @@ __must_hold(&zone->lock)
 
 	if (max_order > zone->order)
 		max_order = zone->order;
+	if (mt >= PCPOOL_MT_TYPES)
+		return NULL;
 	for (o = max_order + 1; o-- > min_order;) {
-		struct pcpool_free_area *area = &zone->area[o];
-		struct page *page;
+		struct page *page = take_first(zone, o, mt);
 
-		if (list_empty(&area->list))
+		if (!page)
 			continue;
-		page = list_first_entry(&area->list, struct page, lru);
-		del_free(zone, page, page_to_pfn(page), o);
 		zone->held_moved += 1UL << o;
 		*order = o;
 		return page;
@@ -383,7 +489,8 @@ __must_hold(&zone->lock)
 		detach_block(zone, page);
 }
 
-struct page *pcpool_zone_alloc(struct pcpool_zone *zone, unsigned int order)
+struct page *pcpool_zone_alloc_mt(struct pcpool_zone *zone, unsigned int order,
+				  unsigned int mt)
 {
 	struct page *page;
 	int tries;
@@ -392,7 +499,7 @@ struct page *pcpool_zone_alloc(struct pcpool_zone *zone, unsigned int order)
 		return NULL;
 	for (tries = 0; ; tries++) {
 		pcpool_zone_lock(zone);
-		page = __pcpool_zone_rmqueue(zone, order);
+		page = __pcpool_zone_rmqueue(zone, order, mt);
 		pcpool_zone_unlock(zone);
 		if (page || tries == PCPOOL_GROW_TRIES ||
 		    pcpool_zone_grow(zone))
@@ -409,8 +516,8 @@ void pcpool_zone_free(struct pcpool_zone *zone, struct page *page,
 }
 
 unsigned int pcpool_zone_alloc_bulk(struct pcpool_zone *zone,
-				    unsigned int order, unsigned int count,
-				    struct list_head *list)
+				    unsigned int order, unsigned int mt,
+				    unsigned int count, struct list_head *list)
 {
 	unsigned int i;
 
@@ -418,7 +525,7 @@ unsigned int pcpool_zone_alloc_bulk(struct pcpool_zone *zone,
 		return 0;
 	pcpool_zone_lock(zone);
 	for (i = 0; i < count; i++) {
-		struct page *page = __pcpool_zone_rmqueue(zone, order);
+		struct page *page = __pcpool_zone_rmqueue(zone, order, mt);
 
 		if (!page)
 			break;
@@ -444,50 +551,60 @@ void pcpool_zone_free_list(struct pcpool_zone *zone, struct list_head *list)
 
 struct page *pcpool_zone_claim_block(struct pcpool_zone *zone, int owner)
 {
-	return pcpool_zone_claim_block_node(zone, owner, PCPOOL_NO_NODE, true);
+	return pcpool_zone_claim_block_node(zone, owner, PCPOOL_NO_NODE, true,
+					    PCPOOL_MT_DEFAULT);
 }
 
 /*
  * The first whole free block on @node, else (@fallback) one on the
- * nearest node that has one, the order a zonelist walks nodes in.
- * Zone lock.
+ * nearest node that has one, the order a zonelist walks nodes in.  A
+ * whole block's type does not matter: its claimer retags it.  Zone lock.
  */
 static struct page *find_block(struct pcpool_zone *zone, int node,
 			       bool fallback)
 {
-	struct list_head *head = &zone->area[zone->order].list, *pos;
 	struct page *best = NULL;
 	int best_dist = 0;
+	unsigned int mt;
 
-	if (list_empty(head))
+	if (!zone->area[zone->order].nr_free)
 		return NULL;
-	/* a source without nodes puts every block on node 0 */
-	if (node == PCPOOL_NO_NODE || !zone->src.block_node)
-		return list_first_entry(head, struct page, lru);
-	for (pos = head->next; pos != head; pos = pos->next) {
-		struct page *page = list_entry(pos, struct page, lru);
-		int nid = pcpool_zone_pfn_node(zone, page_to_pfn(page));
-		int dist;
+	for (mt = 0; mt < PCPOOL_MT_TYPES; mt++) {
+		struct list_head *head = &zone->area[zone->order].list[mt];
+		struct list_head *pos;
 
-		if (nid == node)
-			return page;
-		if (!fallback)
-			continue;
-		dist = zone->src.distance ?
-		       zone->src.distance(zone->src.ctx, node, nid) : 0;
-		if (!best || dist < best_dist) {
-			best = page;
-			best_dist = dist;
+		/* a source without nodes puts every block on node 0 */
+		if ((node == PCPOOL_NO_NODE || !zone->src.block_node) &&
+		    !list_empty(head))
+			return list_first_entry(head, struct page, lru);
+		for (pos = head->next; pos != head; pos = pos->next) {
+			struct page *page = list_entry(pos, struct page, lru);
+			int nid = pcpool_zone_pfn_node(zone, page_to_pfn(page));
+			int dist;
+
+			if (nid == node)
+				return page;
+			if (!fallback)
+				continue;
+			dist = zone->src.distance ?
+			       zone->src.distance(zone->src.ctx, node, nid) : 0;
+			if (!best || dist < best_dist) {
+				best = page;
+				best_dist = dist;
+			}
 		}
 	}
 	return best;
 }
 
 struct page *pcpool_zone_claim_block_node(struct pcpool_zone *zone, int owner,
-					  int node, bool fallback)
+					  int node, bool fallback,
+					  unsigned int mt)
 {
 	struct page *page;
 
+	if (mt >= PCPOOL_MT_TYPES)
+		return NULL;
 	pcpool_zone_lock(zone);
 	page = find_block(zone, node, fallback);
 	if (page) {
@@ -496,6 +613,7 @@ struct page *pcpool_zone_claim_block_node(struct pcpool_zone *zone, int owner,
 		pfn = page_to_pfn(page);
 		del_free(zone, page, pfn, zone->order);
 		WRITE_ONCE(pcpool_zone_block(zone, pfn)->owner, owner);
+		WRITE_ONCE(pcpool_zone_block(zone, pfn)->mt, mt);
 		zone->held_moved += zone->block_pages;
 		pcpool_stat_add(&this_stats(zone)->blocks_claimed, 1);
 	}
@@ -542,12 +660,15 @@ unsigned long pcpool_zone_shrink(struct pcpool_zone *zone,
 {
 	struct pcpool_free_area *area = &zone->area[zone->order];
 	unsigned long freed = 0;
+	unsigned int mt;
 
 	pcpool_zone_lock(zone);
-	while (freed < nr_pages && !list_empty(&area->list)) {
-		detach_block(zone, list_first_entry(&area->list, struct page,
-						    lru));
-		freed += zone->block_pages;
+	for (mt = 0; mt < PCPOOL_MT_TYPES; mt++) {
+		while (freed < nr_pages && !list_empty(&area->list[mt])) {
+			detach_block(zone, list_first_entry(&area->list[mt],
+							    struct page, lru));
+			freed += zone->block_pages;
+		}
 	}
 	pcpool_zone_unlock(zone);
 	return freed;
@@ -622,6 +743,7 @@ static const struct {
 	ZONE_STAT(blocks_returned), ZONE_STAT(blocks_rejected),
 	ZONE_STAT(grow_failed), ZONE_STAT(grow_limited),
 	ZONE_STAT(blocks_claimed), ZONE_STAT(bad_frees),
+	ZONE_STAT(mt_fallbacks), ZONE_STAT(mt_claims),
 };
 
 void pcpool_zone_counters(struct pcpool_zone *zone, pcpool_emit_fn emit,
@@ -741,16 +863,24 @@ unsigned long pcpool_zone_check(struct pcpool_zone *zone)
 	for (o = 0; o < PCPOOL_NR_ORDERS; o++) {
 		struct pcpool_free_area *area = &zone->area[o];
 		unsigned long n = 0;
-		struct list_head *pos;
+		unsigned int mt;
 
-		for (pos = area->list.next; pos != &area->list; pos = pos->next) {
-			unsigned long pfn = page_to_pfn(list_entry(pos, struct page,
-								   lru));
+		for (mt = 0; mt < PCPOOL_MT_TYPES; mt++) {
+			struct list_head *head = &area->list[mt], *pos;
 
-			if (o > zone->order || !pcpool_zone_pfn_in_span(zone, pfn) ||
-			    !zone_free_head(zone, pfn, o))
-				bad++;
-			n++;
+			for (pos = head->next; pos != head; pos = pos->next) {
+				unsigned long pfn;
+
+				pfn = page_to_pfn(list_entry(pos, struct page,
+							     lru));
+				/* on its block's type's list, as a free head */
+				if (o > zone->order ||
+				    !pcpool_zone_pfn_in_span(zone, pfn) ||
+				    !zone_free_head(zone, pfn, o) ||
+				    pcpool_zone_pfn_mt(zone, pfn) != mt)
+					bad++;
+				n++;
+			}
 		}
 		bad += n != area->nr_free;
 		chunks += n;

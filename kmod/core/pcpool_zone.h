@@ -69,14 +69,22 @@ enum pcpool_block_state {
 /* Per-pageblock data, indexed by (pfn >> block_order) - (start_pfn >> block_order). */
 struct pcpool_block {
 	int owner;		/* CPU owning it (per-CPU layer), or OWNER_NONE */
-	u16 state;		/* enum pcpool_block_state, zone lock */
+	u8 state;		/* enum pcpool_block_state, zone lock */
+	/*
+	 * enum pcpool_mt.  Unowned: the zone's, under its lock (MOVABLE when
+	 * obtained, as the kernel's memmap init).  Owned: the owner's, set
+	 * at claim and changed only by the owner while the block is whole in
+	 * its hands; the zone never retags an owned block.
+	 */
+	u8 mt;
 	s16 node;		/* NUMA node, set when obtained */
 	u32 zone_free;		/* pages of it in the zone free lists, zone lock */
 };
 
 struct pcpool_free_area {
-	struct list_head list;	/* chunk heads, linked through page->lru */
-	unsigned long nr_free;	/* chunks on the list */
+	/* chunk heads, linked through page->lru, on their block's type */
+	struct list_head list[PCPOOL_MT_TYPES];
+	unsigned long nr_free;	/* chunks on the lists */
 };
 
 /*
@@ -99,6 +107,13 @@ struct pcpool_zone_stats {
 	u64 grow_limited;	/* at limit_blocks */
 	u64 blocks_claimed;	/* whole blocks taken by an owner */
 	u64 bad_frees;		/* frees refused as invalid */
+	/*
+	 * __rmqueue_fallback(): a chunk of another type's block handed out,
+	 * the block keeping its type (fragmenting: types now mix in it), and
+	 * blocks retagged for the requester (whole, or half free).
+	 */
+	u64 mt_fallbacks;
+	u64 mt_claims;
 	/* chunks handed in to the free lists by order, before merging */
 	u64 freed_order[PCPOOL_NR_ORDERS];
 } ____cacheline_aligned_in_smp;
@@ -125,6 +140,14 @@ struct pcpool_zone {
 	unsigned long free_pages;	/* pages in the free lists */
 	unsigned long nr_held;		/* blocks held */
 	unsigned long nr_reserved;	/* held + being obtained, <= limit */
+	/*
+	 * The page source said no to the last grow.  While it has not and
+	 * the zone is below its limit, memory not yet obtained counts as
+	 * whole free movable blocks (as all free memory starts out in the
+	 * kernel), so a type falls back into another's partial blocks only
+	 * when the zone cannot grow.
+	 */
+	bool exhausted;
 	struct list_head giveback;	/* detached blocks, freed after unlock */
 	/* The current acquisition, folded into stats at unlock. */
 	u64 held_since;
@@ -163,8 +186,19 @@ int pcpool_zone_grow(struct pcpool_zone *zone);
  */
 int pcpool_zone_grow_node(struct pcpool_zone *zone, int node);
 
-/* One chunk of 2^order pages; grows the zone if it must.  NULL: no memory. */
-struct page *pcpool_zone_alloc(struct pcpool_zone *zone, unsigned int order);
+/*
+ * One chunk of 2^order pages of migratetype @mt (another type's when @mt
+ * has none, as the kernel falls back); grows the zone if it must.  NULL:
+ * no memory.  pcpool_zone_alloc() takes PCPOOL_MT_DEFAULT.
+ */
+struct page *pcpool_zone_alloc_mt(struct pcpool_zone *zone, unsigned int order,
+				  unsigned int mt);
+static inline struct page *pcpool_zone_alloc(struct pcpool_zone *zone,
+					     unsigned int order)
+{
+	return pcpool_zone_alloc_mt(zone, order, PCPOOL_MT_DEFAULT);
+}
+
 void pcpool_zone_free(struct pcpool_zone *zone, struct page *page,
 		      unsigned int order);
 /*
@@ -172,8 +206,8 @@ void pcpool_zone_free(struct pcpool_zone *zone, struct page *page,
  * zone-lock acquisition, without growing.  Returns the number taken.
  */
 unsigned int pcpool_zone_alloc_bulk(struct pcpool_zone *zone,
-				    unsigned int order, unsigned int count,
-				    struct list_head *list);
+				    unsigned int order, unsigned int mt,
+				    unsigned int count, struct list_head *list);
 /*
  * Free every page on @list (page->lru, order in page_private()) under one
  * acquisition.  @list ends empty.
@@ -189,12 +223,13 @@ void pcpool_zone_free_list(struct pcpool_zone *zone, struct list_head *list);
 struct page *pcpool_zone_claim_block(struct pcpool_zone *zone, int owner);
 /*
  * claim_block, a block on @node first; one on another node only if
- * @fallback (PCPOOL_NO_NODE: any block).  The free lists are not split by
- * node: the whole-block list is searched, which costs nothing while every
- * block is on one node.
+ * @fallback (PCPOOL_NO_NODE: any block), tagged @mt for its owner.  The
+ * free lists are not split by node: the whole-block lists are searched,
+ * which costs nothing while every block is on one node.
  */
 struct page *pcpool_zone_claim_block_node(struct pcpool_zone *zone, int owner,
-					  int node, bool fallback);
+					  int node, bool fallback,
+					  unsigned int mt);
 void pcpool_zone_return_block(struct pcpool_zone *zone, struct page *page);
 /*
  * Take every free chunk of the block holding @pfn out of the free lists
@@ -217,12 +252,21 @@ unsigned long pcpool_zone_shrink_count(struct pcpool_zone *zone);
  */
 void pcpool_zone_lock(struct pcpool_zone *zone) __acquires(&zone->lock);
 void pcpool_zone_unlock(struct pcpool_zone *zone) __releases(&zone->lock);
+/*
+ * 6.1's __rmqueue(): @mt's smallest chunk, else __rmqueue_fallback():
+ * another type's whole free block, claimed; another type's partial
+ * block only once the zone cannot grow (NULL before: grow and retry).
+ */
 struct page *__pcpool_zone_rmqueue(struct pcpool_zone *zone,
-				   unsigned int order);
-/* The largest free chunk of order in [@min_order, @max_order], unsplit. */
+				   unsigned int order, unsigned int mt);
+/*
+ * The largest free chunk of order in [@min_order, @max_order] on @mt's
+ * lists only, unsplit.
+ */
 struct page *__pcpool_zone_rmqueue_largest(struct pcpool_zone *zone,
 					   unsigned int min_order,
 					   unsigned int max_order,
+					   unsigned int mt,
 					   unsigned int *order);
 void __pcpool_zone_free(struct pcpool_zone *zone, struct page *page,
 			unsigned int order);
@@ -251,6 +295,20 @@ static inline int pcpool_zone_pfn_node(const struct pcpool_zone *zone,
 				       unsigned long pfn)
 {
 	return zone->blocks[pcpool_zone_block_index(zone, pfn)].node;
+}
+
+/* Migratetype of the block holding @pfn (see struct pcpool_block). */
+static inline unsigned int pcpool_zone_pfn_mt(struct pcpool_zone *zone,
+					      unsigned long pfn)
+{
+	return READ_ONCE(pcpool_zone_block(zone, pfn)->mt);
+}
+
+/* Retag a block its owner holds whole (none of it in the zone lists). */
+static inline void pcpool_zone_set_mt(struct pcpool_zone *zone,
+				      unsigned long pfn, unsigned int mt)
+{
+	WRITE_ONCE(pcpool_zone_block(zone, pfn)->mt, mt);
 }
 
 /* Owner of the block holding @pfn; racy unless the caller serializes. */

@@ -184,7 +184,7 @@ TEST_F(ZoneTest, BulkAllocAndFreeUnderOneAcquisition) {
   pcpool_zone_reset_counters(w.zone);
   PageList pl;
   struct list_head* list = &pl.head;
-  EXPECT_EQ(pcpool_zone_alloc_bulk(w.zone, 0, 8, list), 8u);
+  EXPECT_EQ(pcpool_zone_alloc_bulk(w.zone, 0, PCPOOL_MT_DEFAULT, 8, list), 8u);
   Counters c = ZoneCounters(w.zone);
   EXPECT_EQ(c["zone_lock_acquisitions"], 1u);
   EXPECT_EQ(c["zone_pages_moved"], 8u);
@@ -205,7 +205,7 @@ TEST_F(ZoneTest, BulkAllocAndFreeUnderOneAcquisition) {
   EXPECT_EQ(c["zone_merges"], 8u);
   EXPECT_EQ(c["zone_moved_hist_8"], 2u);
   // Short of pages, bulk returns what there is and does not grow.
-  EXPECT_EQ(pcpool_zone_alloc_bulk(w.zone, 2, 100, list), 4u);
+  EXPECT_EQ(pcpool_zone_alloc_bulk(w.zone, 2, PCPOOL_MT_DEFAULT, 100, list), 4u);
   EXPECT_EQ(w.SourceHeld(), 1u);
   for (struct page* page : pl.Pages()) {
     EXPECT_EQ(page_private(page), 0u) << "handed out with private clear";
@@ -478,8 +478,8 @@ TEST_F(ZoneTest, RmqueueLargestTakesBiggestChunkUnsplit) {
   ASSERT_NE(first, nullptr);
   unsigned int order = 99;
   pcpool_zone_lock(w.zone);
-  struct page* big = __pcpool_zone_rmqueue_largest(w.zone, 1, 2, &order);
-  struct page* none = __pcpool_zone_rmqueue_largest(w.zone, 4, 4, &order);
+  struct page* big = __pcpool_zone_rmqueue_largest(w.zone, 1, 2, PCPOOL_MT_DEFAULT, &order);
+  struct page* none = __pcpool_zone_rmqueue_largest(w.zone, 4, 4, PCPOOL_MT_DEFAULT, &order);
   pcpool_zone_unlock(w.zone);
   ASSERT_NE(big, nullptr);
   EXPECT_EQ(none, nullptr);
