@@ -98,12 +98,13 @@ struct page *pcpool_alloc_pages(gfp_t gfp, unsigned int order)
 	} else if (order > b->max_order) {
 		return NULL;
 	} else if (may_sleep && in_task()) {
-		if (pcpool_obj_alloc(b, api_page_size(order),
-				     api_page_size(order), &obj))
+		/* the caller's gfp: its migratetype picks the blocks */
+		if (pcpool_obj_alloc_gfp(b, api_page_size(order),
+					 api_page_size(order), gfp, &obj))
 			return NULL;
 	} else if (!b->ops->alloc_nowait ||
 		   __pcpool_obj_alloc(b, api_page_size(order),
-				      api_page_size(order), &obj, true)) {
+				      api_page_size(order), gfp, &obj, true)) {
 		return NULL;
 	}
 	if (!obj.page)

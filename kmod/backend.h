@@ -27,6 +27,12 @@
 
 #include "compat.h"
 
+/*
+ * What every page request is made with unless it asks for a migratetype:
+ * the kernel's allocator fails it quietly and early, as pcpool's do.
+ */
+#define PCPOOL_KERNEL_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY)
+
 struct dentry;
 struct seq_file;
 struct page;
@@ -64,6 +70,10 @@ enum pcpool_contents {
  * @exit: optional, at unload, after every session closed
  * @alloc: one object of @size bytes aligned to @align into *@obj;
  *	0 or -errno.  Process context, may sleep; must not warn on failure.
+ *	@gfp is the request's (PCPOOL_KERNEL_GFP, with __GFP_MOVABLE or
+ *	__GFP_RECLAIMABLE for those migratetypes): the kernel's allocator
+ *	gets it as is, the zone backends take its migratetype, and backends
+ *	of other kinds ignore it.
  * @free: free an object @alloc returned, with the same @size and @align.
  *	Any CPU, process context.  Must not allocate memory.
  * @alloc_nowait: optional, as @alloc from any context, hardirq included:
@@ -88,11 +98,11 @@ struct pcpool_backend_ops {
 	int (*init)(struct pcpool_backend *b);
 	void (*exit)(struct pcpool_backend *b);
 	int (*alloc)(struct pcpool_backend *b, size_t size, size_t align,
-		     union pcpool_obj *obj);
+		     gfp_t gfp, union pcpool_obj *obj);
 	void (*free)(struct pcpool_backend *b, union pcpool_obj obj,
 		     size_t size, size_t align);
 	int (*alloc_nowait)(struct pcpool_backend *b, size_t size,
-			    size_t align, union pcpool_obj *obj);
+			    size_t align, gfp_t gfp, union pcpool_obj *obj);
 	void (*free_any)(struct pcpool_backend *b, union pcpool_obj obj,
 			 size_t size, size_t align);
 	void (*show_counters)(struct pcpool_backend *b, struct seq_file *m);
@@ -201,7 +211,7 @@ int pcpool_fail_nth_arm(u64 n);
  */
 static __always_inline int __pcpool_obj_alloc(struct pcpool_backend *b,
 					      size_t size, size_t align,
-					      union pcpool_obj *obj,
+					      gfp_t gfp, union pcpool_obj *obj,
 					      bool nowait)
 {
 	int ret;
@@ -210,9 +220,9 @@ static __always_inline int __pcpool_obj_alloc(struct pcpool_backend *b,
 	    atomic_dec_if_positive(&pcpool_fail_nth) == 0)
 		ret = -ENOMEM;
 	else if (nowait)
-		ret = b->ops->alloc_nowait(b, size, align, obj);
+		ret = b->ops->alloc_nowait(b, size, align, gfp, obj);
 	else
-		ret = b->ops->alloc(b, size, align, obj);
+		ret = b->ops->alloc(b, size, align, gfp, obj);
 
 	if (likely(!ret)) {
 		this_cpu_inc(b->ctr->c[PCPOOL_CTR_ALLOCS]);
@@ -224,11 +234,19 @@ static __always_inline int __pcpool_obj_alloc(struct pcpool_backend *b,
 	return ret;
 }
 
+static __always_inline int pcpool_obj_alloc_gfp(struct pcpool_backend *b,
+						size_t size, size_t align,
+						gfp_t gfp,
+						union pcpool_obj *obj)
+{
+	return __pcpool_obj_alloc(b, size, align, gfp, obj, false);
+}
+
 static __always_inline int pcpool_obj_alloc(struct pcpool_backend *b,
 					    size_t size, size_t align,
 					    union pcpool_obj *obj)
 {
-	return __pcpool_obj_alloc(b, size, align, obj, false);
+	return pcpool_obj_alloc_gfp(b, size, align, PCPOOL_KERNEL_GFP, obj);
 }
 
 /* @any picks ops->free_any (the backend has one) over ops->free. */
@@ -253,14 +271,21 @@ static __always_inline void pcpool_obj_free(struct pcpool_backend *b,
 	__pcpool_obj_free(b, obj, size, align, false);
 }
 
-/* The same for a request of @order; returns the pages it cost. */
+/* The same for a request of @order. */
+static __always_inline int pcpool_order_alloc_gfp(struct pcpool_backend *b,
+						  unsigned int order, gfp_t gfp,
+						  union pcpool_obj *obj)
+{
+	size_t size = pcpool_order_size(b, order);
+
+	return pcpool_obj_alloc_gfp(b, size, size, gfp, obj);
+}
+
 static __always_inline int pcpool_order_alloc(struct pcpool_backend *b,
 					      unsigned int order,
 					      union pcpool_obj *obj)
 {
-	size_t size = pcpool_order_size(b, order);
-
-	return pcpool_obj_alloc(b, size, size, obj);
+	return pcpool_order_alloc_gfp(b, order, PCPOOL_KERNEL_GFP, obj);
 }
 
 static __always_inline unsigned long

@@ -623,6 +623,10 @@ static int pcpool_run_check(const struct pcpool_run *r,
 		return -EINVAL;
 	if (!!(r->flags & PCPOOL_RUN_HIST) != !!r->hist)
 		return -EINVAL;
+	/* migratetypes: page workloads on page backends */
+	if ((r->flags & PCPOOL_RUN_MT_MIX) &&
+	    (b->ops->kind != PCPOOL_BK_PAGES || !wl->order))
+		return -EINVAL;
 	/* A live set held to the end (BUSY, CHURN), on a zone backend. */
 	if (!!(r->flags & PCPOOL_RUN_FRAG) != !!r->frag ||
 	    (r->frag && (!wl->frag || !b->ops->frag)))

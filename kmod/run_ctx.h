@@ -31,6 +31,7 @@ struct pcpool_run_ctx {
 	struct pcpool_frag *frag;	/* RUN_FRAG not yet taken, or NULL */
 	union pcpool_obj *objs;		/* live_objs() entries, or NULL */
 	size_t size;			/* bytes of r->order */
+	unsigned int mt_seq;		/* PCPOOL_RUN_MT_MIX: allocations so far */
 	struct rnd_state rnd;
 };
 
@@ -38,18 +39,33 @@ void pcpool_lat_record(u64 *buckets, u64 *sum, u64 *max, u64 ns);
 
 /* ---- one allocation, one free, timed when the histogram says so ---- */
 
+/* PCPOOL_RUN_MT_MIX's cycle: unmovable, movable, movable, reclaimable. */
+static __always_inline gfp_t pcpool_run_gfp(struct pcpool_run_ctx *c)
+{
+	static const gfp_t mix[4] = {
+		PCPOOL_KERNEL_GFP, PCPOOL_KERNEL_GFP | __GFP_MOVABLE,
+		PCPOOL_KERNEL_GFP | __GFP_MOVABLE,
+		PCPOOL_KERNEL_GFP | __GFP_RECLAIMABLE,
+	};
+
+	if (likely(!(c->r->flags & PCPOOL_RUN_MT_MIX)))
+		return PCPOOL_KERNEL_GFP;
+	return mix[c->mt_seq++ & 3];
+}
+
 static __always_inline int pcpool_run_alloc(struct pcpool_run_ctx *c,
 					    struct pcpool_lat *lat,
 					    size_t size, size_t align,
 					    union pcpool_obj *obj)
 {
+	gfp_t gfp = pcpool_run_gfp(c);
 	u64 t0;
 	int ret;
 
 	if (!lat || (lat->nalloc++ & lat->mask))
-		return pcpool_obj_alloc(c->b, size, align, obj);
+		return pcpool_obj_alloc_gfp(c->b, size, align, gfp, obj);
 	t0 = ktime_get_ns();
-	ret = pcpool_obj_alloc(c->b, size, align, obj);
+	ret = pcpool_obj_alloc_gfp(c->b, size, align, gfp, obj);
 	if (!ret)
 		pcpool_lat_record(lat->h->alloc, &lat->h->alloc_sum_ns,
 				  &lat->h->alloc_max_ns, ktime_get_ns() - t0);

@@ -190,14 +190,22 @@ int pcpool_session_alloc(struct pcpool_session *s, void *arg)
 {
 	struct pcpool_alloc *a = arg;
 	struct pcpool_backend *b;
+	gfp_t gfp;
 	unsigned long pages, undone;
 	u64 *handles, i, t0;
 	int ret;
 
 	a->cpu = raw_smp_processor_id();
 	a->ns = 0;
-	if (a->flags || a->resv)
+	if ((a->flags & ~(PCPOOL_ALLOC_MOVABLE | PCPOOL_ALLOC_RECLAIMABLE)) ||
+	    a->flags == (PCPOOL_ALLOC_MOVABLE | PCPOOL_ALLOC_RECLAIMABLE) ||
+	    a->resv)
 		return -EINVAL;
+	gfp = PCPOOL_KERNEL_GFP;
+	if (a->flags & PCPOOL_ALLOC_MOVABLE)
+		gfp |= __GFP_MOVABLE;
+	if (a->flags & PCPOOL_ALLOC_RECLAIMABLE)
+		gfp |= __GFP_RECLAIMABLE;
 	b = pcpool_backend_get(a->backend);
 	if (!b)
 		return -ENOENT;
@@ -228,7 +236,7 @@ int pcpool_session_alloc(struct pcpool_session *s, void *arg)
 		union pcpool_obj obj;
 		u32 idx;
 
-		ret = pcpool_order_alloc(b, a->order, &obj);
+		ret = pcpool_order_alloc_gfp(b, a->order, gfp, &obj);
 		if (ret)
 			break;
 		idx = pcpool_slot_take(s);

@@ -256,6 +256,7 @@ int Main(int argc, char** argv) {
   cfg.max_batch = version.value.max_batch;
   cfg.check = opts.check;
   cfg.frag = opts.frag;
+  cfg.mt_mix = opts.mt_mix;
   cfg.trace = trace;
   int status = 0;
   const bool tty = ProgressRefreshes();

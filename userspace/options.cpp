@@ -146,7 +146,7 @@ struct Flag {
 
 // An odd count would make clang-format turn the two columns into one.
 // clang-format off
-constexpr std::array<Flag, 37> kFlags = {{
+constexpr std::array<Flag, 38> kFlags = {{
     {"backend", Arg::kRequired},            {"workload", Arg::kRequired},
     {"mask", Arg::kRequired},               {"order", Arg::kRequired},
     {"threads", Arg::kRequired},            {"cpus", Arg::kRequired},
@@ -165,7 +165,7 @@ constexpr std::array<Flag, 37> kFlags = {{
     {"test-repeat-count", Arg::kRequired},  {"counters", Arg::kRequired},
     {"pcpu-workload", Arg::kRequired},      {"counter-share", Arg::kRequired},
     {"sizes-mix", Arg::kRequired},          {"lifecycle-shape", Arg::kRequired},
-    {"trace", Arg::kRequired},
+    {"trace", Arg::kRequired},              {"mt-mix", Arg::kNone},
 }};
 // clang-format on
 
@@ -320,6 +320,8 @@ bool Apply(std::string_view flag, std::string_view value, Options* o, std::strin
     return ParseBool(flag, value, &o->check, error);
   } else if (flag == "frag") {
     return ParseBool(flag, value, &o->frag, error);
+  } else if (flag == "mt-mix") {
+    return ParseBool(flag, value, &o->mt_mix, error);
   } else if (flag == "json") {
     o->json_path = value;
   } else if (flag == "trace") {
@@ -559,6 +561,9 @@ lists run every combination.
   --frag              fragmentation of the zone backends' zones (PCPOOL_IOC_FRAG,
                       drained too) in busy, churn, exit and rand with their
                       live set held; /proc/buddyinfo for kernel (replay: always)
+  --mt-mix            in-kernel page workloads on page backends allocate
+                      unmovable, movable, movable, reclaimable in turn
+                      (PCPOOL_RUN_MT_MIX): migratetypes mix in the zones
   --json FILE         write results as JSON ('-' = stdout; the table then
                       goes to stderr)
   --csv FILE          write results as CSV ('-' = stdout)

@@ -67,6 +67,7 @@ struct Options {
   uint64_t seed = 1;
   bool check = false;
   bool frag = false;      // fragmentation of busy/churn/exit/rand runs too
+  bool mt_mix = false;    // in-kernel page workloads cycle the migratetypes
   std::string json_path;  // "" none, "-" stdout
   std::string csv_path;
   std::string trace_path;  // replay's trace

@@ -44,6 +44,7 @@ struct Shared {
   // Fragmentation: RUN_FRAG asked of busy/churn, one report per thread;
   // snapshot() where a userspace workload holds its whole live set.
   bool run_frag = false;
+  bool mt_mix = false;  // PCPOOL_RUN_MT_MIX on every call
   std::vector<std::optional<pcpool_frag>> thread_frag{};
   std::function<void(const std::string& point)> snapshot{};
 };
@@ -149,6 +150,9 @@ void RunWorker(const Session& dev, uint64_t share, Shared* sh, ThreadResult* t) 
     } else if (spec.workload == Workload::kCounter || spec.workload == Workload::kSizes ||
                spec.workload == Workload::kLifecycle) {
       arg.seed = spec.share;  // the counter's cross share, the mix, the shape
+    }
+    if (sh->mt_mix) {
+      arg.flags |= PCPOOL_RUN_MT_MIX;
     }
     hist.shift = spec.sample_shift;
     if (sh->run_frag && left == n) {
@@ -567,6 +571,10 @@ RunResult ExecuteRun(const RunSpec& spec, const RunnerConfig& cfg, Progress* pro
     };
   }
   sh.run_frag = zone_frag && kind == WorkloadKind::kRun;
+  // the kernel takes it for page workloads on page backends only
+  sh.mt_mix = cfg.mt_mix && kind == WorkloadKind::kRun && Info(spec.workload).pages &&
+              !Info(spec.workload).vmalloc_only &&
+              DefaultBackendClass(spec.backend) == BackendClass::kPages;
   sh.thread_frag.resize(r.threads.size());
   const std::optional<ParsedCounters> before = ReadBackendCounters(cfg.debugfs, backend);
 

@@ -29,6 +29,7 @@ struct RunnerConfig {
   uint32_t max_batch = PCPOOL_MAX_BATCH;      // pcpool_version's
   bool check = false;                         // accounting problems fail the run
   bool frag = false;                          // FRAG snapshots in busy/churn/exit/rand
+  bool mt_mix = false;                        // PCPOOL_RUN_MT_MIX on page runs
   std::string buddyinfo = "/proc/buddyinfo";  // the kernel backend's rough signal
   std::shared_ptr<const Trace> trace;         // replay's, loaded once
 };

@@ -20,7 +20,6 @@
  * is an expected result, not a splat in the log (the VM runner treats a
  * call trace as a failure).
  */
-#define PCPOOL_KERNEL_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY)
 
 /*
  * A pool backend zeroes a block exactly when the page allocator would for

@@ -142,14 +142,14 @@ static void classic_show_pools(struct pcpool_zone_host *zh, struct seq_file *m)
 	unsigned int cpu, o;
 
 	seq_puts(m, "cpu pages high batch");
-	for (o = 0; o < PCPOOL_CLASSIC_NR_LISTS; o++)
+	for (o = 0; o < PCPOOL_CLASSIC_NR_ORDERS; o++)
 		seq_printf(m, " order%u", o);
 	seq_putc(m, '\n');
 	for_each_possible_cpu(cpu) {
 		if (pcpool_classic_get_pcp_state(st->classic, cpu, &s))
 			continue;
 		seq_printf(m, "%u %d %d %d", cpu, s.count, s.high, s.batch);
-		for (o = 0; o < PCPOOL_CLASSIC_NR_LISTS; o++)
+		for (o = 0; o < PCPOOL_CLASSIC_NR_ORDERS; o++)
 			seq_printf(m, " %lu", s.chunks[o]);
 		seq_putc(m, '\n');
 	}
@@ -230,11 +230,12 @@ static void classic_exit(struct pcpool_backend *b)
 }
 
 static int classic_alloc(struct pcpool_backend *b, size_t size, size_t align,
-			 union pcpool_obj *obj)
+			 gfp_t gfp, union pcpool_obj *obj)
 {
 	struct classic_state *st = b->priv;
 	unsigned int order = get_order(size);
-	struct page *page = pcpool_classic_alloc(st->classic, order);
+	struct page *page = pcpool_classic_alloc_mt(st->classic, order,
+						    pcpool_gfp_mt(gfp));
 
 	if (!page)
 		return -ENOMEM;

@@ -16,9 +16,9 @@
 #include "backends.h"
 
 static int pcpool_kernel_alloc(struct pcpool_backend *b, size_t size,
-			       size_t align, union pcpool_obj *obj)
+			       size_t align, gfp_t gfp, union pcpool_obj *obj)
 {
-	struct page *page = alloc_pages(PCPOOL_KERNEL_GFP, get_order(size));
+	struct page *page = alloc_pages(gfp, get_order(size));
 
 	if (!page)
 		return -ENOMEM;
@@ -42,7 +42,7 @@ const struct pcpool_backend_ops pcpool_kernel_ops = {
 static char pcpool_null_cookie;
 
 static int pcpool_null_alloc(struct pcpool_backend *b, size_t size,
-			     size_t align, union pcpool_obj *obj)
+			     size_t align, gfp_t gfp, union pcpool_obj *obj)
 {
 	obj->cookie = &pcpool_null_cookie;
 	return 0;

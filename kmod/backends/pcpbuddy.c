@@ -290,12 +290,13 @@ static int pcpbuddy_hand_out(struct page *page, unsigned int order,
 }
 
 static int pcpbuddy_alloc(struct pcpool_backend *b, size_t size, size_t align,
-			  union pcpool_obj *obj)
+			  gfp_t gfp, union pcpool_obj *obj)
 {
 	struct pcpbuddy_state *st = b->priv;
 	unsigned int order = get_order(size);
 
-	return pcpbuddy_hand_out(pcpool_pcpbuddy_alloc(st->pcpbuddy, order),
+	return pcpbuddy_hand_out(pcpool_pcpbuddy_alloc_mt(st->pcpbuddy, order,
+							  pcpool_gfp_mt(gfp)),
 				 order, obj);
 }
 
@@ -315,7 +316,7 @@ static void pcpbuddy_free(struct pcpool_backend *b, union pcpool_obj obj,
  * process-context ops above stay as they were.
  */
 static int pcpbuddy_alloc_nowait(struct pcpool_backend *b, size_t size,
-				 size_t align, union pcpool_obj *obj)
+				 size_t align, gfp_t gfp, union pcpool_obj *obj)
 {
 	struct pcpbuddy_state *st = b->priv;
 	unsigned int order = get_order(size);
@@ -323,7 +324,8 @@ static int pcpbuddy_alloc_nowait(struct pcpool_backend *b, size_t size,
 	struct page *page;
 
 	local_irq_save(flags);
-	page = pcpool_pcpbuddy_alloc_nowait(st->pcpbuddy, order);
+	page = pcpool_pcpbuddy_alloc_nowait_mt(st->pcpbuddy, order,
+					       pcpool_gfp_mt(gfp));
 	local_irq_restore(flags);
 	return pcpbuddy_hand_out(page, order, obj);
 }

@@ -173,7 +173,8 @@ static void pcpool_pcpu_kernel_exit(struct pcpool_backend *b)
 }
 
 static int pcpool_pcpu_kernel_alloc(struct pcpool_backend *b, size_t size,
-				    size_t align, union pcpool_obj *obj)
+				    size_t align, gfp_t gfp,
+				    union pcpool_obj *obj)
 {
 	unsigned int shift = pcpool_pcpu_shift(size, align);
 
@@ -540,7 +541,7 @@ static void pcpool_pcpu_bk_exit(struct pcpool_backend *b)
 }
 
 static int pcpool_pcpu_bk_alloc(struct pcpool_backend *b, size_t size,
-				size_t align, union pcpool_obj *obj)
+				size_t align, gfp_t gfp, union pcpool_obj *obj)
 {
 	struct pcpool_pcpu_bk *bk = b->priv;
 

@@ -21,7 +21,7 @@
 #define PCPOOL_VMALLOC_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY)
 
 static int pcpool_vmalloc_alloc(struct pcpool_backend *b, size_t size,
-				size_t align, union pcpool_obj *obj)
+				size_t align, gfp_t gfp, union pcpool_obj *obj)
 {
 	void *p = __vmalloc(size, PCPOOL_VMALLOC_GFP);
 

@@ -194,7 +194,7 @@ static void vmap_free_list(struct list_head *pages)
 }
 
 static int vmap_alloc(struct pcpool_backend *b, size_t size, size_t align,
-		      union pcpool_obj *obj)
+		      gfp_t gfp, union pcpool_obj *obj)
 {
 	struct vmap_state *st = b->priv;
 	unsigned long addr;

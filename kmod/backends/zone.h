@@ -18,6 +18,19 @@
 #include "../compat.h"
 #include "pcpool_kernel.h"
 
+/*
+ * A request's migratetype, as gfp_migratetype() reads it (not called:
+ * it reads page_group_by_mobility_disabled, which modules cannot).
+ */
+static inline unsigned int pcpool_gfp_mt(gfp_t gfp)
+{
+	if (gfp & __GFP_MOVABLE)
+		return PCPOOL_MT_MOVABLE;
+	if (gfp & __GFP_RECLAIMABLE)
+		return PCPOOL_MT_RECLAIMABLE;
+	return PCPOOL_MT_UNMOVABLE;
+}
+
 struct pcpool_zone_host;
 
 /**

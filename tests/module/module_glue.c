@@ -23,7 +23,7 @@
 static long long test_objs_live;
 
 /* A per-CPU backend: zeroed objects on the shim's per-CPU memory. */
-static int test_pcpu_alloc(struct pcpool_backend* b, size_t size, size_t align,
+static int test_pcpu_alloc(struct pcpool_backend* b, size_t size, size_t align, gfp_t gfp,
                            union pcpool_obj* obj) {
   void __percpu* p = __alloc_percpu(size, align);
 
@@ -103,7 +103,7 @@ static const struct pcpool_backend_ops test_pcpu_ops = {
 };
 
 /* A vmap backend: any size, page aligned. */
-static int test_vmap_alloc(struct pcpool_backend* b, size_t size, size_t align,
+static int test_vmap_alloc(struct pcpool_backend* b, size_t size, size_t align, gfp_t gfp,
                            union pcpool_obj* obj) {
   void* p = aligned_alloc(PAGE_SIZE, DIV_ROUND_UP(size, PAGE_SIZE) * PAGE_SIZE);
 

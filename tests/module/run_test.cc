@@ -68,7 +68,7 @@ TEST_F(RunTest, ValidRequestsRun) {
 
 TEST_F(RunTest, ValidationFlagsAndReserved) {
   pcpool_run ok = Valid(kNull, PCPOOL_WL_REPEAT);
-  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.flags = 4; }), -EINVAL);
+  EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.flags = 8; }), -EINVAL);
   EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.flags = 1U << 31; }), -EINVAL);
   EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.resv[0] = 1; }), -EINVAL);
   EXPECT_EQ(Try(ok, [](pcpool_run& r) { r.resv[1] = 1; }), -EINVAL);

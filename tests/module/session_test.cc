@@ -155,7 +155,12 @@ TEST_F(SessionTest, AllocValidation) {
     edit(x);
     return pcpool_m_ioctl(s_, PCPOOL_IOC_ALLOC, &x);
   };
-  EXPECT_EQ(with([](pcpool_alloc& x) { x.flags = 1; }), -EINVAL);
+  // a migratetype each, not both, and no other bit
+  EXPECT_EQ(
+      with([](pcpool_alloc& x) { x.flags = PCPOOL_ALLOC_MOVABLE | PCPOOL_ALLOC_RECLAIMABLE; }),
+      -EINVAL);
+  EXPECT_EQ(with([](pcpool_alloc& x) { x.flags = 4; }), -EINVAL);
+  EXPECT_EQ(with([](pcpool_alloc& x) { x.flags = 1U << 31; }), -EINVAL);
   EXPECT_EQ(with([](pcpool_alloc& x) { x.resv = 1; }), -EINVAL);
   EXPECT_EQ(with([](pcpool_alloc& x) { x.backend = PCPOOL_BACKEND_CLASSIC; }), -ENOENT);
   EXPECT_EQ(with([](pcpool_alloc& x) { x.backend = PCPOOL_NR_BACKENDS_MAX; }), -ENOENT);

@@ -174,7 +174,7 @@ struct pcpool_alloc {
 	__u32 size;		/* in */
 	__u32 backend;		/* in: enum pcpool_backend_id */
 	__u32 order;		/* in: 0..max_order */
-	__u32 flags;		/* in: must be 0 */
+	__u32 flags;		/* in: 0 or one PCPOOL_ALLOC_ migratetype */
 	__u64 count;		/* in: 1..max_batch */
 	__u64 handles;		/* in: user pointer to __u64[count] (out) */
 	__u64 ns;		/* out: in-kernel time of the allocation loop */
@@ -183,6 +183,14 @@ struct pcpool_alloc {
 };
 
 #define PCPOOL_ALLOC_SIZE_VER0		48
+
+/*
+ * pcpool_alloc.flags: the request's migratetype, as __GFP_MOVABLE and
+ * __GFP_RECLAIMABLE give it (neither: unmovable, GFP_KERNEL's).  Both at
+ * once: -EINVAL.  Backends without migratetypes ignore it.
+ */
+#define PCPOOL_ALLOC_MOVABLE		0x1U
+#define PCPOOL_ALLOC_RECLAIMABLE	0x2U
 
 /*
  * PCPOOL_IOC_FREE: free the handles in the __u64 array at @handles.
@@ -257,7 +265,14 @@ struct pcpool_run {
 /* pcpool_run.flags */
 #define PCPOOL_RUN_HIST		0x1U	/* fill *hist: per-op latencies */
 #define PCPOOL_RUN_FRAG		0x2U	/* fill *frag before the final drain */
-#define PCPOOL_RUN_FLAGS		(PCPOOL_RUN_HIST | PCPOOL_RUN_FRAG)
+/*
+ * Page workloads on page backends: allocations cycle through the
+ * migratetypes, unmovable, movable, movable, reclaimable (as the
+ * PCPOOL_ALLOC_ flags ask for them), so frees mix the types too.
+ */
+#define PCPOOL_RUN_MT_MIX	0x4U
+#define PCPOOL_RUN_FLAGS \
+	(PCPOOL_RUN_HIST | PCPOOL_RUN_FRAG | PCPOOL_RUN_MT_MIX)
 
 /*
  * Latency histogram of one PCPOOL_IOC_RUN call (PCPOOL_RUN_HIST).  Every

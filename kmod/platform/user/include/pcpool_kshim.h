@@ -224,6 +224,8 @@ void prandom_seed_state(struct rnd_state *state, u64 seed);
 #define __GFP_NOWARN		0x4U
 #define __GFP_NORETRY		0x8U
 #define __GFP_ZERO		0x10U
+#define __GFP_MOVABLE		0x20U
+#define __GFP_RECLAIMABLE	0x40U
 
 void *kmalloc(size_t size, gfp_t gfp);
 void *kvmalloc_array(size_t n, size_t size, gfp_t gfp);
