@@ -380,6 +380,45 @@ TEST_F(PcpoolTest, BadHandles) {
   }
 }
 
+// A migratetype per ALLOC, and PCPOOL_RUN_MT_MIX on page workloads of page
+// backends only.
+TEST_F(PcpoolTest, MigratetypeFlags) {
+  std::vector<uint64_t> h(4, 0);
+  uint64_t hp = reinterpret_cast<uintptr_t>(h.data());
+  for (uint32_t b : {PCPOOL_BACKEND_KERNEL, PCPOOL_BACKEND_CLASSIC, PCPOOL_BACKEND_PCPBUDDY}) {
+    if (!(version_.backends & (1ULL << b))) continue;
+    for (uint32_t fl : {0U, PCPOOL_ALLOC_MOVABLE, PCPOOL_ALLOC_RECLAIMABLE}) {
+      auto a = Arg<pcpool_alloc>();
+      a.backend = b;
+      a.count = h.size();
+      a.handles = hp;
+      a.flags = fl;
+      ASSERT_EQ(Ioctl(fd_, PCPOOL_IOC_ALLOC, &a), 0) << b << " flags " << fl;
+      auto f = Arg<pcpool_free>();
+      f.count = h.size();
+      f.handles = hp;
+      ASSERT_EQ(Ioctl(fd_, PCPOOL_IOC_FREE, &f), 0) << b << " flags " << fl;
+    }
+    auto r = Arg<pcpool_run>();
+    r.backend = b;
+    r.workload = PCPOOL_WL_REPEAT;
+    r.ops = 100;
+    r.flags = PCPOOL_RUN_MT_MIX;
+    EXPECT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), 0) << b;
+    EXPECT_EQ(r.done, 100u) << b;
+  }
+  if (version_.backends & (1ULL << PCPOOL_BACKEND_PCPU_RAW)) {
+    auto r = Arg<pcpool_run>();
+    r.backend = PCPOOL_BACKEND_PCPU_RAW;
+    r.workload = PCPOOL_WL_REPEAT;
+    r.ops = 100;
+    EXPECT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), 0);
+    r.flags = PCPOOL_RUN_MT_MIX;
+    EXPECT_EQ(Ioctl(fd_, PCPOOL_IOC_RUN, &r), -EINVAL) << "per-CPU objects have no type";
+  }
+  ExpectNothingHeld(fd_);
+}
+
 TEST_F(PcpoolTest, InvalidArguments) {
   std::vector<uint64_t> h(4, 0);
   uint64_t hp = reinterpret_cast<uintptr_t>(h.data());
@@ -391,7 +430,9 @@ TEST_F(PcpoolTest, InvalidArguments) {
     mutate(a);
     return Ioctl(fd_, PCPOOL_IOC_ALLOC, &a);
   };
-  EXPECT_EQ(alloc([](auto& a) { a.flags = 1; }), -EINVAL);
+  EXPECT_EQ(alloc([](auto& a) { a.flags = PCPOOL_ALLOC_MOVABLE | PCPOOL_ALLOC_RECLAIMABLE; }),
+            -EINVAL);
+  EXPECT_EQ(alloc([](auto& a) { a.flags = 4; }), -EINVAL);
   EXPECT_EQ(alloc([](auto& a) { a.flags = 0x80000000; }), -EINVAL);
   EXPECT_EQ(alloc([](auto& a) { a.resv = 1; }), -EINVAL);
   EXPECT_EQ(alloc([](auto& a) { a.count = 0; }), -EINVAL);

@@ -224,7 +224,7 @@ TEST_F(UringTest, ErrorsMatchIoctl) {
   };
   pcpool_run r = MakeRun(PCPOOL_BACKEND_NULL, PCPOOL_WL_REPEAT, 10, 0);
   both(r, 0, "valid");
-  r.flags = 4;
+  r.flags = 8;
   both(r, -EINVAL, "unknown flag");
   r = MakeRun(PCPOOL_BACKEND_NULL, PCPOOL_WL_REPEAT, 10, 0);
   r.backend = 31;
@@ -356,7 +356,7 @@ TEST_F(RunV1Test, NewFieldsAreValidated) {
             0);
   EXPECT_EQ(run([](pcpool_run& r) { r.flags = PCPOOL_RUN_HIST; }), -EINVAL);
   EXPECT_EQ(run([&](pcpool_run& r) { r.hist = hp; }), -EINVAL);
-  EXPECT_EQ(run([](pcpool_run& r) { r.flags = 4; }), -EINVAL);
+  EXPECT_EQ(run([](pcpool_run& r) { r.flags = 8; }), -EINVAL);
   EXPECT_EQ(run([](pcpool_run& r) { r.frag = 1; }), -EINVAL);
   EXPECT_EQ(run([](pcpool_run& r) { r.seed = 3; }), -EINVAL) << "REPEAT takes no seed";
   EXPECT_EQ(run([](pcpool_run& r) {
