@@ -365,7 +365,7 @@ static void pcpool_pcpu_budget_reclaim(struct pcpool_pcpu_budget *budget,
 		for (i = 0; i < PCPOOL_PCPU_NR_CLASSES; i++)
 			pcpool_pcpu_shrink(pool->cache[i], false);
 		if ((unsigned long)atomic_long_read(&budget->cached) + bytes <=
-		    READ_ONCE(budget->max))
+		    pcpool_pcpu_budget_limit(budget))
 			break;
 	}
 	mutex_unlock(&fam->lock);

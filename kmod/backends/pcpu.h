@@ -40,9 +40,13 @@ struct pcpool_pcpu_family {
 	unsigned int users;
 	u64 shrink_scans;
 	u64 shrink_pages;
-	/* pcpu_decay.c: passes, pages given back, activity last seen */
+	/*
+	 * pcpu_decay.c: passes, pages given back (of which to trim the
+	 * budget's overshoot), activity last seen
+	 */
 	u64 decay_passes;
 	u64 decay_pages;
+	u64 decay_trim_pages;
 	u64 decay_seen[PCPOOL_PCPU_NR_MODES * PCPOOL_PCPU_NR_CLASSES];
 	struct dentry *dir;
 };

@@ -107,6 +107,8 @@ static int pcpool_pcpu_shrink_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "pages_freed %llu\n", READ_ONCE(pcpool_pcpu_family.shrink_pages));
 	seq_printf(m, "decay_passes %llu\n", READ_ONCE(pcpool_pcpu_family.decay_passes));
 	seq_printf(m, "decay_pages_freed %llu\n", READ_ONCE(pcpool_pcpu_family.decay_pages));
+	seq_printf(m, "decay_trim_pages %llu\n",
+		   READ_ONCE(pcpool_pcpu_family.decay_trim_pages));
 	seq_printf(m, "reclaimable_pages %lu\n", pcpool_pcpu_reclaimable());
 	return 0;
 }

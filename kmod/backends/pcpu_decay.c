@@ -10,18 +10,57 @@
  * family lock, taken with trylock (a pass is skipped while it is held);
  * the hotplug callback takes only the cache locks, as shrink_nr() does.
  * Per-CPU magazines are not touched: that would be cross-CPU work.
+ *
+ * It also enforces the budget in the background: the free path lets the
+ * caches keep up to pcpu_overshoot_pct percent more than
+ * pcpu_max_cached_kb, so that a burst larger than the budget reuses what
+ * the last one freed instead of re-obtaining it, and each pass makes the
+ * idle caches give the overshoot back (pcpool_pcpu_trim()).  With the
+ * decay off there is no overshoot: the budget holds on every free.
  */
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
 #include <linux/workqueue.h>
 
+#include "../param.h"
 #include "pcpu.h"
 
 static unsigned int pcpu_decay_ms = 1000;
 module_param(pcpu_decay_ms, uint, 0644);
 MODULE_PARM_DESC(pcpu_decay_ms,
 		 "Per-CPU caches: ms between decay passes, each giving back a quarter of an idle cache's free chunks and depot magazines (0: no decay; default 1000)");
+
+#define PCPOOL_PCPU_OVERSHOOT_MAX	1000U
+
+static unsigned int pcpu_overshoot_pct = 100;
+
+/* The slack the free path allows: none while nothing trims it. */
+static void pcpool_pcpu_slack_apply(unsigned int ms)
+{
+	WRITE_ONCE(pcpool_pcpu_family.budget.slack_pct,
+		   ms ? READ_ONCE(pcpu_overshoot_pct) : 0);
+}
+
+static int pcpu_overshoot_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int pct;
+	int ret = kstrtouint(val, 0, &pct);
+
+	if (ret)
+		return ret;
+	if (pct > PCPOOL_PCPU_OVERSHOOT_MAX)
+		return -EINVAL;
+	WRITE_ONCE(pcpu_overshoot_pct, pct);
+	pcpool_pcpu_slack_apply(READ_ONCE(pcpu_decay_ms));
+	return 0;
+}
+
+PCPOOL_PARAM_OPS(pcpu_overshoot, pcpu_overshoot_set, param_get_uint);
+module_param_cb(pcpu_overshoot_pct, &pcpu_overshoot_param_ops,
+		&pcpu_overshoot_pct, 0644);
+MODULE_PARM_DESC(pcpu_overshoot_pct,
+		 "Per-CPU caches: percent of pcpu_max_cached_kb that busy caches may keep beyond it, given back by the decay once they are idle (0..1000, default 100; none while pcpu_decay_ms is 0)");
 
 /* While pcpu_decay_ms is 0, how often to look whether it still is. */
 #define PCPOOL_PCPU_DECAY_IDLE_MS	1000U
@@ -41,7 +80,7 @@ static u64 pcpool_pcpu_activity(struct pcpool_pcpu_cache *c)
 static void pcpool_pcpu_decay_pass(struct pcpool_pcpu_family *fam)
 {
 	struct pcpool_pcpu_cache *c;
-	unsigned long pages = 0, n;
+	unsigned long pages = 0, trimmed = 0, n;
 	unsigned int k;
 
 	for (k = 0; k < PCPOOL_PCPU_NR_CACHES; k++) {
@@ -53,12 +92,17 @@ static void pcpool_pcpu_decay_pass(struct pcpool_pcpu_family *fam)
 			if (n)
 				pages += pcpool_pcpu_shrink_nr(c, n) *
 					 pcpool_pcpu_chunk_pages(c);
+			/* then what is still above the budget */
+			n = pcpool_pcpu_trim(c) * pcpool_pcpu_chunk_pages(c);
+			pages += n;
+			trimmed += n;
 		}
 		/* after our own shrink, which counts as activity too */
 		fam->decay_seen[k] = pcpool_pcpu_activity(c);
 	}
 	WRITE_ONCE(fam->decay_passes, fam->decay_passes + 1);
 	WRITE_ONCE(fam->decay_pages, fam->decay_pages + pages);
+	WRITE_ONCE(fam->decay_trim_pages, fam->decay_trim_pages + trimmed);
 }
 
 static void pcpool_pcpu_decay_fn(struct work_struct *work)
@@ -66,6 +110,7 @@ static void pcpool_pcpu_decay_fn(struct work_struct *work)
 	struct pcpool_pcpu_family *fam = &pcpool_pcpu_family;
 	unsigned int ms = READ_ONCE(pcpu_decay_ms);
 
+	pcpool_pcpu_slack_apply(ms);
 	if (ms && mutex_trylock(&fam->lock)) {
 		if (fam->users)
 			pcpool_pcpu_decay_pass(fam);
@@ -77,6 +122,7 @@ static void pcpool_pcpu_decay_fn(struct work_struct *work)
 
 void pcpool_pcpu_decay_start(void)
 {
+	pcpool_pcpu_slack_apply(READ_ONCE(pcpu_decay_ms));
 	schedule_delayed_work(&pcpool_pcpu_decay_work,
 			      msecs_to_jiffies(PCPOOL_PCPU_DECAY_IDLE_MS));
 }

@@ -221,8 +221,10 @@ static unsigned int pcpu_carve(struct pcpool_pcpu_cache *c,
 
 static bool pcpu_over_budget(struct pcpool_pcpu_cache *c, unsigned long more)
 {
-	return (unsigned long)atomic_long_read(&c->budget->cached) + more >
-	       READ_ONCE(c->budget->max);
+	unsigned long cached = atomic_long_read(&c->budget->cached);
+
+	return cached + more < cached ||
+	       cached + more > pcpool_pcpu_budget_limit(c->budget);
 }
 
 /* Up to @want objects from chunks that have free slots.  Chunk lock held. */
@@ -978,6 +980,19 @@ unsigned long pcpool_pcpu_shrink_nr(struct pcpool_pcpu_cache *c,
 		spin_unlock(&c->depot_lock);
 	}
 	return done;
+}
+
+unsigned long pcpool_pcpu_trim(struct pcpool_pcpu_cache *c)
+{
+	long cached = atomic_long_read(&c->budget->cached);
+	unsigned long max = READ_ONCE(c->budget->max);
+	unsigned long chunk = c->per_chunk * c->obj_bytes;
+
+	if (cached <= 0 || (unsigned long)cached <= max)
+		return 0;
+	/* whole chunks: rounded up, so that it ends at or below @max */
+	return pcpool_pcpu_shrink_nr(c, ((unsigned long)cached - max - 1) /
+					chunk + 1);
 }
 
 unsigned long pcpool_pcpu_shrink_count(struct pcpool_pcpu_cache *c)

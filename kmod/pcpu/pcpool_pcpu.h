@@ -76,16 +76,24 @@ struct pcpool_pcpu_source {
  * The bound on cached memory, shared by any number of caches.  @cached
  * counts bytes (every CPU's copy) of free objects outside the per-CPU
  * magazines: in depot magazines and in free slots of chunks.  When it is
- * above @max, full magazines go back to their chunks instead of the depot
- * and chunks that become entirely free are given back at once.  Memory
- * pinned by chunks that still have an object in use is not reclaimable
- * and can keep @cached above @max.
+ * above the limit, @max plus @slack_pct percent of it
+ * (pcpool_pcpu_budget_limit()), full magazines go back to their chunks
+ * instead of the depot and chunks that become entirely free are given
+ * back at once.  Memory pinned by chunks that still have an object in use
+ * is not reclaimable and can keep @cached above the limit.
+ *
+ * The slack is an overshoot the free path allows so that a burst larger
+ * than @max reuses what the last one freed instead of giving it back and
+ * obtaining it again; whoever owns the budget trims the overshoot back to
+ * @max once the caches are idle (pcpool_pcpu_trim()).  With @slack_pct 0
+ * @max is enforced on every free.
  */
 struct pcpool_pcpu_cache;
 
 struct pcpool_pcpu_budget {
 	atomic_long_t cached;
 	unsigned long max;		/* bytes; READ_ONCE, may change any time */
+	unsigned int slack_pct;		/* READ_ONCE, may change any time */
 	/*
 	 * Optional.  A cache about to grow to @bytes (all its chunks, which
 	 * its frees will cache) that the budget has no room for calls it
@@ -98,6 +106,20 @@ struct pcpool_pcpu_budget {
 	void (*reclaim)(struct pcpool_pcpu_budget *budget,
 			struct pcpool_pcpu_cache *grower, unsigned long bytes);
 };
+
+/* Bytes the free path may cache: @max plus the slack, saturated. */
+static inline unsigned long
+pcpool_pcpu_budget_limit(const struct pcpool_pcpu_budget *budget)
+{
+	unsigned long max = READ_ONCE(budget->max);
+	unsigned long pct = READ_ONCE(budget->slack_pct);
+	unsigned long slack;
+
+	if (max / 100 > ULONG_MAX / (pct ? pct : 1))
+		return ULONG_MAX;
+	slack = max / 100 * pct + max % 100 * pct / 100;
+	return max + slack < max ? ULONG_MAX : max + slack;
+}
 
 struct pcpool_pcpu_cache_config {
 	unsigned int shift;		/* object size 1 << shift, MIN..MAX_SHIFT */
@@ -380,6 +402,14 @@ unsigned long pcpool_pcpu_shrink(struct pcpool_pcpu_cache *c, bool drain_cpus);
  */
 unsigned long pcpool_pcpu_shrink_nr(struct pcpool_pcpu_cache *c,
 				    unsigned long nr);
+/*
+ * Give back the budget's overshoot, as far as @c can: whole chunks, free
+ * ones first, then depot magazines' objects (pcpool_pcpu_shrink_nr()),
+ * until the budget's @cached is at most @max (the free path lets it reach
+ * the limit).  What a background pass calls on an idle cache.  Returns
+ * chunks given back.  Never sleeps.
+ */
+unsigned long pcpool_pcpu_trim(struct pcpool_pcpu_cache *c);
 /* Chunks a shrink without drain could give back now (racy estimate). */
 unsigned long pcpool_pcpu_shrink_count(struct pcpool_pcpu_cache *c);
 

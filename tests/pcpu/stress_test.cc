@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 // Concurrent stress: one thread per "CPU" (more CPUs than host cores),
-// local and cross-CPU frees, a reclaimer shrinking, draining and changing
-// the budget while they run, and a shared dual-mode counter upgraded under
-// contention.  Built plain, under ASan/UBSan and under TSan; TSan is the
-// point (lock order, racy statistics, the counter's publication).
+// local and cross-CPU frees, a reclaimer shrinking, draining, trimming
+// and changing the budget and its slack while they run, and a shared
+// dual-mode counter upgraded under contention.  Built plain, under
+// ASan/UBSan and under TSan; TSan is the point (lock order, racy
+// statistics, the counter's publication).
 #include <atomic>
 #include <mutex>
 #include <random>
@@ -152,7 +153,7 @@ TEST_P(PcpuStress, ManyCpusLocalCrossAndReclaim) {
     std::mt19937 rng(99);
     while (!stop.load()) {
       unsigned shift = kShifts[rng() % std::size(kShifts)];
-      switch (rng() % 4) {
+      switch (rng() % 5) {
         case 0:
           if (rng() % 2)
             pcpool_pcpu_shrink(w.Cache(shift), rng() % 2);
@@ -169,6 +170,11 @@ TEST_P(PcpuStress, ManyCpusLocalCrossAndReclaim) {
           (void)pcpool_pcpu_counter_sum(&shared);
           break;
         }
+        case 3:
+          // the decay's background trim, the free path's slack changing
+          pcpool_pcpu_trim(w.Cache(shift));
+          __atomic_store_n(&w.budget.slack_pct, rng() % 2 ? 0U : 100U, __ATOMIC_RELAXED);
+          break;
         default:
           __atomic_store_n(&w.budget.max, rng() % 2 ? 0UL : 1UL << 20, __ATOMIC_RELAXED);
           break;
