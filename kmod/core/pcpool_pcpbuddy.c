@@ -20,13 +20,6 @@ static inline unsigned int chunk_mt(struct page *page)
 	return (page_private(page) >> PCPBUDDY_MT_SHIFT) & PCPBUDDY_MT_MASK;
 }
 
-/* 6.1's fallbacks[]: the types each type borrows from, in order. */
-static const u8 pb_fallbacks[PCPOOL_MT_TYPES][PCPOOL_MT_TYPES - 1] = {
-	[PCPOOL_MT_UNMOVABLE]	= { PCPOOL_MT_RECLAIMABLE, PCPOOL_MT_MOVABLE },
-	[PCPOOL_MT_MOVABLE]	= { PCPOOL_MT_RECLAIMABLE, PCPOOL_MT_UNMOVABLE },
-	[PCPOOL_MT_RECLAIMABLE]	= { PCPOOL_MT_UNMOVABLE, PCPOOL_MT_MOVABLE },
-};
-
 /* As in pcpool_zone_alloc(): a grown block can be claimed by others. */
 #define PCPBUDDY_GROW_TRIES	4
 
@@ -225,7 +218,46 @@ __must_hold(&pool->lock)
 	pcpool_zone_return_block(zone, pfn_to_page(base));
 }
 
-/* Merge every owned chunk with its free buddy, bottom-up. */
+/*
+ * Merge each owned chunk on @mt's order-@o list with its free buddy, into
+ * order @o + 1.  Returns the merges.
+ */
+static unsigned long merge_list(struct pcpool_pcpbuddy *pb,
+				struct pcpool_pcpbuddy_pool *pool,
+				unsigned int mt, unsigned int o)
+__must_hold(&pool->lock)
+{
+	struct list_head *area = &pool->area[mt][o], walk;
+	unsigned long merges = 0;
+
+	if (pool->nr_free[mt][o] < 2)
+		return 0;
+	/* Walk a detached copy; list_del works wherever a chunk is. */
+	INIT_LIST_HEAD(&walk);
+	list_splice_init(area, &walk);
+	while (!list_empty(&walk)) {
+		struct page *page = list_first_entry(&walk, struct page, lru);
+		unsigned long pfn = page_to_pfn(page), buddy;
+
+		list_del(&page->lru);
+		list_add_tail(&page->lru, area);
+		if (page_private(page) & PCPBUDDY_LOOSE)
+			continue;
+		buddy = pfn ^ (1UL << o);
+		if (!pool_free_head(pb, buddy, o))
+			continue;
+		pool_del(pb, pool, pfn_to_page(buddy), buddy, o);
+		pool_del(pb, pool, page, pfn, o);
+		pool_add(pb, pool, pfn & ~(1UL << o), o + 1, false, mt);
+		merges++;
+	}
+	return merges;
+}
+
+/*
+ * Merge every owned chunk with its free buddy, bottom-up.  Buddies share
+ * a block, so a type: each type's lists on their own.
+ */
 static void merge_pool(struct pcpool_pcpbuddy *pb,
 		       struct pcpool_pcpbuddy_pool *pool,
 		       struct pcpool_pcpbuddy_stats *st)
@@ -234,37 +266,9 @@ __must_hold(&pool->lock)
 	unsigned int o, mt, top = pb->zone->order;
 	unsigned long merges = 0;
 
-	/* buddies share a block, so a type: each type's lists on their own */
-	for (mt = 0; mt < PCPOOL_MT_TYPES; mt++) {
-		for (o = 0; o < top; o++) {
-			struct list_head *area = &pool->area[mt][o], todo;
-
-			if (pool->nr_free[mt][o] < 2)
-				continue;
-			/* a detached copy; list_del works wherever a chunk is */
-			INIT_LIST_HEAD(&todo);
-			list_splice_init(area, &todo);
-			while (!list_empty(&todo)) {
-				struct page *page;
-				unsigned long pfn, buddy;
-
-				page = list_first_entry(&todo, struct page, lru);
-				pfn = page_to_pfn(page);
-				list_del(&page->lru);
-				list_add_tail(&page->lru, area);
-				if (page_private(page) & PCPBUDDY_LOOSE)
-					continue;
-				buddy = pfn ^ (1UL << o);
-				if (!pool_free_head(pb, buddy, o))
-					continue;
-				pool_del(pb, pool, pfn_to_page(buddy), buddy, o);
-				pool_del(pb, pool, page, pfn, o);
-				pool_add(pb, pool, pfn & ~(1UL << o), o + 1,
-					 false, mt);
-				merges++;
-			}
-		}
-	}
+	for (mt = 0; mt < PCPOOL_MT_TYPES; mt++)
+		for (o = 0; o < top; o++)
+			merges += merge_list(pb, pool, mt, o);
 	if (merges)
 		pcpool_stat_add(&st->pool_merges, merges);
 }
@@ -305,6 +309,20 @@ static void front_flush(struct pcpool_pcpbuddy *pb,
 			struct pcpool_pcpbuddy_pool *pool,
 			struct pcpool_pcpbuddy_stats *st);
 
+/* @mt's front cache or lists, without merging. */
+static struct page *take_listed(struct pcpool_pcpbuddy *pb,
+				struct pcpool_pcpbuddy_pool *pool,
+				struct pcpool_pcpbuddy_stats *st, unsigned int order,
+				unsigned int mt)
+__must_hold(&pool->lock)
+{
+	if (!order && pool->front[mt]) {
+		pcpool_stat_add(&st->front_allocs, 1);
+		return front_pop(pool, mt);
+	}
+	return pool_rmqueue(pb, pool, st, order, mt);
+}
+
 /*
  * The front cache for order 0, else pool_rmqueue(), merging first (the
  * front cache emptied into the lists) if the pages are there in pieces.
@@ -315,13 +333,8 @@ static struct page *pool_get(struct pcpool_pcpbuddy *pb,
 			     unsigned int mt)
 __must_hold(&pool->lock)
 {
-	struct page *page;
+	struct page *page = take_listed(pb, pool, st, order, mt);
 
-	if (!order && pool->front[mt]) {
-		pcpool_stat_add(&st->front_allocs, 1);
-		return front_pop(pool, mt);
-	}
-	page = pool_rmqueue(pb, pool, st, order, mt);
 	if (page || !order || pool->free_pages < (1UL << order))
 		return page;
 	front_flush(pb, pool, st);
@@ -525,13 +538,13 @@ __must_hold(&pool->lock)
 	if (!pool->nr_whole)
 		return NULL;
 	for (i = 0; i < PCPOOL_MT_TYPES - 1; i++)
-		merged += pool->nr_free[pb_fallbacks[mt][i]][top];
+		merged += pool->nr_free[pcpool_mt_fallbacks[mt][i]][top];
 	if (!merged) {
 		front_flush(pb, pool, st);
 		merge_pool(pb, pool, st);
 	}
 	for (i = 0; i < PCPOOL_MT_TYPES - 1; i++) {
-		unsigned int f = pb_fallbacks[mt][i];
+		unsigned int f = pcpool_mt_fallbacks[mt][i];
 		struct page *page;
 		unsigned long pfn;
 
@@ -681,7 +694,7 @@ static struct page *fallback(struct pcpool_pcpbuddy *pb, unsigned int order,
 
 	spin_lock(&pool->lock);
 	for (i = 0; i < PCPOOL_MT_TYPES - 1 && !page; i++)
-		page = pool_get(pb, pool, st, order, pb_fallbacks[mt][i]);
+		page = pool_get(pb, pool, st, order, pcpool_mt_fallbacks[mt][i]);
 	if (!page) {
 		pcpool_zone_lock(pb->zone);
 		page = __pcpool_zone_rmqueue(pb->zone, order, mt);
@@ -690,7 +703,7 @@ static struct page *fallback(struct pcpool_pcpbuddy *pb, unsigned int order,
 	spin_unlock(&pool->lock);
 	put_cpu();
 	for (i = 0; i < PCPOOL_MT_TYPES - 1 && !page; i++)
-		page = steal(pb, order, pb_fallbacks[mt][i], absorbed);
+		page = steal(pb, order, pcpool_mt_fallbacks[mt][i], absorbed);
 	/* a block the zone claimed for @mt whole mixes nothing */
 	if (page && pcpool_zone_pfn_mt(pb->zone, page_to_pfn(page)) != mt)
 		cpu_stat_add(pb, mt_fallbacks, 1);
@@ -1001,20 +1014,6 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 	put_cpu();
 }
 
-/* @mt's front cache or lists, without merging. */
-static struct page *take_listed(struct pcpool_pcpbuddy *pb,
-				struct pcpool_pcpbuddy_pool *pool,
-				struct pcpool_pcpbuddy_stats *st, unsigned int order,
-				unsigned int mt)
-__must_hold(&pool->lock)
-{
-	if (!order && pool->front[mt]) {
-		pcpool_stat_add(&st->front_allocs, 1);
-		return front_pop(pool, mt);
-	}
-	return pool_rmqueue(pb, pool, st, order, mt);
-}
-
 /*
  * One chunk from @pool if its lock is free: the _nowait allocation, @mt's
  * first, else another type's.  No merge (a front flush may give a block
@@ -1041,7 +1040,7 @@ static struct page *take_nowait(struct pcpool_pcpbuddy *pb,
 		page = take_listed(pb, pool, st, order, mt);
 		for (i = 0; i < PCPOOL_MT_TYPES - 1 && !page; i++) {
 			page = take_listed(pb, pool, st, order,
-					   pb_fallbacks[mt][i]);
+					   pcpool_mt_fallbacks[mt][i]);
 			if (page)
 				pcpool_stat_add(&st->mt_fallbacks, 1);
 		}

@@ -302,8 +302,7 @@ static struct page *take_first(struct pcpool_zone *zone, unsigned int order,
 	return page;
 }
 
-/* 6.1's fallbacks[]: where each type looks when its own lists are empty. */
-static const u8 mt_fallbacks[PCPOOL_MT_TYPES][PCPOOL_MT_TYPES - 1] = {
+const u8 pcpool_mt_fallbacks[PCPOOL_MT_TYPES][PCPOOL_MT_TYPES - 1] = {
 	[PCPOOL_MT_UNMOVABLE]	= { PCPOOL_MT_RECLAIMABLE, PCPOOL_MT_MOVABLE },
 	[PCPOOL_MT_MOVABLE]	= { PCPOOL_MT_RECLAIMABLE, PCPOOL_MT_UNMOVABLE },
 	[PCPOOL_MT_RECLAIMABLE]	= { PCPOOL_MT_UNMOVABLE, PCPOOL_MT_MOVABLE },
@@ -357,7 +356,7 @@ static struct page *rmqueue_fallback(struct pcpool_zone *zone,
 		for (i = 0; i < PCPOOL_MT_TYPES - 1; i++) {
 			struct page *page;
 
-			page = take_first(zone, o, mt_fallbacks[mt][i]);
+			page = take_first(zone, o, pcpool_mt_fallbacks[mt][i]);
 			if (!page)
 				continue;
 			claim_for(zone, page_to_pfn(page), o, mt);
@@ -369,7 +368,7 @@ static struct page *rmqueue_fallback(struct pcpool_zone *zone,
 		for (i = 0; i < PCPOOL_MT_TYPES - 1; i++) {
 			struct page *page;
 
-			page = take_first(zone, o, mt_fallbacks[mt][i]);
+			page = take_first(zone, o, pcpool_mt_fallbacks[mt][i]);
 			if (page) {
 				*got = o;
 				return page;

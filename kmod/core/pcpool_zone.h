@@ -297,6 +297,12 @@ static inline int pcpool_zone_pfn_node(const struct pcpool_zone *zone,
 	return zone->blocks[pcpool_zone_block_index(zone, pfn)].node;
 }
 
+/*
+ * 6.1's fallbacks[]: the types each type borrows from, in order, when its
+ * own lists are empty (the zone's fallback and pcpbuddy's phase 4).
+ */
+extern const u8 pcpool_mt_fallbacks[PCPOOL_MT_TYPES][PCPOOL_MT_TYPES - 1];
+
 /* Migratetype of the block holding @pfn (see struct pcpool_block). */
 static inline unsigned int pcpool_zone_pfn_mt(struct pcpool_zone *zone,
 					      unsigned long pfn)
