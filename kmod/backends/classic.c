@@ -197,8 +197,14 @@ static int classic_init(struct pcpool_backend *b)
 		goto free_st;
 	ret = pcpool_classic_init(st->zh.meta, st->zh.meta_size, st->zh.kz.zone,
 				  nr_cpu_ids, &st->classic);
-	if (!ret)
+	if (!ret) {
+		unsigned int cpu;
+
+		for_each_possible_cpu(cpu)
+			pcpool_classic_set_node(st->classic, cpu,
+						cpu_to_node(cpu));
 		ret = classic_set_sizes(st->classic);
+	}
 	if (!ret)
 		ret = pcpool_zone_host_start(&st->zh, st->classic);
 	if (ret)

@@ -123,7 +123,7 @@ static int pcpbuddy_cpu_dead(unsigned int cpu, struct hlist_node *node)
 static void pcpbuddy_sizes(struct pcpool_zone *zone, unsigned long *high,
 			   unsigned long *batch, unsigned long *reserve)
 {
-	unsigned long blocks = zone->limit / (2 * nr_cpu_ids);
+	unsigned long blocks = pcpool_zone_limit_blocks(zone) / (2 * nr_cpu_ids);
 
 	blocks = clamp_t(unsigned long, blocks, PCPBUDDY_HIGH_MIN_BLOCKS,
 			 PCPBUDDY_HIGH_MAX_BLOCKS);

@@ -9,12 +9,25 @@
 /* As in pcpool_zone_alloc(): a grown block can be taken by others. */
 #define PCPOOL_CLASSIC_GROW_TRIES	4
 
+/* @cpu's pageset in node @nid's zone, as zone->per_cpu_pageset. */
+static inline struct pcpool_classic_pcp *node_pcp(struct pcpool_classic *classic,
+						  unsigned int nid,
+						  unsigned int cpu)
+{
+	return &classic->pcp[nid * classic->nr_cpus + cpu];
+}
+
+/*
+ * @cpu's pageset in its own node's zone: the fast path's, and where its
+ * lock-free stats go.  A pointer per CPU, so that the fast path neither
+ * looks the node up nor indexes the [node][cpu] array.
+ */
 static inline struct pcpool_classic_pcp *cpu_pcp(struct pcpool_classic *classic,
 						 unsigned int cpu)
 {
 	if (WARN_ON_ONCE(cpu >= classic->nr_cpus))
 		cpu = 0;
-	return &classic->pcp[cpu];
+	return READ_ONCE(classic->home[cpu]);
 }
 
 /* A counter of the second group: bumped by the pinned CPU, no pcp lock. */
@@ -69,25 +82,48 @@ int pcpool_classic_default_high(unsigned long managed, int batch,
 size_t pcpool_classic_meta_size(const struct pcpool_zone *zone)
 {
 	return 2 * PCPOOL_CACHE_BYTES + sizeof(struct pcpool_classic) +
-	       zone->nr_cpus * sizeof(struct pcpool_classic_pcp);
+	       zone->nr_nodes * zone->nr_cpus *
+	       sizeof(struct pcpool_classic_pcp) +
+	       zone->nr_cpus * sizeof(struct pcpool_classic_pcp *);
+}
+
+/* Like 6.1's pageset_update(): readers cope with either value. */
+static void node_set_high_batch(struct pcpool_classic *classic,
+				unsigned int nid, int high, int batch)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
+		WRITE_ONCE(node_pcp(classic, nid, cpu)->batch, batch);
+		WRITE_ONCE(node_pcp(classic, nid, cpu)->high, high);
+	}
 }
 
 int pcpool_classic_set_high_batch(struct pcpool_classic *classic, int high,
 				  int batch)
 {
+	/* node 0's zone is the largest: the split gives it any remainder */
 	unsigned long limit = classic->zone->limit << classic->zone->order;
-	unsigned int cpu;
+	unsigned int n;
 
 	if (batch < 1 || high < 0 || (unsigned long)batch > limit ||
 	    (unsigned long)high > limit)
 		return -EINVAL;
-	/* Like 6.1's pageset_update(): readers cope with either value. */
 	WRITE_ONCE(classic->high, high);
 	WRITE_ONCE(classic->batch, batch);
-	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
-		WRITE_ONCE(classic->pcp[cpu].batch, batch);
-		WRITE_ONCE(classic->pcp[cpu].high, high);
-	}
+	for (n = 0; n < classic->nr_nodes; n++)
+		node_set_high_batch(classic, n, high, batch);
+	return 0;
+}
+
+int pcpool_classic_set_node(struct pcpool_classic *classic, unsigned int cpu,
+			    int node)
+{
+	if (cpu >= classic->nr_cpus)
+		return -EINVAL;
+	if (node < 0 || (unsigned int)node >= classic->nr_nodes)
+		node = 0;
+	WRITE_ONCE(classic->home[cpu], node_pcp(classic, node, cpu));
 	return 0;
 }
 
@@ -96,10 +132,8 @@ int pcpool_classic_init(void *buf, size_t size, struct pcpool_zone *zone,
 			struct pcpool_classic **classicp)
 {
 	struct pcpool_classic *classic;
-	unsigned long managed;
-	unsigned int cpu, i;
+	unsigned int cpu, i, n;
 	char *p;
-	int batch;
 
 	if (!zone)
 		return -EINVAL;
@@ -109,28 +143,41 @@ int pcpool_classic_init(void *buf, size_t size, struct pcpool_zone *zone,
 	classic = (struct pcpool_classic *)p;
 	p = pcpool_meta_next_line(p, sizeof(*classic));
 	classic->pcp = (struct pcpool_classic_pcp *)p;
+	p += zone->nr_nodes * zone->nr_cpus * sizeof(*classic->pcp);
+	classic->home = (struct pcpool_classic_pcp **)p;
 
 	classic->zone = zone;
+	classic->nr_nodes = zone->nr_nodes;
 	classic->nr_cpus = zone->nr_cpus;
 	classic->max_order = min_t(unsigned int, PAGE_ALLOC_COSTLY_ORDER,
 				   zone->order);
 	classic->nr_split_cpus = nr_split_cpus ? nr_split_cpus : zone->nr_cpus;
 	spin_lock_init(&classic->drain_lock);
-	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
-		struct pcpool_classic_pcp *pcp = &classic->pcp[cpu];
+	for (n = 0; n < classic->nr_nodes; n++) {
+		struct pcpool_zone *z = pcpool_zone_node(zone, n);
+		/* zone_set_pageset_high_and_batch(), "managed" the limit */
+		unsigned long managed = z->limit << z->order;
+		int batch = pcpool_classic_default_batch(managed);
+		int high = pcpool_classic_default_high(managed, batch,
+						       classic->nr_split_cpus);
 
-		spin_lock_init(&pcp->lock);
-		for (i = 0; i < PCPOOL_CLASSIC_NR_LISTS; i++)
-			INIT_LIST_HEAD(&pcp->lists[i]);
+		for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
+			struct pcpool_classic_pcp *pcp = node_pcp(classic, n,
+								  cpu);
+
+			pcp->zone = z;
+			if (!n)		/* every CPU starts on node 0 */
+				classic->home[cpu] = pcp;
+			spin_lock_init(&pcp->lock);
+			for (i = 0; i < PCPOOL_CLASSIC_NR_LISTS; i++)
+				INIT_LIST_HEAD(&pcp->lists[i]);
+		}
+		node_set_high_batch(classic, n, high, batch);
+		if (!n) {
+			classic->high = high;
+			classic->batch = batch;
+		}
 	}
-
-	/* zone_set_pageset_high_and_batch(), "managed" being the limit */
-	managed = zone->limit << zone->order;
-	batch = pcpool_classic_default_batch(managed);
-	pcpool_classic_set_high_batch(classic,
-				      pcpool_classic_default_high(managed, batch,
-								  classic->nr_split_cpus),
-				      batch);
 	*classicp = classic;
 	return 0;
 }
@@ -157,7 +204,7 @@ __must_hold(&pcp->lock)
 {
 	int min_pindex = 0, freed = 0;
 	int max_pindex = order_to_pindex(PCPOOL_MT_TYPES - 1, classic->max_order);
-	struct pcpool_zone *zone = classic->zone;
+	struct pcpool_zone *zone = pcp->zone;
 
 	count = min(pcp->count, count);
 	pindex = pindex - 1;
@@ -199,8 +246,7 @@ out:
 }
 
 /* rmqueue_pcplist() + __rmqueue_pcplist(), pcp lock held. */
-static struct page *rmqueue_pcplist(struct pcpool_classic *classic,
-				    struct pcpool_classic_pcp *pcp,
+static struct page *rmqueue_pcplist(struct pcpool_classic_pcp *pcp,
 				    unsigned int order, unsigned int mt)
 __must_hold(&pcp->lock)
 {
@@ -216,8 +262,7 @@ __must_hold(&pcp->lock)
 		/* Scale batch by order, but keep at least 2 (6.1). */
 		if (batch > 1)
 			batch = max(batch >> order, 2);
-		got = pcpool_zone_alloc_bulk(classic->zone, order, mt, batch,
-					     list);
+		got = pcpool_zone_alloc_bulk(pcp->zone, order, mt, batch, list);
 		pcpool_stat_add(&pcp->st.refills, 1);
 		pcpool_stat_add(&pcp->st.refill_pages, (u64)got << order);
 		WRITE_ONCE(pcp->count, pcp->count + (int)(got << order));
@@ -231,45 +276,77 @@ __must_hold(&pcp->lock)
 	return page;
 }
 
-struct page *pcpool_classic_alloc_mt(struct pcpool_classic *classic,
-				     unsigned int order, unsigned int mt)
+/*
+ * rmqueue() on the @i-th zone of this CPU's zonelist: its pageset for the
+ * zone, or the zone itself.  zone_statistics(): entry 0 is the CPU's own
+ * node, every later one another node's, a numa_miss; hits are the rest.
+ */
+static __always_inline struct page *rmqueue(struct pcpool_classic *classic,
+					    unsigned int i,
+			    unsigned int order, unsigned int mt,
+			    struct pcpool_zone **zonep)
 {
-	int grows = 0;
+	unsigned int cpu = get_cpu();
+	struct pcpool_classic_pcp *home = cpu_pcp(classic, cpu), *pcp = home;
+	struct pcpool_zone *zone = home->zone;
+	bool listed = order <= classic->max_order;
+	struct page *page;
+
+	if (i) {
+		zone = pcpool_zone_nearest(classic->zone, zone->nid, i);
+		pcp = node_pcp(classic, zone->nid, cpu);
+	}
+	if (listed && spin_trylock(&pcp->lock)) {
+		page = rmqueue_pcplist(pcp, order, mt);
+		spin_unlock(&pcp->lock);
+	} else {
+		/* rmqueue_buddy(): straight from the zone */
+		if (listed)
+			pcpool_stat_add(&home->st.pcp_busy, 1);
+		pcpool_zone_lock(zone);
+		page = __pcpool_zone_rmqueue(zone, order, mt);
+		pcpool_zone_unlock(zone);
+		if (page)
+			pcpool_stat_add(&home->st.direct_allocs, 1);
+	}
+	if (page && i)
+		pcpool_stat_add(&home->st.numa_miss, 1);
+	put_cpu();
+	*zonep = zone;
+	return page;
+}
+
+/*
+ * get_page_from_freelist() past the first try: the zonelist from this
+ * CPU's node outwards.  Memory not yet obtained counts as free (see
+ * struct pcpool_zone), so a zone short of it grows (may sleep, no lock
+ * held) before the next is tried; with every zone at its limit, drain all
+ * once, as 6.1 does after reclaim.
+ */
+static noinline struct page *alloc_slow(struct pcpool_classic *classic,
+					unsigned int order, unsigned int mt)
+{
 	bool drained = false;
 
-	if (order > classic->zone->order || mt >= PCPOOL_MT_TYPES)
-		return NULL;
 	for (;;) {
-		struct pcpool_classic_pcp *pcp;
-		struct page *page = NULL;
-		bool listed = order <= classic->max_order;
+		unsigned int i;
 
-		pcp = cpu_pcp(classic, get_cpu());
-		if (listed && spin_trylock(&pcp->lock)) {
-			page = rmqueue_pcplist(classic, pcp, order, mt);
-			spin_unlock(&pcp->lock);
-		} else {
-			/* rmqueue_buddy(): straight from the zone */
-			if (listed)
-				pcpool_stat_add(&pcp->st.pcp_busy, 1);
-			pcpool_zone_lock(classic->zone);
-			page = __pcpool_zone_rmqueue(classic->zone, order, mt);
-			pcpool_zone_unlock(classic->zone);
-			if (page)
-				pcpool_stat_add(&pcp->st.direct_allocs, 1);
-		}
-		put_cpu();
-		if (page)
-			return page;
+		for (i = 0; i < classic->nr_nodes; i++) {
+			int grows;
 
-		/* The zone is short: grow it (may sleep), no lock held. */
-		if (grows < PCPOOL_CLASSIC_GROW_TRIES &&
-		    !pcpool_zone_grow(classic->zone)) {
-			grows++;
-			cpu_stat_inc(classic, grows);
-			continue;
+			for (grows = 0; ; grows++) {
+				struct pcpool_zone *zone;
+				struct page *page;
+
+				page = rmqueue(classic, i, order, mt, &zone);
+				if (page)
+					return page;
+				if (grows == PCPOOL_CLASSIC_GROW_TRIES ||
+				    pcpool_zone_grow_node(zone, zone->nid))
+					break;
+				cpu_stat_inc(classic, grows);
+			}
 		}
-		/* At the limit: as 6.1 does after reclaim fails, drain all. */
 		if (!drained) {
 			drained = true;
 			pcpool_classic_drain_all(classic, false);
@@ -278,6 +355,20 @@ struct page *pcpool_classic_alloc_mt(struct pcpool_classic *classic,
 		cpu_stat_inc(classic, alloc_failures);
 		return NULL;
 	}
+}
+
+struct page *pcpool_classic_alloc_mt(struct pcpool_classic *classic,
+				     unsigned int order, unsigned int mt)
+{
+	struct pcpool_zone *zone;
+	struct page *page;
+
+	if (order > classic->zone->order || mt >= PCPOOL_MT_TYPES)
+		return NULL;
+	page = rmqueue(classic, 0, order, mt, &zone);
+	if (likely(page))
+		return page;
+	return alloc_slow(classic, order, mt);
 }
 
 /* nr_pcp_free(): how many to drain, doubling on consecutive frees. */
@@ -311,10 +402,11 @@ static int nr_pcp_high(struct pcpool_classic_pcp *pcp, bool free_high)
 /* free_unref_page_commit(). */
 static void free_unref_page_commit(struct pcpool_classic *classic,
 				   struct pcpool_classic_pcp *pcp,
-				   struct page *page, unsigned int order)
+				   struct page *page, unsigned long pfn,
+				   unsigned int order)
 __must_hold(&pcp->lock)
 {
-	unsigned int mt = pcpool_zone_pfn_mt(classic->zone, page_to_pfn(page));
+	unsigned int mt = pcpool_zone_pfn_mt(pcp->zone, pfn);
 	unsigned int pindex = order_to_pindex(mt, order);
 	bool free_high;
 	int high;
@@ -342,23 +434,32 @@ __must_hold(&pcp->lock)
 void pcpool_classic_free(struct pcpool_classic *classic, struct page *page,
 			 unsigned int order)
 {
-	struct pcpool_classic_pcp *pcp;
+	struct pcpool_classic_pcp *pcp, *home;
+	struct pcpool_zone *zone;
+	unsigned long pfn;
+	unsigned int cpu;
 
 	if (order > classic->max_order) {
 		pcpool_zone_free(classic->zone, page, order);
 		cpu_stat_inc(classic, direct_frees);
 		return;
 	}
-	pcp = cpu_pcp(classic, get_cpu());
+	/* this CPU's pageset in the page's zone (page_zone()) */
+	pfn = page_to_pfn(page);
+	zone = pcpool_zone_of_pfn(classic->zone, pfn);
+	cpu = get_cpu();
+	home = cpu_pcp(classic, cpu);
+	pcp = likely(home->zone == zone) ? home :
+	      node_pcp(classic, zone->nid, cpu);
 	if (!spin_trylock(&pcp->lock)) {
 		/* 6.1: free_one_page() when the pcp is being drained */
-		pcpool_stat_add(&pcp->st.pcp_busy, 1);
-		pcpool_stat_add(&pcp->st.direct_frees, 1);
-		pcpool_zone_free(classic->zone, page, order);
+		pcpool_stat_add(&home->st.pcp_busy, 1);
+		pcpool_stat_add(&home->st.direct_frees, 1);
+		pcpool_zone_free(zone, page, order);
 		put_cpu();
 		return;
 	}
-	free_unref_page_commit(classic, pcp, page, order);
+	free_unref_page_commit(classic, pcp, page, pfn, order);
 	spin_unlock(&pcp->lock);
 	put_cpu();
 }
@@ -368,9 +469,8 @@ void pcpool_classic_free(struct pcpool_classic *classic, struct page *page,
  * Returns pages drained.
  */
 static unsigned long drain_pages_zone(struct pcpool_classic *classic,
-				      unsigned int cpu)
+				      struct pcpool_classic_pcp *pcp)
 {
-	struct pcpool_classic_pcp *pcp = &classic->pcp[cpu];
 	unsigned long drained = 0;
 	int count;
 
@@ -392,10 +492,34 @@ static unsigned long drain_pages_zone(struct pcpool_classic *classic,
 	return drained;
 }
 
+/* drain_pages(): @cpu's pageset in every zone. */
+static unsigned long drain_pages(struct pcpool_classic *classic,
+				 unsigned int cpu)
+{
+	unsigned long drained = 0;
+	unsigned int n;
+
+	for (n = 0; n < classic->nr_nodes; n++)
+		drained += drain_pages_zone(classic, node_pcp(classic, n, cpu));
+	return drained;
+}
+
+/* Pages on @cpu's pagesets (racy). */
+static unsigned long cpu_pcp_pages(struct pcpool_classic *classic,
+				   unsigned int cpu)
+{
+	unsigned long sum = 0;
+	unsigned int n;
+
+	for (n = 0; n < classic->nr_nodes; n++)
+		sum += max(READ_ONCE(node_pcp(classic, n, cpu)->count), 0);
+	return sum;
+}
+
 void pcpool_classic_drain_cpu(struct pcpool_classic *classic, unsigned int cpu)
 {
 	if (!WARN_ON_ONCE(cpu >= classic->nr_cpus))
-		drain_pages_zone(classic, cpu);
+		drain_pages(classic, cpu);
 }
 
 void pcpool_classic_drain_all_count(struct pcpool_classic *classic, bool force,
@@ -417,11 +541,11 @@ void pcpool_classic_drain_all_count(struct pcpool_classic *classic, bool force,
 	}
 	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
 		/* Racy, as in 6.1; @force callers need every CPU. */
-		if (!force && !READ_ONCE(classic->pcp[cpu].count)) {
+		if (!force && !cpu_pcp_pages(classic, cpu)) {
 			r->skipped++;
 			continue;
 		}
-		r->pages += drain_pages_zone(classic, cpu);
+		r->pages += drain_pages(classic, cpu);
 		r->visited++;
 	}
 	/* preemption is off under drain_lock: this CPU is stable */
@@ -456,7 +580,7 @@ unsigned long pcpool_classic_pcp_pages(struct pcpool_classic *classic)
 	unsigned int cpu;
 
 	for (cpu = 0; cpu < classic->nr_cpus; cpu++)
-		sum += max(READ_ONCE(classic->pcp[cpu].count), 0);
+		sum += cpu_pcp_pages(classic, cpu);
 	return sum;
 }
 
@@ -471,23 +595,27 @@ int pcpool_classic_get_pcp_state(struct pcpool_classic *classic,
 				 struct pcpool_classic_pcp_state *s)
 {
 	struct pcpool_classic_pcp *pcp;
-	unsigned int o;
+	unsigned int o, n;
 
 	if (cpu >= classic->nr_cpus)
 		return -EINVAL;
-	pcp = &classic->pcp[cpu];
-	spin_lock(&pcp->lock);
-	s->count = pcp->count;
-	s->high = pcp->high;
-	s->batch = pcp->batch;
-	memset(s->chunks, 0, sizeof(s->chunks));
-	for (o = 0; o < PCPOOL_CLASSIC_NR_LISTS; o++) {
-		struct list_head *head = &pcp->lists[o], *pos;
+	memset(s, 0, sizeof(*s));
+	pcp = cpu_pcp(classic, cpu);
+	s->high = READ_ONCE(pcp->high);
+	s->batch = READ_ONCE(pcp->batch);
+	/* summed over the CPU's pagesets, one lock at a time */
+	for (n = 0; n < classic->nr_nodes; n++) {
+		pcp = node_pcp(classic, n, cpu);
+		spin_lock(&pcp->lock);
+		s->count += pcp->count;
+		for (o = 0; o < PCPOOL_CLASSIC_NR_LISTS; o++) {
+			struct list_head *head = &pcp->lists[o], *pos;
 
-		for (pos = head->next; pos != head; pos = pos->next)
-			s->chunks[pindex_to_order(o)]++;
+			for (pos = head->next; pos != head; pos = pos->next)
+				s->chunks[pindex_to_order(o)]++;
+		}
+		spin_unlock(&pcp->lock);
 	}
-	spin_unlock(&pcp->lock);
 	return 0;
 }
 
@@ -512,25 +640,58 @@ static const struct {
 	CLASSIC_STAT(drain_all_busy),
 	CLASSIC_STAT(drain_all_visited),
 	CLASSIC_STAT(drain_all_skipped),
+	CLASSIC_STAT(numa_miss),
 };
+
+#define CLASSIC_OFF(name) offsetof(struct pcpool_classic_stats, name)
 
 static inline u64 read_stat(struct pcpool_classic_pcp *pcp, size_t off)
 {
 	return READ_ONCE(*(u64 *)((char *)&pcp->st + off));
 }
 
+/* One statistic over @cpu's pagesets. */
+static u64 cpu_stat(struct pcpool_classic *classic, unsigned int cpu,
+		    size_t off)
+{
+	unsigned int n;
+	u64 sum = 0;
+
+	for (n = 0; n < classic->nr_nodes; n++)
+		sum += read_stat(node_pcp(classic, n, cpu), off);
+	return sum;
+}
+
+/*
+ * Allocations @cpu served from its own node: all it made less the misses,
+ * so that a hit, the fast path, costs no counter of its own.  Racy reads
+ * may run the misses ahead: never below 0.
+ */
+static u64 cpu_numa_hit(struct pcpool_classic *classic, unsigned int cpu)
+{
+	u64 all = cpu_stat(classic, cpu, CLASSIC_OFF(allocs)) +
+		  cpu_stat(classic, cpu, CLASSIC_OFF(direct_allocs));
+	u64 miss = cpu_stat(classic, cpu, CLASSIC_OFF(numa_miss));
+
+	return all > miss ? all - miss : 0;
+}
+
 void pcpool_classic_counters(struct pcpool_classic *classic,
 			     pcpool_emit_fn emit, void *arg)
 {
 	unsigned int i, cpu;
+	u64 hits;
 
 	for (i = 0; i < ARRAY_SIZE(classic_keys); i++) {
 		u64 sum = 0;
 
 		for (cpu = 0; cpu < classic->nr_cpus; cpu++)
-			sum += read_stat(&classic->pcp[cpu], classic_keys[i].off);
+			sum += cpu_stat(classic, cpu, classic_keys[i].off);
 		emit(arg, classic_keys[i].key, sum);
 	}
+	for (cpu = 0, hits = 0; cpu < classic->nr_cpus; cpu++)
+		hits += cpu_numa_hit(classic, cpu);
+	emit(arg, "classic_numa_hit", hits);
 	emit(arg, "classic_pcp_pages", pcpool_classic_pcp_pages(classic));
 	emit(arg, "classic_high", READ_ONCE(classic->high));
 	emit(arg, "classic_batch", READ_ONCE(classic->batch));
@@ -546,10 +707,12 @@ void pcpool_classic_cpu_counters(struct pcpool_classic *classic,
 
 	if (cpu >= classic->nr_cpus)
 		return;
-	pcp = &classic->pcp[cpu];
 	for (i = 0; i < ARRAY_SIZE(classic_keys); i++)
-		emit(arg, classic_keys[i].key, read_stat(pcp, classic_keys[i].off));
-	emit(arg, "classic_pcp_pages", max(READ_ONCE(pcp->count), 0));
+		emit(arg, classic_keys[i].key,
+		     cpu_stat(classic, cpu, classic_keys[i].off));
+	emit(arg, "classic_numa_hit", cpu_numa_hit(classic, cpu));
+	emit(arg, "classic_pcp_pages", cpu_pcp_pages(classic, cpu));
+	pcp = cpu_pcp(classic, cpu);
 	emit(arg, "classic_high", READ_ONCE(pcp->high));
 	emit(arg, "classic_batch", READ_ONCE(pcp->batch));
 }
@@ -559,7 +722,7 @@ void pcpool_classic_reset_counters(struct pcpool_classic *classic)
 	unsigned int i, cpu;
 
 	/* Lock-free bumps racing with this may survive it: harmless. */
-	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
+	for (cpu = 0; cpu < classic->nr_nodes * classic->nr_cpus; cpu++) {
 		struct pcpool_classic_pcp *pcp = &classic->pcp[cpu];
 
 		spin_lock(&pcp->lock);
@@ -577,7 +740,7 @@ unsigned long pcpool_classic_check(struct pcpool_classic *classic)
 	unsigned long bad = 0;
 	unsigned int cpu, o;
 
-	for (cpu = 0; cpu < classic->nr_cpus; cpu++) {
+	for (cpu = 0; cpu < classic->nr_nodes * classic->nr_cpus; cpu++) {
 		struct pcpool_classic_pcp *pcp = &classic->pcp[cpu];
 		long pages = 0;
 
@@ -590,8 +753,11 @@ unsigned long pcpool_classic_check(struct pcpool_classic *classic)
 				unsigned long pfn = page_to_pfn(list_entry(pos,
 							struct page, lru));
 
+				/* on its zone's pageset, as page_zone() */
 				if (order > classic->max_order ||
 				    !pcpool_zone_pfn_in_span(zone, pfn) ||
+				    pcpool_zone_pfn_node(zone, pfn) !=
+				    pcp->zone->nid ||
 				    (pfn & ((1UL << order) - 1)))
 					bad++;
 				pages += 1L << order;

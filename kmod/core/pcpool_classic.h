@@ -42,9 +42,13 @@ struct pcpool_classic_stats {
 	u64 drain_all_busy;	/* another drain_all was running: skipped */
 	u64 drain_all_visited;	/* CPUs drained */
 	u64 drain_all_skipped;	/* CPUs with empty lists, not touched */
+	/* zone_statistics(): served by another node's zone (hits derived) */
+	u64 numa_miss;
 };
 
+/* One CPU's pageset in one node's zone (zone->per_cpu_pageset). */
 struct pcpool_classic_pcp {
+	struct pcpool_zone *zone;	/* its node's zone */
 	spinlock_t lock;	/* the lists and count; 6.1's pcp->lock */
 	int count;		/* pages on the lists */
 	int high;
@@ -55,14 +59,17 @@ struct pcpool_classic_pcp {
 } ____cacheline_aligned_in_smp;
 
 struct pcpool_classic {
-	struct pcpool_zone *zone;
+	struct pcpool_zone *zone;	/* node 0's; pagesets know their own */
+	unsigned int nr_nodes;
 	unsigned int nr_cpus;
 	unsigned int max_order;		/* highest order kept on the lists */
 	unsigned int nr_split_cpus;	/* CPUs the default high is split over */
 	int high;			/* setting applied to every CPU */
 	int batch;
 	spinlock_t drain_lock;		/* one drain_all at a time */
-	struct pcpool_classic_pcp *pcp;	/* [nr_cpus] */
+	struct pcpool_classic_pcp *pcp;	/* [nr_nodes][nr_cpus] */
+	/* [nr_cpus]: each CPU's pageset in its own node's zone */
+	struct pcpool_classic_pcp **home;
 };
 
 /* 6.1's zone_batchsize() and zone_highsize() for a zone of @managed pages. */
@@ -78,12 +85,21 @@ size_t pcpool_classic_meta_size(const struct pcpool_zone *zone);
 int pcpool_classic_init(void *buf, size_t size, struct pcpool_zone *zone,
 			unsigned int nr_split_cpus,
 			struct pcpool_classic **classicp);
+/*
+ * @cpu is on @node: it allocates from that node's zone first and its
+ * allocations count as numa_hit there.  Every CPU starts on node 0.
+ * -EINVAL for a CPU out of range; a node the zone lacks counts as 0.
+ */
+int pcpool_classic_set_node(struct pcpool_classic *classic, unsigned int cpu,
+			    int node);
 /* Drain every list into the zone.  The zone is the caller's to destroy. */
 void pcpool_classic_destroy(struct pcpool_classic *classic);
 
 /*
  * Allocate/free 2^order pages, 0 <= order <= zone block order, on the
- * current CPU.  alloc may call the page source (see pcpool_zone_grow()).
+ * current CPU.  alloc walks the zonelist of the CPU's node and may call
+ * the page source (see pcpool_zone_grow()); free goes to the CPU's
+ * pageset in the page's node's zone.
  * alloc_mt takes migratetype @mt's list and zone lists (falling back in
  * the zone as 6.1's __rmqueue() does); alloc takes PCPOOL_MT_DEFAULT.  A
  * free goes on the list of its block's type, as 6.1's

@@ -397,7 +397,8 @@ static struct page *pool_coarsest(struct pcpool_pcpbuddy_pool *pool,
 
 /*
  * Hand chunks to the zone, coarsest first, until at most @target pages
- * stay (none if the pool is dead), under one zone-lock acquisition.
+ * stay (none if the pool is dead), under one zone-lock acquisition per
+ * node they are on.
  * Remote frees queued for the pool are absorbed first, then the front
  * cache goes into the lists (a block it completes goes back on its own,
  * as on any free) and the lists are merged bottom-up.  Returns pages
@@ -409,8 +410,7 @@ static unsigned long drain_pool(struct pcpool_pcpbuddy *pb,
 				unsigned long target)
 __must_hold(&pool->lock)
 {
-	struct pcpool_zone *zone = pb->zone;
-	unsigned int o = zone->order;
+	unsigned int o = pb->order;
 	unsigned long before;
 
 	absorb_remote(pb, pool, st, true);
@@ -423,7 +423,10 @@ __must_hold(&pool->lock)
 	front_flush(pb, pool, st);
 	merge_pool(pb, pool, st);
 	if (pool->free_pages > target) {
-		pcpool_zone_lock(zone);
+		/* on the stack, through page->lru: a drain allocates nothing */
+		struct list_head list;
+
+		INIT_LIST_HEAD(&list);
 		while (pool->free_pages > target) {
 			struct page *page = pool_coarsest(pool, &o);
 			unsigned long pfn;
@@ -433,9 +436,10 @@ __must_hold(&pool->lock)
 			pfn = page_to_pfn(page);
 			if (!pool_del(pb, pool, page, pfn, o))
 				note_drained(pb, pool, st, pfn, o);
-			__pcpool_zone_free(zone, page, o);
+			set_page_private(page, o);
+			list_add_tail(&page->lru, &list);
 		}
-		pcpool_zone_unlock(zone);
+		pcpool_zone_free_list(pb->zone, &list);
 	}
 	return before > pool->free_pages ? before - pool->free_pages : 0;
 }
@@ -596,31 +600,40 @@ __must_hold(&pool->lock)
 	return pool_rmqueue(pb, pool, st, order, mt);
 }
 
-/* Phase 2: sub-block chunks of @mt in the zone, cached without ownership. */
+/*
+ * Phase 2: sub-block chunks of @mt in the zone, cached without ownership,
+ * from the first zone of @node's zonelist that has some.
+ */
 static struct page *refill_loose(struct pcpool_pcpbuddy *pb,
 				 struct pcpool_pcpbuddy_pool *pool,
-				 struct pcpool_pcpbuddy_stats *st,
+				 struct pcpool_pcpbuddy_stats *st, int node,
 				 unsigned int order, unsigned int mt)
 __must_hold(&pool->lock)
 {
-	struct pcpool_zone *zone = pb->zone;
 	unsigned long got = 0;
+	unsigned int i;
 
-	if (order >= zone->order)
+	if (order >= pb->order)
 		return NULL;
-	pcpool_zone_lock(zone);
-	do {
-		unsigned int o;
-		struct page *page;
+	for (i = 0; i < pb->zone->nr_nodes && !got; i++) {
+		struct pcpool_zone *zone = pcpool_zone_nearest(pb->zone, node,
+							       i);
 
-		page = __pcpool_zone_rmqueue_largest(zone, order,
-						     zone->order - 1, mt, &o);
-		if (!page)
-			break;
-		pool_add(pb, pool, page_to_pfn(page), o, true, mt);
-		got += 1UL << o;
-	} while (got < pb->batch);
-	pcpool_zone_unlock(zone);
+		pcpool_zone_lock(zone);
+		do {
+			unsigned int o;
+			struct page *page;
+
+			page = __pcpool_zone_rmqueue_largest(zone, order,
+							     zone->order - 1,
+							     mt, &o);
+			if (!page)
+				break;
+			pool_add(pb, pool, page_to_pfn(page), o, true, mt);
+			got += 1UL << o;
+		} while (got < pb->batch);
+		pcpool_zone_unlock(zone);
+	}
 	if (!got)
 		return NULL;
 	pcpool_stat_add(&st->refill_phase2, 1);
@@ -695,10 +708,15 @@ static struct page *fallback(struct pcpool_pcpbuddy *pb, unsigned int order,
 	spin_lock(&pool->lock);
 	for (i = 0; i < PCPOOL_MT_TYPES - 1 && !page; i++)
 		page = pool_get(pb, pool, st, order, pcpool_mt_fallbacks[mt][i]);
-	if (!page) {
-		pcpool_zone_lock(pb->zone);
-		page = __pcpool_zone_rmqueue(pb->zone, order, mt);
-		pcpool_zone_unlock(pb->zone);
+	/* the zones as get_page_from_freelist() walks them, nearest first */
+	for (i = 0; i < pb->zone->nr_nodes && !page; i++) {
+		struct pcpool_zone *zone;
+
+		zone = pcpool_zone_nearest(pb->zone, READ_ONCE(pb->node[cpu]),
+					   i);
+		pcpool_zone_lock(zone);
+		page = __pcpool_zone_rmqueue(zone, order, mt);
+		pcpool_zone_unlock(zone);
 	}
 	spin_unlock(&pool->lock);
 	put_cpu();
@@ -751,7 +769,8 @@ struct page *pcpool_pcpbuddy_alloc_mt(struct pcpool_pcpbuddy *pb,
 			page = refill_claim(pb, pool, st, cpu, order, mt,
 					    at_limit || any_node);
 		if (!page && at_limit)
-			page = refill_loose(pb, pool, st, order, mt);
+			page = refill_loose(pb, pool, st,
+					    READ_ONCE(pb->node[cpu]), order, mt);
 		spin_unlock(&pool->lock);
 		if (page) {
 			pcpool_stat_add(&st->allocs, 1);
@@ -761,18 +780,22 @@ struct page *pcpool_pcpbuddy_alloc_mt(struct pcpool_pcpbuddy *pb,
 		put_cpu();
 
 		if (!at_limit) {
-			int ret = -ENOSPC;
+			int node = READ_ONCE(pb->node[cpu]), ret = -ENOSPC;
 
-			/* may sleep: no lock held, preemption on */
+			/*
+			 * May sleep: no lock held, preemption on.  This node's
+			 * zone first; full or out of memory, the rest of its
+			 * zonelist, as get_page_from_freelist() goes on to
+			 * the next zone before anything slower.
+			 */
 			if (grows < PCPBUDDY_GROW_TRIES)
-				ret = pcpool_zone_grow_node(pb->zone, any_node ?
-							    PCPOOL_NO_NODE :
-							    READ_ONCE(pb->node[cpu]));
+				ret = any_node ?
+				      pcpool_zone_grow_near(pb->zone, node) :
+				      pcpool_zone_grow_node(pb->zone, node);
 			if (!ret) {
 				grows++;
 				cpu_stat_add(pb, grows, 1);
-			} else if (ret == -ENOMEM && !any_node) {
-				/* this node has none: other nodes next */
+			} else if (!any_node && grows < PCPBUDDY_GROW_TRIES) {
 				any_node = true;
 			} else {
 				at_limit = true;
@@ -1140,7 +1163,7 @@ int pcpool_pcpbuddy_set_high_batch(struct pcpool_pcpbuddy *pb,
 				   unsigned long high, unsigned long batch)
 {
 	if (!batch || batch > high ||
-	    high > (pb->zone->limit << pb->zone->order))
+	    high > (pcpool_zone_limit_blocks(pb->zone) << pb->order))
 		return -EINVAL;
 	/* Readers cope with either value, as with 6.1's pageset_update(). */
 	WRITE_ONCE(pb->high, high);

@@ -73,21 +73,106 @@ static unsigned int moved_bucket(unsigned long moved)
 	return min_t(unsigned int, ilog2(moved) + 1, PCPOOL_MOVED_HIST - 1);
 }
 
+/* Most nodes: a node id must fit pcpool_block.node and a zonelist entry. */
+#define PCPOOL_MAX_NODES	1024
+
+static unsigned int cfg_nodes(const struct pcpool_zone_config *cfg)
+{
+	return cfg->nr_nodes ? cfg->nr_nodes : 1;
+}
+
 size_t pcpool_zone_meta_size(const struct pcpool_zone_config *cfg)
 {
 	unsigned long nr_span, words;
+	unsigned int nodes;
 
 	if (!cfg || cfg->block_order >= PCPOOL_NR_ORDERS || !cfg->nr_cpus ||
 	    !cfg->limit_blocks || cfg->start_pfn >= cfg->end_pfn ||
 	    !cfg->src.alloc_block || !cfg->src.free_block)
 		return 0;
+	nodes = cfg_nodes(cfg);
+	if (nodes > PCPOOL_MAX_NODES ||
+	    (nodes > 1 && (!cfg->src.alloc_block_node || !cfg->src.block_node)))
+		return 0;
 	nr_span = ((cfg->end_pfn - 1) >> cfg->block_order) -
 		  (cfg->start_pfn >> cfg->block_order) + 1;
 	words = BITS_TO_LONGS(1UL << cfg->block_order);
-	return PCPOOL_CACHE_BYTES + sizeof(struct pcpool_zone) +
-	       cfg->nr_cpus * sizeof(struct pcpool_zone_stats) +
+	return PCPOOL_CACHE_BYTES + nodes * sizeof(struct pcpool_zone) +
+	       nodes * cfg->nr_cpus * sizeof(struct pcpool_zone_stats) +
+	       nr_span * words * sizeof(unsigned long) +
+	       nodes * sizeof(struct pcpool_zone *) +
 	       nr_span * sizeof(struct pcpool_block) +
-	       nr_span * words * sizeof(unsigned long);
+	       nodes * nodes * sizeof(u16);
+}
+
+static int node_distance_of(const struct pcpool_zone_config *cfg, int from,
+			    int to)
+{
+	if (cfg->src.distance)
+		return cfg->src.distance(cfg->src.ctx, from, to);
+	return from == to ? 10 : 20;
+}
+
+/*
+ * build_zonelists(): each node's row lists every node, itself first, then
+ * by distance, ties by id.
+ */
+static void build_zonelists(const struct pcpool_zone_config *cfg, u16 *rows,
+			    unsigned int nodes)
+{
+	unsigned int from, i, j;
+
+	for (from = 0; from < nodes; from++) {
+		u16 *row = rows + from * nodes;
+
+		for (i = 0; i < nodes; i++) {
+			int d = node_distance_of(cfg, from, i);
+
+			/* insertion: keys (not self, distance, id) */
+			for (j = i; j > 0; j--) {
+				int prev = row[j - 1];
+
+				if (prev == (int)from ||
+				    (i != from &&
+				     node_distance_of(cfg, from, prev) <= d))
+					break;
+				row[j] = row[j - 1];
+			}
+			row[j] = i;
+		}
+	}
+}
+
+/* @total split evenly over @nodes, the first ones taking the remainder. */
+static unsigned long node_share(unsigned long total, unsigned int nodes,
+				unsigned int nid)
+{
+	return total / nodes + (nid < total % nodes);
+}
+
+static void init_node_zone(struct pcpool_zone *zone,
+			   const struct pcpool_zone_config *cfg,
+			   unsigned int nid)
+{
+	unsigned int nodes = cfg_nodes(cfg), o, mt;
+
+	zone->order = cfg->block_order;
+	zone->nid = nid;
+	zone->nr_nodes = nodes;
+	zone->nr_cpus = cfg->nr_cpus;
+	zone->block_pages = 1UL << cfg->block_order;
+	zone->base_block = cfg->start_pfn >> cfg->block_order;
+	zone->nr_span = ((cfg->end_pfn - 1) >> cfg->block_order) -
+			zone->base_block + 1;
+	zone->map_words = BITS_TO_LONGS(zone->block_pages);
+	zone->limit = max(node_share(cfg->limit_blocks, nodes, nid), 1UL);
+	zone->reserve = node_share(cfg->reserve_blocks, nodes, nid);
+	zone->src = cfg->src;
+	spin_lock_init(&zone->lock);
+	for (o = 0; o < PCPOOL_NR_ORDERS; o++)
+		for (mt = 0; mt < PCPOOL_MT_TYPES; mt++)
+			INIT_LIST_HEAD(&zone->area[o].list[mt]);
+	INIT_LIST_HEAD(&zone->giveback);
 }
 
 int pcpool_zone_init(void *buf, size_t size,
@@ -95,45 +180,50 @@ int pcpool_zone_init(void *buf, size_t size,
 		     struct pcpool_zone **zonep)
 {
 	size_t need = pcpool_zone_meta_size(cfg);
-	struct pcpool_zone *zone;
-	unsigned long i;
+	struct pcpool_zone *zones, **nodes_tab;
+	struct pcpool_zone_stats *stats;
+	struct pcpool_block *blocks;
+	unsigned int nodes, n;
+	unsigned long i, *map;
+	u16 *zonelists;
 	char *p;
 
 	p = pcpool_meta_begin(buf, size, need);
 	if (!p)
 		return -EINVAL;
-	zone = (struct pcpool_zone *)p;
-	p += sizeof(*zone);
+	nodes = cfg_nodes(cfg);
+	/* Cache-line multiples first, then pointers and longs, then the rest. */
+	zones = (struct pcpool_zone *)p;
+	p += nodes * sizeof(*zones);
+	stats = (struct pcpool_zone_stats *)p;
+	p += nodes * cfg->nr_cpus * sizeof(*stats);
+	map = (unsigned long *)p;
+	init_node_zone(&zones[0], cfg, 0);
+	p += zones[0].nr_span * zones[0].map_words * sizeof(unsigned long);
+	nodes_tab = (struct pcpool_zone **)p;
+	p += nodes * sizeof(*nodes_tab);
+	blocks = (struct pcpool_block *)p;
+	p += zones[0].nr_span * sizeof(*blocks);
+	zonelists = (u16 *)p;
+	build_zonelists(cfg, zonelists, nodes);
 
-	zone->order = cfg->block_order;
-	zone->nr_cpus = cfg->nr_cpus;
-	zone->block_pages = 1UL << cfg->block_order;
-	zone->base_block = cfg->start_pfn >> cfg->block_order;
-	zone->nr_span = ((cfg->end_pfn - 1) >> cfg->block_order) -
-			zone->base_block + 1;
-	zone->map_words = BITS_TO_LONGS(zone->block_pages);
-	zone->limit = cfg->limit_blocks;
-	zone->reserve = cfg->reserve_blocks;
-	zone->src = cfg->src;
+	for (n = 0; n < nodes; n++) {
+		struct pcpool_zone *zone = &zones[n];
 
-	/* Cache-line multiples first, then longs, then the 4-byte aligned. */
-	zone->stats = (struct pcpool_zone_stats *)p;
-	p += cfg->nr_cpus * sizeof(struct pcpool_zone_stats);
-	zone->map = (unsigned long *)p;
-	p += zone->nr_span * zone->map_words * sizeof(unsigned long);
-	zone->blocks = (struct pcpool_block *)p;
-
-	for (i = 0; i < zone->nr_span; i++)
-		zone->blocks[i].owner = PCPOOL_OWNER_NONE;
-	spin_lock_init(&zone->lock);
-	for (i = 0; i < PCPOOL_NR_ORDERS; i++) {
-		unsigned int mt;
-
-		for (mt = 0; mt < PCPOOL_MT_TYPES; mt++)
-			INIT_LIST_HEAD(&zone->area[i].list[mt]);
+		init_node_zone(zone, cfg, n);
+		zone->nodes = nodes_tab;
+		zone->zonelists = zonelists;
+		zone->stats = stats + n * cfg->nr_cpus;
+		zone->map = map;
+		zone->blocks = blocks;
+		nodes_tab[n] = zone;
 	}
-	INIT_LIST_HEAD(&zone->giveback);
-	*zonep = zone;
+	/* with one zone every block is node 0's; else its grower's */
+	for (i = 0; i < zones[0].nr_span; i++) {
+		blocks[i].owner = PCPOOL_OWNER_NONE;
+		blocks[i].node = nodes > 1 ? PCPOOL_NO_NODE : 0;
+	}
+	*zonep = &zones[0];
 	return 0;
 }
 
@@ -203,21 +293,25 @@ __must_hold(&zone->lock)
 	list_add_tail(&page->lru, &zone->giveback);
 }
 
-/* A block the source gave us: aligned, in the span, not held already. */
-static bool block_acceptable(struct pcpool_zone *zone, unsigned long pfn)
+/*
+ * A block the source gave us: aligned, in the span, not held already, on
+ * this zone's node when there are several.
+ */
+static bool block_acceptable(struct pcpool_zone *zone, struct page *page)
 {
+	unsigned long pfn = page_to_pfn(page);
+
 	if (block_off(zone, pfn) || !pcpool_zone_pfn_in_span(zone, pfn))
+		return false;
+	if (zone->nr_nodes > 1 &&
+	    zone->src.block_node(zone->src.ctx, page) != zone->nid)
 		return false;
 	return !WARN_ON_ONCE(pcpool_zone_block(zone, pfn)->state !=
 			     PCPOOL_BLOCK_ABSENT);
 }
 
-int pcpool_zone_grow(struct pcpool_zone *zone)
-{
-	return pcpool_zone_grow_node(zone, PCPOOL_NO_NODE);
-}
-
-int pcpool_zone_grow_node(struct pcpool_zone *zone, int node)
+/* One block for @zone: on its node when there are several, else anywhere. */
+static int grow_zone(struct pcpool_zone *zone)
 {
 	struct pcpool_block *blk;
 	struct page *page;
@@ -232,16 +326,14 @@ int pcpool_zone_grow_node(struct pcpool_zone *zone, int node)
 	zone->nr_reserved++;
 	pcpool_zone_unlock(zone);
 
-	if (node != PCPOOL_NO_NODE && zone->src.alloc_block_node)
+	if (zone->nr_nodes > 1)
 		page = zone->src.alloc_block_node(zone->src.ctx, zone->order,
-						  node);
+						  zone->nid);
 	else
 		page = zone->src.alloc_block(zone->src.ctx, zone->order);
 
 	pcpool_zone_lock(zone);
-	/* one node short is not the source short: other nodes may have it */
-	if (node == PCPOOL_NO_NODE || !zone->src.alloc_block_node)
-		zone->exhausted = !page;
+	zone->exhausted = !page;
 	if (!page) {
 		zone->nr_reserved--;
 		pcpool_stat_add(&this_stats(zone)->grow_failed, 1);
@@ -249,7 +341,7 @@ int pcpool_zone_grow_node(struct pcpool_zone *zone, int node)
 		return -ENOMEM;
 	}
 	pfn = page_to_pfn(page);
-	if (!block_acceptable(zone, pfn)) {
+	if (!block_acceptable(zone, page)) {
 		zone->nr_reserved--;
 		pcpool_stat_add(&this_stats(zone)->blocks_rejected, 1);
 		pcpool_zone_unlock(zone);
@@ -262,8 +354,7 @@ int pcpool_zone_grow_node(struct pcpool_zone *zone, int node)
 		WARN_ON_ONCE(map[w]);
 	blk = pcpool_zone_block(zone, pfn);
 	blk->state = PCPOOL_BLOCK_HELD;
-	blk->node = zone->src.block_node ?
-		    zone->src.block_node(zone->src.ctx, page) : 0;
+	WRITE_ONCE(blk->node, zone->nid);
 	WRITE_ONCE(blk->owner, PCPOOL_OWNER_NONE);
 	WRITE_ONCE(blk->mt, PCPOOL_MT_MOVABLE);
 	blk->zone_free = 0;
@@ -272,6 +363,34 @@ int pcpool_zone_grow_node(struct pcpool_zone *zone, int node)
 	pcpool_stat_add(&this_stats(zone)->blocks_obtained, 1);
 	pcpool_zone_unlock(zone);
 	return 0;
+}
+
+int pcpool_zone_grow(struct pcpool_zone *zone)
+{
+	return pcpool_zone_grow_near(zone, PCPOOL_NO_NODE);
+}
+
+int pcpool_zone_grow_node(struct pcpool_zone *zone, int node)
+{
+	if (node == PCPOOL_NO_NODE)
+		return pcpool_zone_grow(zone);
+	return grow_zone(pcpool_zone_node(zone, node));
+}
+
+int pcpool_zone_grow_near(struct pcpool_zone *zone, int node)
+{
+	int ret = -ENOSPC;
+	unsigned int i;
+
+	for (i = 0; i < zone->nr_nodes; i++) {
+		int r = grow_zone(pcpool_zone_nearest(zone, node, i));
+
+		if (!r)
+			return 0;
+		if (r == -ENOMEM)
+			ret = r;
+	}
+	return ret;
 }
 
 /* Split the chunk at @pfn of order @high down to @low, freeing the halves. */
@@ -447,7 +566,7 @@ static bool free_ok(struct pcpool_zone *zone, unsigned long pfn,
 	    !pcpool_zone_pfn_in_span(zone, pfn))
 		return false;
 	blk = pcpool_zone_block(zone, pfn);
-	return blk->state == PCPOOL_BLOCK_HELD &&
+	return blk->state == PCPOOL_BLOCK_HELD && blk->node == zone->nid &&
 	       !test_bit(block_off(zone, pfn),
 			 block_map(zone, pcpool_zone_block_index(zone, pfn))) &&
 	       blk->zone_free + (1U << order) <= zone->block_pages;
@@ -491,24 +610,34 @@ __must_hold(&zone->lock)
 struct page *pcpool_zone_alloc_mt(struct pcpool_zone *zone, unsigned int order,
 				  unsigned int mt)
 {
-	struct page *page;
-	int tries;
+	unsigned int i;
 
 	if (order > zone->order)
 		return NULL;
-	for (tries = 0; ; tries++) {
-		pcpool_zone_lock(zone);
-		page = __pcpool_zone_rmqueue(zone, order, mt);
-		pcpool_zone_unlock(zone);
-		if (page || tries == PCPOOL_GROW_TRIES ||
-		    pcpool_zone_grow(zone))
-			return page;
+	for (i = 0; i < zone->nr_nodes; i++) {
+		struct pcpool_zone *z = pcpool_zone_nearest(zone, PCPOOL_NO_NODE,
+							    i);
+		int tries;
+
+		for (tries = 0; ; tries++) {
+			struct page *page;
+
+			pcpool_zone_lock(z);
+			page = __pcpool_zone_rmqueue(z, order, mt);
+			pcpool_zone_unlock(z);
+			if (page)
+				return page;
+			if (tries == PCPOOL_GROW_TRIES || grow_zone(z))
+				break;
+		}
 	}
+	return NULL;
 }
 
 void pcpool_zone_free(struct pcpool_zone *zone, struct page *page,
 		      unsigned int order)
 {
+	zone = pcpool_zone_of_pfn(zone, page_to_pfn(page));
 	pcpool_zone_lock(zone);
 	__pcpool_zone_free(zone, page, order);
 	pcpool_zone_unlock(zone);
@@ -536,16 +665,27 @@ unsigned int pcpool_zone_alloc_bulk(struct pcpool_zone *zone,
 
 void pcpool_zone_free_list(struct pcpool_zone *zone, struct list_head *list)
 {
-	pcpool_zone_lock(zone);
+	/* a pass per node the pages are on, the first page's node first */
 	while (!list_empty(list)) {
-		struct page *page = list_first_entry(list, struct page, lru);
-		unsigned int order = page_private(page);
+		struct page *first = list_first_entry(list, struct page, lru);
+		struct pcpool_zone *z = pcpool_zone_of_pfn(zone,
+							   page_to_pfn(first));
+		struct list_head *pos, *next;
 
-		list_del(&page->lru);
-		set_page_private(page, 0);
-		__pcpool_zone_free(zone, page, order);
+		pcpool_zone_lock(z);
+		for (pos = list->next; pos != list; pos = next) {
+			struct page *page = list_entry(pos, struct page, lru);
+			unsigned int order = page_private(page);
+
+			next = pos->next;
+			if (pcpool_zone_of_pfn(zone, page_to_pfn(page)) != z)
+				continue;
+			list_del(&page->lru);
+			set_page_private(page, 0);
+			__pcpool_zone_free(z, page, order);
+		}
+		pcpool_zone_unlock(z);
 	}
-	pcpool_zone_unlock(zone);
 }
 
 struct page *pcpool_zone_claim_block(struct pcpool_zone *zone, int owner)
@@ -555,69 +695,50 @@ struct page *pcpool_zone_claim_block(struct pcpool_zone *zone, int owner)
 }
 
 /*
- * The first whole free block on @node, else (@fallback) one on the
- * nearest node that has one, the order a zonelist walks nodes in.  A
- * whole block's type does not matter: its claimer retags it.  Zone lock.
+ * The first whole free block of @zone, claimed for @owner as @mt: a
+ * whole block's type does not matter, its claimer retags it.
  */
-static struct page *find_block(struct pcpool_zone *zone, int node,
-			       bool fallback)
+static struct page *claim_whole(struct pcpool_zone *zone, int owner,
+				unsigned int mt)
 {
-	struct page *best = NULL;
-	int best_dist = 0;
-	unsigned int mt;
+	struct page *page = NULL;
+	unsigned int t;
 
-	if (!zone->area[zone->order].nr_free)
+	if (!READ_ONCE(zone->area[zone->order].nr_free))
 		return NULL;
-	for (mt = 0; mt < PCPOOL_MT_TYPES; mt++) {
-		struct list_head *head = &zone->area[zone->order].list[mt];
-		struct list_head *pos;
+	pcpool_zone_lock(zone);
+	for (t = 0; t < PCPOOL_MT_TYPES && !page; t++)
+		page = take_first(zone, zone->order, t);
+	if (page) {
+		struct pcpool_block *blk = pcpool_zone_block(zone,
+							     page_to_pfn(page));
 
-		/* a source without nodes puts every block on node 0 */
-		if ((node == PCPOOL_NO_NODE || !zone->src.block_node) &&
-		    !list_empty(head))
-			return list_first_entry(head, struct page, lru);
-		for (pos = head->next; pos != head; pos = pos->next) {
-			struct page *page = list_entry(pos, struct page, lru);
-			int nid = pcpool_zone_pfn_node(zone, page_to_pfn(page));
-			int dist;
-
-			if (nid == node)
-				return page;
-			if (!fallback)
-				continue;
-			dist = zone->src.distance ?
-			       zone->src.distance(zone->src.ctx, node, nid) : 0;
-			if (!best || dist < best_dist) {
-				best = page;
-				best_dist = dist;
-			}
-		}
+		WRITE_ONCE(blk->owner, owner);
+		WRITE_ONCE(blk->mt, mt);
+		zone->held_moved += zone->block_pages;
+		pcpool_stat_add(&this_stats(zone)->blocks_claimed, 1);
 	}
-	return best;
+	pcpool_zone_unlock(zone);
+	return page;
 }
 
 struct page *pcpool_zone_claim_block_node(struct pcpool_zone *zone, int owner,
 					  int node, bool fallback,
 					  unsigned int mt)
 {
-	struct page *page;
+	unsigned int i;
 
 	if (mt >= PCPOOL_MT_TYPES)
 		return NULL;
-	pcpool_zone_lock(zone);
-	page = find_block(zone, node, fallback);
-	if (page) {
-		unsigned long pfn;
+	for (i = 0; i < zone->nr_nodes && (!i || fallback); i++) {
+		struct page *page;
 
-		pfn = page_to_pfn(page);
-		del_free(zone, page, pfn, zone->order);
-		WRITE_ONCE(pcpool_zone_block(zone, pfn)->owner, owner);
-		WRITE_ONCE(pcpool_zone_block(zone, pfn)->mt, mt);
-		zone->held_moved += zone->block_pages;
-		pcpool_stat_add(&this_stats(zone)->blocks_claimed, 1);
+		page = claim_whole(pcpool_zone_nearest(zone, node, i), owner,
+				   mt);
+		if (page)
+			return page;
 	}
-	pcpool_zone_unlock(zone);
-	return page;
+	return NULL;
 }
 
 void pcpool_zone_return_block(struct pcpool_zone *zone, struct page *page)
@@ -633,6 +754,7 @@ unsigned long pcpool_zone_take_fragments(struct pcpool_zone *zone,
 
 	if (!pcpool_zone_pfn_in_span(zone, pfn))
 		return 0;
+	zone = pcpool_zone_of_pfn(zone, pfn);
 	idx = pcpool_zone_block_index(zone, pfn);
 	base = pfn & ~(zone->block_pages - 1);
 	map = block_map(zone, idx);
@@ -654,7 +776,7 @@ unsigned long pcpool_zone_take_fragments(struct pcpool_zone *zone,
 	return taken;
 }
 
-unsigned long pcpool_zone_shrink(struct pcpool_zone *zone,
+static unsigned long shrink_zone(struct pcpool_zone *zone,
 				 unsigned long nr_pages)
 {
 	struct pcpool_free_area *area = &zone->area[zone->order];
@@ -673,12 +795,35 @@ unsigned long pcpool_zone_shrink(struct pcpool_zone *zone,
 	return freed;
 }
 
-unsigned long pcpool_zone_shrink_count(struct pcpool_zone *zone)
+unsigned long pcpool_zone_shrink(struct pcpool_zone *zone,
+				 unsigned long nr_pages)
 {
-	return READ_ONCE(zone->area[zone->order].nr_free) * zone->block_pages;
+	unsigned long freed = 0;
+	unsigned int n;
+
+	for (n = 0; n < zone->nr_nodes && freed < nr_pages; n++)
+		freed += shrink_zone(zone->nodes[n], nr_pages - freed);
+	return freed;
 }
 
-unsigned long pcpool_zone_destroy(struct pcpool_zone *zone)
+unsigned long pcpool_zone_shrink_count(struct pcpool_zone *zone)
+{
+	unsigned long blocks = 0;
+	unsigned int n;
+
+	for (n = 0; n < zone->nr_nodes; n++)
+		blocks += READ_ONCE(zone->nodes[n]->area[zone->order].nr_free);
+	return blocks * zone->block_pages;
+}
+
+/* A held block of @zone's node, or (one zone) any held block. */
+static bool zone_has_block(const struct pcpool_zone *zone,
+			   const struct pcpool_block *blk)
+{
+	return blk->state == PCPOOL_BLOCK_HELD && blk->node == zone->nid;
+}
+
+static unsigned long destroy_zone(struct pcpool_zone *zone)
 {
 	unsigned long idx, leaked = 0;
 
@@ -687,7 +832,7 @@ unsigned long pcpool_zone_destroy(struct pcpool_zone *zone)
 		struct pcpool_block *blk = &zone->blocks[idx];
 		unsigned long pfn = (zone->base_block + idx) << zone->order;
 
-		if (blk->state != PCPOOL_BLOCK_HELD)
+		if (!zone_has_block(zone, blk))
 			continue;
 		if (blk->zone_free == zone->block_pages &&
 		    zone_free_head(zone, pfn, zone->order))
@@ -700,22 +845,37 @@ unsigned long pcpool_zone_destroy(struct pcpool_zone *zone)
 	return leaked;
 }
 
+unsigned long pcpool_zone_destroy(struct pcpool_zone *zone)
+{
+	unsigned long leaked = 0;
+	unsigned int n;
+
+	for (n = 0; n < zone->nr_nodes; n++)
+		leaked += destroy_zone(zone->nodes[n]);
+	return leaked;
+}
+
 void pcpool_zone_get_totals(struct pcpool_zone *zone,
 			    struct pcpool_zone_totals *t)
 {
-	unsigned int o;
+	unsigned int o, n;
 
-	/* Plain spin_lock: a reader must not show up in the lock stats. */
-	spin_lock(&zone->lock);
-	t->blocks_held = zone->nr_held;
-	t->free_pages = zone->free_pages;
-	for (o = 0; o < PCPOOL_NR_ORDERS; o++)
-		t->nr_free[o] = zone->area[o].nr_free;
-	spin_unlock(&zone->lock);
+	memset(t, 0, sizeof(*t));
+	for (n = 0; n < zone->nr_nodes; n++) {
+		struct pcpool_zone *z = zone->nodes[n];
+
+		/* Plain spin_lock: a reader must not show up in the lock stats. */
+		spin_lock(&z->lock);
+		t->blocks_held += z->nr_held;
+		t->free_pages += z->free_pages;
+		for (o = 0; o < PCPOOL_NR_ORDERS; o++)
+			t->nr_free[o] += z->area[o].nr_free;
+		spin_unlock(&z->lock);
+	}
 }
 
-/* One statistic, at byte offset @off in struct pcpool_zone_stats, summed. */
-static u64 sum_stat(struct pcpool_zone *zone, size_t off)
+/* One statistic, at byte offset @off in struct pcpool_zone_stats, of one node. */
+static u64 node_stat(struct pcpool_zone *zone, size_t off)
 {
 	unsigned int cpu;
 	u64 sum = 0;
@@ -723,6 +883,41 @@ static u64 sum_stat(struct pcpool_zone *zone, size_t off)
 	for (cpu = 0; cpu < zone->nr_cpus; cpu++)
 		sum += READ_ONCE(*(u64 *)((char *)&zone->stats[cpu] + off));
 	return sum;
+}
+
+/* The same summed over nodes. */
+static u64 sum_stat(struct pcpool_zone *zone, size_t off)
+{
+	unsigned int n;
+	u64 sum = 0;
+
+	for (n = 0; n < zone->nr_nodes; n++)
+		sum += node_stat(zone->nodes[n], off);
+	return sum;
+}
+
+#define NODE_STAT(zone, field) \
+	node_stat(zone, offsetof(struct pcpool_zone_stats, field))
+
+int pcpool_zone_get_node_state(struct pcpool_zone *zone, unsigned int nid,
+			       struct pcpool_zone_node_state *s)
+{
+	struct pcpool_zone *z;
+
+	if (nid >= zone->nr_nodes)
+		return -EINVAL;
+	z = zone->nodes[nid];
+	/* Plain spin_lock: a reader must not show up in the lock stats. */
+	spin_lock(&z->lock);
+	s->limit = z->limit;
+	s->blocks_held = z->nr_held;
+	s->free_pages = z->free_pages;
+	spin_unlock(&z->lock);
+	s->lock_acquisitions = NODE_STAT(z, lock_acquisitions);
+	s->lock_contended = NODE_STAT(z, lock_contended);
+	s->pages_moved = NODE_STAT(z, pages_moved);
+	s->blocks_obtained = NODE_STAT(z, blocks_obtained);
+	return 0;
 }
 
 #define SUM_STAT(zone, field) \
@@ -795,18 +990,22 @@ void pcpool_zone_counters(struct pcpool_zone *zone, pcpool_emit_fn emit,
 
 void pcpool_zone_reset_counters(struct pcpool_zone *zone)
 {
-	unsigned int cpu;
+	unsigned int cpu, n;
 
-	/* Writers hold the lock, so under it the reset loses nothing. */
-	spin_lock(&zone->lock);
-	for (cpu = 0; cpu < zone->nr_cpus; cpu++) {
-		u64 *f = (u64 *)&zone->stats[cpu];
-		size_t i;
+	for (n = 0; n < zone->nr_nodes; n++) {
+		struct pcpool_zone *z = zone->nodes[n];
 
-		for (i = 0; i < sizeof(zone->stats[cpu]) / sizeof(u64); i++)
-			WRITE_ONCE(f[i], 0);
+		/* Writers hold the lock, so under it the reset loses nothing. */
+		spin_lock(&z->lock);
+		for (cpu = 0; cpu < z->nr_cpus; cpu++) {
+			u64 *f = (u64 *)&z->stats[cpu];
+			size_t i;
+
+			for (i = 0; i < sizeof(z->stats[cpu]) / sizeof(u64); i++)
+				WRITE_ONCE(f[i], 0);
+		}
+		spin_unlock(&z->lock);
 	}
-	spin_unlock(&zone->lock);
 }
 
 /* Walk one block's free heads in address order; returns problems found. */
@@ -845,7 +1044,12 @@ static unsigned long check_block(struct pcpool_zone *zone, unsigned long idx)
 	return bad;
 }
 
-unsigned long pcpool_zone_check(struct pcpool_zone *zone)
+/*
+ * One node's zone: its blocks (absent ones too when they were last its),
+ * lists and counts.  A block never obtained has no node: with several
+ * zones nobody's lock covers it, so it is left out.
+ */
+static unsigned long check_zone(struct pcpool_zone *zone)
 {
 	unsigned long idx, heads = 0, chunks = 0, pages = 0, held = 0, bad = 0;
 	unsigned int o;
@@ -854,6 +1058,8 @@ unsigned long pcpool_zone_check(struct pcpool_zone *zone)
 	for (idx = 0; idx < zone->nr_span; idx++) {
 		unsigned long w;
 
+		if (zone->blocks[idx].node != zone->nid)
+			continue;
 		bad += check_block(zone, idx);
 		held += zone->blocks[idx].state == PCPOOL_BLOCK_HELD;
 		for (w = 0; w < zone->map_words; w++)
@@ -892,5 +1098,15 @@ unsigned long pcpool_zone_check(struct pcpool_zone *zone)
 	bad += zone->nr_held > zone->nr_reserved ||
 	       zone->nr_reserved > zone->limit;
 	spin_unlock(&zone->lock);
+	return bad;
+}
+
+unsigned long pcpool_zone_check(struct pcpool_zone *zone)
+{
+	unsigned long bad = 0;
+	unsigned int n;
+
+	for (n = 0; n < zone->nr_nodes; n++)
+		bad += check_zone(zone->nodes[n]);
 	return bad;
 }

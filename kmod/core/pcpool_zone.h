@@ -4,6 +4,16 @@
  * buddy free lists for orders 0..block_order under one spin lock, the zone
  * lock, which is instrumented with per-CPU counters.
  *
+ * NUMA: one zone per node, as the kernel has (struct zone in each
+ * pglist_data).  Each has its own lock, free lists, limit and counters; the
+ * pageblock data is one pfn-indexed array they share, as the kernel's
+ * pageblock bitmap belongs to the memory section, not the zone.  A block
+ * is in its node's zone only.  pcpool_zone_init() hands back node 0's
+ * zone: the entry points that take a page find its node's zone
+ * themselves, the whole-zone ones (counters, check, shrink, destroy) cover
+ * every node, and the allocating ones start at the zone they are given
+ * and walk its zonelist, nearest node first.
+ *
  * Portable core: builds in the kernel (kmod/platform/kernel) and in
  * userspace (kmod/platform/user).  It never allocates memory: the caller
  * sizes the metadata with pcpool_zone_meta_size() and hands it in.
@@ -58,6 +68,13 @@ struct pcpool_zone_config {
 	unsigned long limit_blocks;	/* most blocks held at once, >= 1 */
 	/* whole free blocks kept when more become free; shrink ignores it */
 	unsigned long reserve_blocks;
+	/*
+	 * Nodes, one zone each (0 or 1: one zone, every block on node 0).
+	 * More need src.alloc_block_node and src.block_node; the limit and
+	 * the reserve are split evenly over them (each node at least one
+	 * block), as each zone is sized by its node's memory.
+	 */
+	unsigned int nr_nodes;
 	struct pcpool_page_source src;
 };
 
@@ -77,7 +94,7 @@ struct pcpool_block {
 	 * its hands; the zone never retags an owned block.
 	 */
 	u8 mt;
-	s16 node;		/* NUMA node, set when obtained */
+	s16 node;		/* its zone's node, set when obtained */
 	u32 zone_free;		/* pages of it in the zone free lists, zone lock */
 };
 
@@ -121,17 +138,22 @@ struct pcpool_zone_stats {
 struct pcpool_zone {
 	/* Read-mostly after init. */
 	unsigned int order;		/* block order */
+	int nid;			/* this zone's node */
+	unsigned int nr_nodes;
+	struct pcpool_zone **nodes;	/* [nr_nodes]: every node's zone */
+	/* [nr_nodes][nr_nodes]: each node's zonelist, itself first */
+	const u16 *zonelists;
 	unsigned int nr_cpus;
 	unsigned long block_pages;
 	unsigned long base_block;	/* start_pfn >> order */
 	unsigned long nr_span;		/* entries in blocks[] */
 	unsigned long map_words;	/* bitmap words per block */
-	unsigned long limit;
-	unsigned long reserve;
-	struct pcpool_block *blocks;
+	unsigned long limit;		/* this node's share */
+	unsigned long reserve;		/* this node's share */
+	struct pcpool_block *blocks;	/* shared by every node's zone */
 	/* bit set: page is the head of a free chunk in the zone free lists */
 	unsigned long *map;
-	struct pcpool_zone_stats *stats;	/* [nr_cpus] */
+	struct pcpool_zone_stats *stats;	/* [nr_cpus], this zone's */
 	struct pcpool_page_source src;
 
 	/* The zone lock and what it protects. */
@@ -160,36 +182,43 @@ struct pcpool_zone {
 /* Metadata bytes for @cfg (0 if @cfg is invalid). */
 size_t pcpool_zone_meta_size(const struct pcpool_zone_config *cfg);
 /*
- * Lay the zone out in @buf (@size bytes, from pcpool_zone_meta_size(),
- * any alignment).  Returns 0 or -EINVAL.  Holds no memory until used.
+ * Lay the zones out in @buf (@size bytes, from pcpool_zone_meta_size(),
+ * any alignment); *@zonep is node 0's.  Returns 0 or -EINVAL.  Holds no
+ * memory until used.
  */
 int pcpool_zone_init(void *buf, size_t size,
 		     const struct pcpool_zone_config *cfg,
 		     struct pcpool_zone **zonep);
 /*
- * Give every block back.  Nothing may be allocated, cached per CPU or
- * being obtained.  Returns the number of blocks that could not be given
+ * Give every node's blocks back.  Nothing may be allocated, cached per CPU
+ * or being obtained.  Returns the number of blocks that could not be given
  * back because some of their pages were not free (a caller bug, warned
  * once); those are leaked rather than freed under a user.
  */
 unsigned long pcpool_zone_destroy(struct pcpool_zone *zone);
 
 /*
- * Obtain one block from the page source.  0, -ENOSPC at the limit, -ENOMEM
- * when the source fails or gives a block outside the span.  No lock held.
+ * Obtain one block from the page source, for the first zone of @zone's
+ * zonelist that can take one.  0; -ENOSPC when every node is at its
+ * limit; -ENOMEM when the source fails or gives a block outside the span.
+ * No lock held.
  */
 int pcpool_zone_grow(struct pcpool_zone *zone);
 /*
- * The same, the block on @node only (PCPOOL_NO_NODE: any), as the
- * kernel's node-local zone comes first in a zonelist.  -ENOMEM when that
- * node has none; the caller then falls back to other nodes.
+ * The same for @node's zone only (__GFP_THISNODE), as the kernel's
+ * node-local zone comes first in a zonelist: -ENOSPC at that node's limit,
+ * -ENOMEM when that node has none; the caller then falls back to other
+ * nodes (pcpool_zone_grow_near()).  PCPOOL_NO_NODE: pcpool_zone_grow().
  */
 int pcpool_zone_grow_node(struct pcpool_zone *zone, int node);
+/* pcpool_zone_grow() along @node's zonelist (PCPOOL_NO_NODE: @zone's). */
+int pcpool_zone_grow_near(struct pcpool_zone *zone, int node);
 
 /*
  * One chunk of 2^order pages of migratetype @mt (another type's when @mt
- * has none, as the kernel falls back); grows the zone if it must.  NULL:
- * no memory.  pcpool_zone_alloc() takes PCPOOL_MT_DEFAULT.
+ * has none, as the kernel falls back); grows the zone if it must, and
+ * then walks @zone's zonelist, as get_page_from_freelist().  NULL: no
+ * memory.  pcpool_zone_alloc() takes PCPOOL_MT_DEFAULT.
  */
 struct page *pcpool_zone_alloc_mt(struct pcpool_zone *zone, unsigned int order,
 				  unsigned int mt);
@@ -199,18 +228,20 @@ static inline struct page *pcpool_zone_alloc(struct pcpool_zone *zone,
 	return pcpool_zone_alloc_mt(zone, order, PCPOOL_MT_DEFAULT);
 }
 
+/* Into the zone of @page's node, whichever node's zone @zone is. */
 void pcpool_zone_free(struct pcpool_zone *zone, struct page *page,
 		      unsigned int order);
 /*
  * Up to @count chunks of @order appended to @list (page->lru) under one
- * zone-lock acquisition, without growing.  Returns the number taken.
+ * zone-lock acquisition, from @zone only, without growing.  Returns the
+ * number taken.
  */
 unsigned int pcpool_zone_alloc_bulk(struct pcpool_zone *zone,
 				    unsigned int order, unsigned int mt,
 				    unsigned int count, struct list_head *list);
 /*
  * Free every page on @list (page->lru, order in page_private()) under one
- * acquisition.  @list ends empty.
+ * acquisition per node the pages are on.  @list ends empty.
  */
 void pcpool_zone_free_list(struct pcpool_zone *zone, struct list_head *list);
 
@@ -222,10 +253,9 @@ void pcpool_zone_free_list(struct pcpool_zone *zone, struct list_head *list);
  */
 struct page *pcpool_zone_claim_block(struct pcpool_zone *zone, int owner);
 /*
- * claim_block, a block on @node first; one on another node only if
- * @fallback (PCPOOL_NO_NODE: any block), tagged @mt for its owner.  The
- * free lists are not split by node: the whole-block lists are searched,
- * which costs nothing while every block is on one node.
+ * claim_block from @node's zone (PCPOOL_NO_NODE: @zone's); with
+ * @fallback, else from the next zone of that node's zonelist that has
+ * one.  Tagged @mt for its owner.
  */
 struct page *pcpool_zone_claim_block_node(struct pcpool_zone *zone, int owner,
 					  int node, bool fallback,
@@ -239,7 +269,7 @@ unsigned long pcpool_zone_take_fragments(struct pcpool_zone *zone,
 					 unsigned long pfn,
 					 struct list_head *list);
 
-/* Give back up to @nr_pages in whole free blocks, reserve included. */
+/* Give back up to @nr_pages in whole free blocks of any node, reserves included. */
 unsigned long pcpool_zone_shrink(struct pcpool_zone *zone,
 				 unsigned long nr_pages);
 /* Pages shrink could give back now (racy read, for a shrinker count). */
@@ -247,8 +277,9 @@ unsigned long pcpool_zone_shrink_count(struct pcpool_zone *zone);
 
 /*
  * The zone lock, instrumented.  Between lock and unlock the __ functions
- * below may be called; unlock folds the acquisition into this CPU's stats
- * and gives back blocks detached while it was held.
+ * below may be called on that zone, and freed pages must be on its node
+ * (pcpool_zone_of_pfn()); unlock folds the acquisition into this CPU's
+ * stats and gives back blocks detached while it was held.
  */
 void pcpool_zone_lock(struct pcpool_zone *zone) __acquires(&zone->lock);
 void pcpool_zone_unlock(struct pcpool_zone *zone) __releases(&zone->lock);
@@ -295,6 +326,51 @@ static inline int pcpool_zone_pfn_node(const struct pcpool_zone *zone,
 				       unsigned long pfn)
 {
 	return zone->blocks[pcpool_zone_block_index(zone, pfn)].node;
+}
+
+/* @node's zone; @zone itself for PCPOOL_NO_NODE or a node it does not have. */
+static inline struct pcpool_zone *pcpool_zone_node(struct pcpool_zone *zone,
+						   int node)
+{
+	if (node < 0 || (unsigned int)node >= zone->nr_nodes)
+		return zone;
+	return zone->nodes[node];
+}
+
+/*
+ * The zone a page at @pfn goes back to: its block's node's (page_zone()).
+ * Outside the span, @zone: the free is refused there.
+ */
+static inline struct pcpool_zone *pcpool_zone_of_pfn(struct pcpool_zone *zone,
+						     unsigned long pfn)
+{
+	if (zone->nr_nodes == 1 || !pcpool_zone_pfn_in_span(zone, pfn))
+		return zone;
+	return pcpool_zone_node(zone, READ_ONCE(pcpool_zone_block(zone,
+								  pfn)->node));
+}
+
+/* The most blocks every node together may hold (the config's limit). */
+static inline unsigned long pcpool_zone_limit_blocks(const struct pcpool_zone *zone)
+{
+	unsigned long sum = 0;
+	unsigned int n;
+
+	for (n = 0; n < zone->nr_nodes; n++)
+		sum += zone->nodes[n]->limit;
+	return sum;
+}
+
+/*
+ * The @i-th zone of @node's zonelist (0: @node's own), nearest first, as
+ * build_zonelists() orders them.  @node PCPOOL_NO_NODE: @zone's node.
+ */
+static inline struct pcpool_zone *pcpool_zone_nearest(struct pcpool_zone *zone,
+						      int node, unsigned int i)
+{
+	if (node < 0 || (unsigned int)node >= zone->nr_nodes)
+		node = zone->nid;
+	return zone->nodes[zone->zonelists[node * zone->nr_nodes + i]];
 }
 
 /*
@@ -348,6 +424,21 @@ struct pcpool_zone_totals {
 
 void pcpool_zone_get_totals(struct pcpool_zone *zone,
 			    struct pcpool_zone_totals *t);
+
+/* One node's zone, for the debugfs zones file. */
+struct pcpool_zone_node_state {
+	unsigned long limit;		/* blocks, this node's share */
+	unsigned long blocks_held;
+	unsigned long free_pages;	/* in this zone's free lists */
+	u64 lock_acquisitions;		/* of this zone's lock */
+	u64 lock_contended;
+	u64 pages_moved;
+	u64 blocks_obtained;
+};
+
+/* -EINVAL for a node the zone does not have. */
+int pcpool_zone_get_node_state(struct pcpool_zone *zone, unsigned int nid,
+			       struct pcpool_zone_node_state *s);
 void pcpool_zone_counters(struct pcpool_zone *zone, pcpool_emit_fn emit,
 			  void *arg);
 void pcpool_zone_reset_counters(struct pcpool_zone *zone);

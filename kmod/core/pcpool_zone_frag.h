@@ -23,7 +23,7 @@ struct pcpool_zone_frag {
 	unsigned long nr_free[PCPOOL_NR_ORDERS];	/* free chunks per order */
 };
 
-/* One consistent snapshot, under the zone lock.  O(span). */
+/* A snapshot summed over nodes, each under its zone lock.  O(span x nodes). */
 void pcpool_zone_get_frag(struct pcpool_zone *zone,
 			  struct pcpool_zone_frag *f);
 

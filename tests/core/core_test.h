@@ -62,6 +62,7 @@ class World {
     cfg.nr_cpus = p.nr_cpus;
     cfg.limit_blocks = p.limit;
     cfg.reserve_blocks = p.reserve;
+    cfg.nr_nodes = p.nr_nodes;
     pcpool_user_mem_set_nodes(&mem, p.nr_nodes);
     cfg.src = pcpool_user_mem_source(&mem);
     size_t need = pcpool_zone_meta_size(&cfg);

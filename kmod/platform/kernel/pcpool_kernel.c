@@ -27,10 +27,16 @@ static struct page *pcpool_kernel_alloc_block(void *ctx, unsigned int order)
 	return alloc_pages(PCPOOL_BLOCK_GFP, order);
 }
 
-/* __GFP_THISNODE: the caller falls back to other nodes itself. */
+/*
+ * __GFP_THISNODE: the caller falls back to other nodes itself.  A possible
+ * node without memory (offline, or memoryless) may have no pglist_data to
+ * allocate from: it simply has none.
+ */
 static struct page *pcpool_kernel_alloc_block_node(void *ctx,
 						   unsigned int order, int node)
 {
+	if (!node_state(node, N_MEMORY))
+		return NULL;
 	return alloc_pages_node(node, PCPOOL_BLOCK_GFP | __GFP_THISNODE, order);
 }
 
@@ -83,6 +89,8 @@ void pcpool_kernel_zone_config(struct pcpool_zone_config *cfg,
 	cfg->limit_blocks = limit_blocks ? limit_blocks :
 			    pcpool_kernel_default_limit();
 	cfg->reserve_blocks = reserve_blocks;
+	/* one zone per node, as pglist_data has its own */
+	cfg->nr_nodes = nr_node_ids;
 	cfg->src.alloc_block = pcpool_kernel_alloc_block;
 	cfg->src.free_block = pcpool_kernel_free_block;
 	cfg->src.alloc_block_node = pcpool_kernel_alloc_block_node;
