@@ -116,12 +116,30 @@ static int zone_host_pools_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(zone_host_pools);
 
+/* A line per node's zone: one zone per node, each with its own lock. */
+static int zone_host_zones_show(struct seq_file *m, void *v)
+{
+	struct pcpool_zone_host *zh = m->private;
+	struct pcpool_zone_node_state s;
+	unsigned int nid;
+
+	seq_puts(m, "node limit_blocks blocks_held free_pages lock_acquisitions lock_contended pages_moved blocks_obtained\n");
+	for (nid = 0; !pcpool_zone_get_node_state(zh->kz.zone, nid, &s); nid++)
+		seq_printf(m, "%u %lu %lu %lu %llu %llu %llu %llu\n", nid,
+			   s.limit, s.blocks_held, s.free_pages,
+			   s.lock_acquisitions, s.lock_contended,
+			   s.pages_moved, s.blocks_obtained);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(zone_host_zones);
+
 void pcpool_zone_host_debugfs(struct pcpool_backend *b, struct dentry *dir)
 {
 	struct pcpool_zone_host *zh = b->priv;
 
 	debugfs_create_file("drain", 0600, dir, zh, &zone_host_drain_fops);
 	debugfs_create_file("pools", 0400, dir, zh, &zone_host_pools_fops);
+	debugfs_create_file("zones", 0400, dir, zh, &zone_host_zones_fops);
 }
 
 static void zone_host_view(struct pcpool_zone_host *zh,

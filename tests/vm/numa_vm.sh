@@ -7,10 +7,13 @@
 # Each pool's node (pcpbuddy/pools) is its CPU's node; cross and purger
 # runs claim at least 99% of their blocks on the claiming CPU's node
 # (pcpbuddy_claims_local / (local + remote)), and local + remote is every
-# claim.  Then, on a zone of PCPOOL_NUMA_STEAL_LIMIT blocks, a purger run
-# forces steals: they are split into same-node and other-node steals that
-# add up to every steal, and the split is reported.  Skips (exit 77) on a
-# guest with one node.
+# claim.  Each node has its own zone (pcpbuddy/zones: a line per node) and
+# both are used.  classic, with a pageset per CPU per zone, serves at least
+# 99% of cross and purger allocations from the allocating CPU's node
+# (classic_numa_hit / (hit + miss)).  Then, on a zone of
+# PCPOOL_NUMA_STEAL_LIMIT blocks, a purger run forces steals: they are
+# split into same-node and other-node steals that add up to every steal,
+# and the split is reported.  Skips (exit 77) on a guest with one node.
 
 KO=${PCPOOL_KO:-/pcpool/pcpool.ko}
 OPS=${PCPOOL_NUMA_OPS:-1000000}
@@ -73,6 +76,35 @@ locality() {
 }
 locality cross
 locality purger
+
+# zones BACKEND: one line per node, each node's zone locked and grown.
+zones() {
+	z=$(awk 'NR > 1' "$DBG/$1/zones" | wc -l)
+	used=$(awk 'NR > 1 && $5 > 0 && $8 > 0' "$DBG/$1/zones" | wc -l)
+	[ "$z" = "$nodes" ] && [ "$used" = "$nodes" ]
+	verdict $? "$1: $z zones, each locked and grown" \
+		"$1: $z zones for $nodes nodes, $used used: $(tr '\n' ';' <"$DBG/$1/zones")"
+	echo "$NAME: $1 zones: $(awk 'NR > 1 { printf "node %s held %s locks %s; ", $1, $3, $5 }' "$DBG/$1/zones")"
+}
+zones pcpbuddy
+
+# classic_locality WORKLOAD
+classic_locality() {
+	echo 1 >"$DBG/classic/reset"
+	if ! pcpool-bench --backend classic --workload "$1" --order 0 --ops "$OPS" \
+		>"$TMP/numa_classic_$1.out" 2>&1; then
+		fail "classic $1 run: $(tail -n 3 "$TMP/numa_classic_$1.out" | tr '\n' ' ')"
+		return
+	fi
+	h=$(counter classic classic_numa_hit)
+	m=$(counter classic classic_numa_miss)
+	[ $((h + m)) -gt 0 ] && [ $((h * 100)) -ge $(((h + m) * 99)) ]
+	verdict $? "classic $1: node-local allocations $h of $((h + m))" \
+		"classic $1: only $h of $((h + m)) allocations node-local"
+}
+classic_locality cross
+classic_locality purger
+zones classic
 check_clean "after the locality runs"
 rmmod pcpool || fail "rmmod"
 
