@@ -93,6 +93,14 @@ BUNDLE ?= $(RESULTS)/pcpool-scale-bundle.tar.xz
 bundle: all
 	BUILD=$(abspath $(BUILD)) bench/bundle --out $(abspath $(BUNDLE))
 
+# Instructions per op of the userspace cores under callgrind, threads
+# 1..16 (issue 15): counts, not times, so they hold on a 2-core host.
+INSTR_ARGS ?=
+.PHONY: instr
+instr: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target pcpool-core-bench
+	RESULTS=$(abspath $(RESULTS)) BUILD=$(abspath $(BUILD)) bench/instr $(INSTR_ARGS)
+
 # Page-allocation traces of real programs in the guest (issue 16): one boot,
 # binary traces under traces/ for pcpool-bench --workload replay: bench/trace.
 TRACE_ARGS ?=

@@ -3,17 +3,33 @@
 // allocator core (kmod/core + the user shim), each benchmark thread a
 // "CPU".  classic vs pcpbuddy with remote frees under the owner's lock vs
 // pushed on the owner's lock-free list, without and then with the order-0
-// front cache (list + front is the module's default), on two patterns:
+// front cache (list + front is the module's default), and null (no
+// allocator: the harness's own cost per op), on four patterns:
 //   repeat  every thread allocates and frees one page per iteration
 //   cross   threads in pairs: the even one allocates and hands the page
 //           through a ring to the odd one, which frees it (remote frees)
+//   purger  every thread allocates one page per iteration; the first
+//           thread of every four frees its group's pages every 256 of its
+//           iterations, thread 0 the rest after the loop (the jemalloc
+//           pattern)
+//   exit    every thread allocates one page per iteration and keeps it;
+//           after the loop thread 0 frees them all (an exiting process)
+// purger and exit always run a fixed number of iterations per thread
+// (they hold pages), and their timings miss the frees after the loop;
+// --pcpool_iterations=N fixes the count for every benchmark, which
+// bench/instr uses to count instructions per op (frees included) under
+// callgrind.
 // Timings are of the shim (pthread mutexes as spin locks), not of the
 // kernel; compare the allocators with each other within one run.
 // Documentation/pcpbuddy.rst has how to run it.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,9 +46,12 @@ namespace {
 constexpr unsigned kMaxCpus = 64;
 constexpr unsigned kBlockOrder = 9;  // x86-64 pageblock_order
 constexpr unsigned long kBlocks = 1024;
-constexpr size_t kRingSize = 1024;  // power of two
+constexpr size_t kRingSize = 1024;         // power of two
+constexpr unsigned kPurgeGroup = 4;        // one purger per four threads
+constexpr int64_t kPurgeEvery = 256;       // a purger's iterations between purges
+constexpr int64_t kHeldIterations = 4096;  // purger, exit: pages per thread
 
-enum Mode : int64_t { kClassic, kPcpbuddyLock, kPcpbuddyList, kPcpbuddyFront };
+enum Mode : int64_t { kClassic, kPcpbuddyLock, kPcpbuddyList, kPcpbuddyFront, kNull };
 
 const char* ModeName(int64_t m) {
   switch (m) {
@@ -42,6 +61,8 @@ const char* ModeName(int64_t m) {
       return "pcpbuddy_lock";
     case kPcpbuddyList:
       return "pcpbuddy_list";
+    case kNull:
+      return "null";
     default:
       return "pcpbuddy_list_front";
   }
@@ -73,11 +94,29 @@ struct alignas(64) Ring {
   }
 };
 
+// One thread's pages in allocation order, written by that thread only and
+// read by its purger up to head (purger) or after the loop (exit).
+struct alignas(64) Held {
+  std::atomic<size_t> head{0};
+  size_t tail = 0;  // the purger's
+  std::vector<struct page*> slot;
+};
+
+// null's page: never dereferenced, only handed back.
+char g_null_page;
+
 // One modelled memory, zone and allocator for one benchmark run; made by
 // thread 0 before the timing loop (its start is a barrier for all threads).
 class World {
  public:
-  World(int64_t mode, unsigned nr_cpus) : mode_(mode) {
+  World(int64_t mode, unsigned nr_cpus, size_t held_per_thread) : held(nr_cpus), mode_(mode) {
+    for (Held& h : held) {
+      h.slot.resize(held_per_thread);
+    }
+    if (mode == kNull) {
+      ok_ = true;
+      return;
+    }
     pcpool_user_quiet_warnings(true);
     ok_ = pcpool_user_mem_init(&mem_, 0x40000, kBlocks, kBlockOrder) == 0;
     cfg_.start_pfn = 0x40000;
@@ -124,18 +163,37 @@ class World {
 
   [[nodiscard]] bool ok() const { return ok_; }
 
-  struct page* Alloc() {
-    return mode_ == kClassic ? pcpool_classic_alloc(classic_, 0) : pcpool_pcpbuddy_alloc(pb_, 0);
+  // Never inlined: bench/instr counts instructions only inside these two
+  // (callgrind --toggle-collect), so the count is the allocator's work per
+  // op plus this dispatch, without the loop, the rings or the barriers.
+  [[gnu::noinline]] struct page* Alloc() {
+    switch (mode_) {
+      case kClassic:
+        return pcpool_classic_alloc(classic_, 0);
+      case kNull:
+        return reinterpret_cast<struct page*>(&g_null_page);
+      default:
+        return pcpool_pcpbuddy_alloc(pb_, 0);
+    }
   }
-  void Free(struct page* p) {
-    if (mode_ == kClassic) {
-      pcpool_classic_free(classic_, p, 0);
-    } else {
-      pcpool_pcpbuddy_free(pb_, p, 0);
+  [[gnu::noinline]] void Free(struct page* p) {
+    switch (mode_) {
+      case kClassic:
+        pcpool_classic_free(classic_, p, 0);
+        break;
+      case kNull:
+        benchmark::DoNotOptimize(p);
+        break;
+      default:
+        pcpool_pcpbuddy_free(pb_, p, 0);
+        break;
     }
   }
 
   uint64_t ZoneLocks() {
+    if (zone_ == nullptr) {
+      return 0;
+    }
     uint64_t v = 0;
     pcpool_zone_counters(
         zone_,
@@ -149,6 +207,7 @@ class World {
   }
 
   Ring ring[kMaxCpus / 2];
+  std::vector<Held> held;
 
  private:
   int64_t mode_;
@@ -166,9 +225,11 @@ std::unique_ptr<World> g_world;
 
 // Thread 0 builds the world before, and tears it down after, the timing
 // loop; the loop's start and end are barriers for all threads.
-bool Setup(benchmark::State& state) {
+bool Setup(benchmark::State& state, bool needs_held = false) {
   if (state.thread_index() == 0) {
-    g_world = std::make_unique<World>(state.range(0), static_cast<unsigned>(state.threads()));
+    const auto held = static_cast<size_t>(state.max_iterations);
+    g_world = std::make_unique<World>(state.range(0), static_cast<unsigned>(state.threads()),
+                                      needs_held ? held : 0);
     if (!g_world->ok()) {
       state.SkipWithError("world setup failed");
       return false;
@@ -242,16 +303,133 @@ void BM_Cross(benchmark::State& state) {
   Teardown(state, locks);
 }
 
+// Frees what thread t's producer has published since the last purge.
+void Purge(Held& h) {
+  const size_t head = h.head.load(std::memory_order_acquire);
+  for (; h.tail < head; h.tail++) {
+    if (h.slot[h.tail] != nullptr) {
+      g_world->Free(h.slot[h.tail]);
+    }
+  }
+}
+
+void BM_Purger(benchmark::State& state) {
+  if (!Setup(state, true)) {
+    return;
+  }
+  const uint64_t locks = LocksBefore(state);
+  const auto t = static_cast<unsigned>(state.thread_index());
+  const auto n = static_cast<unsigned>(state.threads());
+  const bool purger = t % kPurgeGroup == 0;
+  const unsigned group_end = std::min(t + kPurgeGroup, n);
+  uint64_t failures = 0;
+  int64_t i = 0;
+  for (auto _ : state) {
+    // g_world exists once the loop runs (thread 0 made it before)
+    Held& mine = g_world->held[t];
+    struct page* p = g_world->Alloc();
+    failures += p == nullptr;
+    const size_t h = mine.head.load(std::memory_order_relaxed);
+    mine.slot[h] = p;
+    mine.head.store(h + 1, std::memory_order_release);
+    if (purger && ++i % kPurgeEvery == 0) {
+      for (unsigned j = t; j < group_end; j++) {
+        Purge(g_world->held[j]);
+      }
+    }
+  }
+  // The loop's end is a barrier: every producer and purger is done, and
+  // thread 0 frees what is left before it tears the world down.
+  if (t == 0) {
+    for (Held& h : g_world->held) {
+      Purge(h);
+    }
+  }
+  state.counters["alloc_failures"] = static_cast<double>(failures);
+  Teardown(state, locks);
+}
+
+void BM_Exit(benchmark::State& state) {
+  if (!Setup(state, true)) {
+    return;
+  }
+  const uint64_t locks = LocksBefore(state);
+  const auto t = static_cast<size_t>(state.thread_index());
+  uint64_t failures = 0;
+  for (auto _ : state) {
+    Held& mine = g_world->held[t];
+    struct page* p = g_world->Alloc();
+    failures += p == nullptr;
+    const size_t h = mine.head.load(std::memory_order_relaxed);
+    mine.slot[h] = p;
+    mine.head.store(h + 1, std::memory_order_release);
+  }
+  // The loop's end is a barrier: every thread's pages are held.
+  if (t == 0) {
+    for (Held& h : g_world->held) {
+      Purge(h);
+    }
+  }
+  state.counters["alloc_failures"] = static_cast<double>(failures);
+  Teardown(state, locks);
+}
+
 void Modes(benchmark::internal::Benchmark* b) {
   b->ArgName("mode");
-  for (int64_t m : {kClassic, kPcpbuddyLock, kPcpbuddyList, kPcpbuddyFront}) {
+  for (int64_t m : {kClassic, kPcpbuddyLock, kPcpbuddyList, kPcpbuddyFront, kNull}) {
     b->Arg(m);
   }
 }
 
-BENCHMARK(BM_Repeat)->Apply(Modes)->ThreadRange(1, 16)->UseRealTime();
-BENCHMARK(BM_Cross)->Apply(Modes)->ThreadRange(2, 16)->UseRealTime();
+// iterations > 0: every benchmark runs exactly that many per thread.
+void Register(int64_t iterations) {
+  struct Spec {
+    const char* name;
+    void (*fn)(benchmark::State&);
+    int min_threads;
+    bool held;
+  };
+  for (const Spec& s :
+       {Spec{"BM_Repeat", BM_Repeat, 1, false}, Spec{"BM_Cross", BM_Cross, 2, false},
+        Spec{"BM_Purger", BM_Purger, 1, true}, Spec{"BM_Exit", BM_Exit, 1, true}}) {
+    auto* b = benchmark::RegisterBenchmark(s.name, s.fn)
+                  ->Apply(Modes)
+                  ->ThreadRange(s.min_threads, 16)
+                  ->UseRealTime();
+    if (iterations > 0) {
+      b->Iterations(iterations);
+    } else if (s.held) {
+      b->Iterations(kHeldIterations);
+    }
+  }
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// --pcpool_iterations=N is ours; everything else goes to Google Benchmark.
+int main(int argc, char** argv) {
+  constexpr const char* kFlag = "--pcpool_iterations=";
+  int64_t iterations = 0;
+  int out = 1;
+  for (int i = 1; i < argc; i++) {
+    if (std::strncmp(argv[i], kFlag, std::strlen(kFlag)) == 0) {
+      char* end = nullptr;
+      iterations = std::strtoll(argv[i] + std::strlen(kFlag), &end, 10);
+      if (*end != '\0' || iterations <= 0) {
+        std::fprintf(stderr, "%s wants a positive count\n", kFlag);
+        return 2;
+      }
+    } else {
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
+  Register(iterations);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+    return 1;
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
