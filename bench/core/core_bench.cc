@@ -166,7 +166,8 @@ class World {
   // Never inlined: bench/instr counts instructions only inside these two
   // (callgrind --toggle-collect), so the count is the allocator's work per
   // op plus this dispatch, without the loop, the rings or the barriers.
-  [[gnu::noinline]] struct page* Alloc() {
+  // (__noinline__: the kernel shim defines noinline as a macro.)
+  [[gnu::__noinline__]] struct page* Alloc() {
     switch (mode_) {
       case kClassic:
         return pcpool_classic_alloc(classic_, 0);
@@ -176,7 +177,7 @@ class World {
         return pcpool_pcpbuddy_alloc(pb_, 0);
     }
   }
-  [[gnu::noinline]] void Free(struct page* p) {
+  [[gnu::__noinline__]] void Free(struct page* p) {
     switch (mode_) {
       case kClassic:
         pcpool_classic_free(classic_, p, 0);

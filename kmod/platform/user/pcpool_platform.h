@@ -51,7 +51,7 @@ typedef long long s64;
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #define PCPOOL_USER_ATTR(...)	__attribute__((__VA_ARGS__))
-#define noinline		__attribute__((__noinline__))
+#define noinline		PCPOOL_USER_ATTR(__noinline__)
 /* __always_inline: glibc's <sys/cdefs.h> defines it as the kernel does. */
 #define ____cacheline_aligned_in_smp PCPOOL_USER_ATTR(aligned(PCPOOL_CACHE_BYTES))
 /* sparse lock-context annotations: nothing to check here. */
