@@ -100,6 +100,13 @@ struct alignas(64) Held {
   std::atomic<size_t> head{0};
   size_t tail = 0;  // the purger's
   std::vector<struct page*> slot;
+
+  // The owning thread appends; release publishes the slot to the purger.
+  void Push(struct page* p) {
+    const size_t h = head.load(std::memory_order_relaxed);
+    slot[h] = p;
+    head.store(h + 1, std::memory_order_release);
+  }
 };
 
 // null's page: never dereferenced, only handed back.
@@ -327,12 +334,9 @@ void BM_Purger(benchmark::State& state) {
   int64_t i = 0;
   for (auto _ : state) {
     // g_world exists once the loop runs (thread 0 made it before)
-    Held& mine = g_world->held[t];
     struct page* p = g_world->Alloc();
     failures += p == nullptr;
-    const size_t h = mine.head.load(std::memory_order_relaxed);
-    mine.slot[h] = p;
-    mine.head.store(h + 1, std::memory_order_release);
+    g_world->held[t].Push(p);
     if (purger && ++i % kPurgeEvery == 0) {
       for (unsigned j = t; j < group_end; j++) {
         Purge(g_world->held[j]);
@@ -358,12 +362,9 @@ void BM_Exit(benchmark::State& state) {
   const auto t = static_cast<size_t>(state.thread_index());
   uint64_t failures = 0;
   for (auto _ : state) {
-    Held& mine = g_world->held[t];
     struct page* p = g_world->Alloc();
     failures += p == nullptr;
-    const size_t h = mine.head.load(std::memory_order_relaxed);
-    mine.slot[h] = p;
-    mine.head.store(h + 1, std::memory_order_release);
+    g_world->held[t].Push(p);
   }
   // The loop's end is a barrier: every thread's pages are held.
   if (t == 0) {
