@@ -642,6 +642,21 @@ __must_hold(&pool->lock)
 }
 
 /*
+ * Steal order: pass 0 the CPUs on @cpu's node, pass 1 the others (none
+ * on one node), each pass by CPU id from @cpu on.  Is @v in @pass?
+ */
+static inline bool in_steal_pass(struct pcpool_pcpbuddy *pb, unsigned int cpu,
+				 unsigned int v, int pass)
+{
+	return (READ_ONCE(pb->node[v]) == READ_ONCE(pb->node[cpu])) == !pass;
+}
+
+static inline int steal_passes(struct pcpool_pcpbuddy *pb)
+{
+	return READ_ONCE(pb->numa) ? 2 : 1;
+}
+
+/*
  * Phase 3: one chunk of @mt from another CPU's pool, same node first,
  * then by CPU distance; never more than the request.  Holds one pool
  * lock at a time, never our own.
@@ -651,18 +666,17 @@ static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order,
 {
 	unsigned int cpu = get_cpu();
 	struct pcpool_pcpbuddy_stats *st = &pb->stats[cpu];
-	int node = pb->node[cpu], pass;
+	int pass, passes = steal_passes(pb);
 	struct page *page = NULL;
 
-	for (pass = 0; pass < 2 && !page; pass++) {
+	for (pass = 0; pass < passes && !page; pass++) {
 		unsigned int d;
 
 		for (d = 1; d < pb->nr_cpus && !page; d++) {
 			unsigned int v = (cpu + d) % pb->nr_cpus;
 			struct pcpool_pcpbuddy_pool *victim = &pb->pool[v];
-			bool near = pb->node[v] == node;
 
-			if (near != !pass)
+			if (!in_steal_pass(pb, cpu, v, pass))
 				continue;
 			if (READ_ONCE(victim->free_pages) < (1UL << order) &&
 			    llist_empty(&victim->remote))
@@ -1078,23 +1092,28 @@ struct page *pcpool_pcpbuddy_alloc_nowait_mt(struct pcpool_pcpbuddy *pb,
 {
 	unsigned int cpu = this_cpu_id(pb), d;
 	struct pcpool_pcpbuddy_stats *st = &pb->nw_stats[cpu];
+	int pass, passes = steal_passes(pb);
 	struct page *page;
 
 	if (order > pb->order || mt >= PCPOOL_MT_TYPES)
 		return NULL;
 	page = take_nowait(pb, &pb->pool[cpu], st, order, mt);
-	/* then the others, nearest first, as steal() but never waiting */
-	for (d = 1; !page && d < pb->nr_cpus; d++) {
-		unsigned int v = (cpu + d) % pb->nr_cpus;
+	/* then the others in steal() order, never waiting */
+	for (pass = 0; pass < passes && !page; pass++) {
+		for (d = 1; !page && d < pb->nr_cpus; d++) {
+			unsigned int v = (cpu + d) % pb->nr_cpus;
 
-		page = take_nowait(pb, &pb->pool[v], st, order, mt);
-		if (page) {
-			pcpool_stat_add(&st->refill_phase3, 1);
-			pcpool_stat_add(&st->steal_pages, 1UL << order);
-			pcpool_stat_add(pb->node[v] == pb->node[cpu] ?
-				       &st->steals_same_node :
-				       &st->steals_other_node, 1);
+			if (!in_steal_pass(pb, cpu, v, pass))
+				continue;
+			page = take_nowait(pb, &pb->pool[v], st, order, mt);
 		}
+	}
+	if (page && pass) {
+		pcpool_stat_add(&st->refill_phase3, 1);
+		pcpool_stat_add(&st->steal_pages, 1UL << order);
+		/* one past the pass that found it: 1 same node, 2 other */
+		pcpool_stat_add(pass == 1 ? &st->steals_same_node :
+			       &st->steals_other_node, 1);
 	}
 	if (!page) {
 		pcpool_stat_add(&st->alloc_failures, 1);

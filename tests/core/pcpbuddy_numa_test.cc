@@ -190,6 +190,47 @@ TEST_F(PcpbuddyNumaTest, StealsFromTheOwnNodeFirst) {
   b.ExpectExact(0);
 }
 
+// The interrupt-safe allocation never claims or grows: with its own pool
+// empty it takes from the others in steal() order, its node first.
+TEST_F(PcpbuddyNumaTest, NowaitStealsFromTheOwnNodeFirst) {
+  ZoneParams p = TwoNodes();
+  PbWorld b(p, 0);
+  SetNodes(b.pb);
+  std::vector<struct page*> on0 = AllocOn(b.pb, 0, 1);
+  std::vector<struct page*> on2 = AllocOn(b.pb, 2, 1);
+  // CPU 3 takes from CPU 2, its node, though CPU 0 comes first by id
+  pcpool_user_set_cpu(3);
+  struct page* s3 = pcpool_pcpbuddy_alloc_nowait(b.pb, 0);
+  ASSERT_NE(s3, nullptr);
+  EXPECT_EQ(pcpool_pcpbuddy_owner(b.pb, s3), 2);
+  // CPU 1 takes from CPU 0, though CPU 2 comes first by id
+  pcpool_user_set_cpu(1);
+  struct page* s1 = pcpool_pcpbuddy_alloc_nowait(b.pb, 0);
+  ASSERT_NE(s1, nullptr);
+  EXPECT_EQ(pcpool_pcpbuddy_owner(b.pb, s1), 0);
+  Counters k = PbCounters(b.pb);
+  EXPECT_EQ(k["pcpbuddy_nowait_allocs"], 2u);
+  EXPECT_EQ(k["pcpbuddy_steals_same_node"], 2u);
+  EXPECT_EQ(k["pcpbuddy_steals_other_node"], 0u);
+  EXPECT_EQ(k["pcpbuddy_blocks_claimed"], 2u) << "no claim of its own";
+  // CPU 2's pool emptied: CPU 3 crosses to node 0
+  pcpool_user_set_cpu(2);
+  while (b.pb->pool[2].free_pages != 0) {
+    on2.push_back(pcpool_pcpbuddy_alloc(b.pb, 0));
+    ASSERT_NE(on2.back(), nullptr);
+  }
+  pcpool_user_set_cpu(3);
+  struct page* x3 = pcpool_pcpbuddy_alloc_nowait(b.pb, 0);
+  ASSERT_NE(x3, nullptr);
+  EXPECT_EQ(pcpool_pcpbuddy_owner(b.pb, x3), 0);
+  EXPECT_EQ(PbCounters(b.pb)["pcpbuddy_steals_other_node"], 1u);
+  FreeOn(b.pb, 3, {s3, x3});
+  FreeOn(b.pb, 1, {s1});
+  FreeOn(b.pb, 0, on0);
+  FreeOn(b.pb, 2, on2);
+  b.ExpectExact(0);
+}
+
 // One node: no fallback order to take, everything as before.
 TEST_F(PcpbuddyNumaTest, OneNodeClaimsLocalOnly) {
   ZoneParams p;
