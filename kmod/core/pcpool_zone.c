@@ -143,11 +143,49 @@ static void build_zonelists(const struct pcpool_zone_config *cfg, u16 *rows,
 	}
 }
 
-/* @total split evenly over @nodes, the first ones taking the remainder. */
-static unsigned long node_share(unsigned long total, unsigned int nodes,
-				unsigned int nid)
+/* A node's weight in the split of the limit: its size, else 1 each. */
+static unsigned long node_weight(const struct pcpool_zone_config *cfg,
+				 unsigned int nid)
 {
-	return total / nodes + (nid < total % nodes);
+	if (cfg_nodes(cfg) > 1 && cfg->src.node_size)
+		return cfg->src.node_size(cfg->src.ctx, nid);
+	return 1;
+}
+
+/* ceil(@total * @part / @sum), without overflow for weights below 2^31. */
+static unsigned long share_upto(unsigned long total, unsigned long part,
+				unsigned long sum)
+{
+	unsigned long r = (total % sum) * part;
+
+	return (total / sum) * part + r / sum + !!(r % sum);
+}
+
+/*
+ * Node @nid's share of @total: the difference of rounded-up prefix sums,
+ * so the shares add up to @total exactly and, for equal weights, the
+ * first nodes take the remainder.
+ */
+static unsigned long node_share(const struct pcpool_zone_config *cfg,
+				unsigned long total, unsigned int nid)
+{
+	unsigned long before = 0, sum = 0, w = 0;
+	unsigned int n;
+
+	for (n = 0; n < cfg_nodes(cfg); n++) {
+		unsigned long x = node_weight(cfg, n);
+
+		if (n < nid)
+			before += x;
+		else if (n == nid)
+			w = x;
+		sum += x;
+	}
+	if (!sum)	/* no node says it has memory: split evenly */
+		return share_upto(total, nid + 1, cfg_nodes(cfg)) -
+		       share_upto(total, nid, cfg_nodes(cfg));
+	return share_upto(total, before + w, sum) -
+	       share_upto(total, before, sum);
 }
 
 static void init_node_zone(struct pcpool_zone *zone,
@@ -165,8 +203,8 @@ static void init_node_zone(struct pcpool_zone *zone,
 	zone->nr_span = ((cfg->end_pfn - 1) >> cfg->block_order) -
 			zone->base_block + 1;
 	zone->map_words = BITS_TO_LONGS(zone->block_pages);
-	zone->limit = max(node_share(cfg->limit_blocks, nodes, nid), 1UL);
-	zone->reserve = node_share(cfg->reserve_blocks, nodes, nid);
+	zone->limit = max(node_share(cfg, cfg->limit_blocks, nid), 1UL);
+	zone->reserve = node_share(cfg, cfg->reserve_blocks, nid);
 	zone->src = cfg->src;
 	spin_lock_init(&zone->lock);
 	for (o = 0; o < PCPOOL_NR_ORDERS; o++)

@@ -56,6 +56,12 @@ struct pcpool_page_source {
 					 int node);
 	int (*block_node)(void *ctx, struct page *page);
 	int (*distance)(void *ctx, int from, int to);
+	/*
+	 * Optional: node @node's memory in any unit (blocks, say), below
+	 * 2^31; the limit and the reserve are split in proportion, as a
+	 * zone's size is its node's.  Without it, or all 0, evenly.
+	 */
+	unsigned long (*node_size)(void *ctx, int node);
 	void *ctx;
 };
 
@@ -71,8 +77,9 @@ struct pcpool_zone_config {
 	/*
 	 * Nodes, one zone each (0 or 1: one zone, every block on node 0).
 	 * More need src.alloc_block_node and src.block_node; the limit and
-	 * the reserve are split evenly over them (each node at least one
-	 * block), as each zone is sized by its node's memory.
+	 * the reserve are split over them by src.node_size (each node at
+	 * least one block of limit), as each zone is sized by its node's
+	 * memory.
 	 */
 	unsigned int nr_nodes;
 	struct pcpool_page_source src;

@@ -73,6 +73,29 @@ TEST_F(ZoneNumaTest, AZonePerNodeWithItsShareOfTheLimit) {
   EXPECT_EQ(pcpool_zone_check(w.zone), 0u);
 }
 
+// Unequal nodes: 0-3 on node 0, 4-8 on node 1.  The limit follows the
+// memory, as a zone's size is its node's.
+TEST_F(ZoneNumaTest, TheLimitIsSplitByNodeSize) {
+  {
+    ZoneParams p = TwoNodes();
+    p.mem_blocks = 9;
+    p.limit = 9;
+    p.reserve = 2;
+    World w(p);
+    EXPECT_EQ(pcpool_zone_node(w.zone, 0)->limit, 4u);
+    EXPECT_EQ(pcpool_zone_node(w.zone, 1)->limit, 5u);
+    EXPECT_EQ(pcpool_zone_node(w.zone, 0)->reserve, 1u);
+    EXPECT_EQ(pcpool_zone_node(w.zone, 1)->reserve, 1u);
+    EXPECT_EQ(pcpool_zone_limit_blocks(w.zone), 9u);
+  }  // one modelled memory at a time
+  // every node at least one block of limit, however small
+  ZoneParams q = TwoNodes();
+  q.limit = 1;
+  World v(q);
+  EXPECT_EQ(pcpool_zone_node(v.zone, 0)->limit, 1u);
+  EXPECT_EQ(pcpool_zone_node(v.zone, 1)->limit, 1u);
+}
+
 TEST_F(ZoneNumaTest, NodesHaveTheirOwnLocks) {
   World w(TwoNodes());
   pcpool_zone* z0 = pcpool_zone_node(w.zone, 0);

@@ -45,6 +45,14 @@ static int pcpool_kernel_block_node(void *ctx, struct page *page)
 	return page_to_nid(page);
 }
 
+/* A node's memory in pageblocks: its zone's share of the limit follows it. */
+static unsigned long pcpool_kernel_node_size(void *ctx, int node)
+{
+	if (!node_state(node, N_MEMORY))
+		return 0;
+	return node_present_pages(node) >> pageblock_order;
+}
+
 static int pcpool_kernel_node_distance(void *ctx, int from, int to)
 {
 	return node_distance(from, to);
@@ -96,6 +104,7 @@ void pcpool_kernel_zone_config(struct pcpool_zone_config *cfg,
 	cfg->src.alloc_block_node = pcpool_kernel_alloc_block_node;
 	cfg->src.block_node = pcpool_kernel_block_node;
 	cfg->src.distance = pcpool_kernel_node_distance;
+	cfg->src.node_size = pcpool_kernel_node_size;
 	cfg->src.ctx = NULL;
 }
 

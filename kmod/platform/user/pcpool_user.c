@@ -173,6 +173,17 @@ static int user_block_node(void *ctx, struct page *page)
 	return block_nid(mem, (unsigned long)(page - mem->pages) >> mem->order);
 }
 
+/* Blocks of the modelled memory on @node. */
+static unsigned long user_node_size(void *ctx, int node)
+{
+	struct pcpool_user_mem *mem = ctx;
+	unsigned long b, n = 0;
+
+	for (b = 0; b < mem->nr_blocks; b++)
+		n += block_nid(mem, b) == node;
+	return n;
+}
+
 /* Nodes on a line, as a SLIT would put them: 10 local, +10 a hop. */
 static int user_node_distance(void *ctx, int from, int to)
 {
@@ -217,6 +228,7 @@ struct pcpool_page_source pcpool_user_mem_source(struct pcpool_user_mem *mem)
 		src.alloc_block_node = user_alloc_block_node;
 		src.block_node = user_block_node;
 		src.distance = user_node_distance;
+		src.node_size = user_node_size;
 	}
 
 	return src;
