@@ -246,8 +246,9 @@ out:
 }
 
 /* rmqueue_pcplist() + __rmqueue_pcplist(), pcp lock held. */
-static struct page *rmqueue_pcplist(struct pcpool_classic_pcp *pcp,
-				    unsigned int order, unsigned int mt)
+static __always_inline struct page *
+rmqueue_pcplist(struct pcpool_classic_pcp *pcp, unsigned int order,
+		unsigned int mt)
 __must_hold(&pcp->lock)
 {
 	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
@@ -431,6 +432,21 @@ __must_hold(&pcp->lock)
 	}
 }
 
+/*
+ * 6.1's free_one_page(): straight to the zone, for orders the lists do not
+ * keep or (@busy) when this CPU's pageset is being drained.  Out of line:
+ * the fast path keeps its registers.
+ */
+static noinline void free_one_page(struct pcpool_classic *classic,
+				   struct page *page, unsigned int order,
+				   bool busy)
+{
+	if (busy)
+		cpu_stat_inc(classic, pcp_busy);
+	cpu_stat_inc(classic, direct_frees);
+	pcpool_zone_free(classic->zone, page, order);
+}
+
 void pcpool_classic_free(struct pcpool_classic *classic, struct page *page,
 			 unsigned int order)
 {
@@ -439,9 +455,8 @@ void pcpool_classic_free(struct pcpool_classic *classic, struct page *page,
 	unsigned long pfn;
 	unsigned int cpu;
 
-	if (order > classic->max_order) {
-		pcpool_zone_free(classic->zone, page, order);
-		cpu_stat_inc(classic, direct_frees);
+	if (unlikely(order > classic->max_order)) {
+		free_one_page(classic, page, order, false);
 		return;
 	}
 	/* this CPU's pageset in the page's zone (page_zone()) */
@@ -451,16 +466,12 @@ void pcpool_classic_free(struct pcpool_classic *classic, struct page *page,
 	home = cpu_pcp(classic, cpu);
 	pcp = likely(home->zone == zone) ? home :
 	      node_pcp(classic, zone->nid, cpu);
-	if (!spin_trylock(&pcp->lock)) {
-		/* 6.1: free_one_page() when the pcp is being drained */
-		pcpool_stat_add(&home->st.pcp_busy, 1);
-		pcpool_stat_add(&home->st.direct_frees, 1);
-		pcpool_zone_free(zone, page, order);
-		put_cpu();
-		return;
+	if (likely(spin_trylock(&pcp->lock))) {
+		free_unref_page_commit(classic, pcp, page, pfn, order);
+		spin_unlock(&pcp->lock);
+	} else {
+		free_one_page(classic, page, order, true);
 	}
-	free_unref_page_commit(classic, pcp, page, pfn, order);
-	spin_unlock(&pcp->lock);
 	put_cpu();
 }
 
