@@ -14,6 +14,16 @@
 //           pattern)
 //   exit    every thread allocates one page per iteration and keeps it;
 //           after the loop thread 0 frees them all (an exiting process)
+//   limit   the zone's limit is one block, so one CPU owns all the memory
+//           and the others live off steals (pcpbuddy phase 3, classic's
+//           drain_all): every thread allocates one page per iteration,
+//           holds up to kLimitHold and then frees the oldest kLimitFree,
+//           the rest in its last iteration
+//   nowait  pcpbuddy and null only: CPU 0's pool is stocked with one block
+//           before the loop and every thread allocates with
+//           pcpool_pcpbuddy_alloc_nowait() and frees with _free_nowait();
+//           every CPU but 0 finds its own pool empty and scans the others
+//           (a NULL, a pool lock held, is retried after a yield, counted)
 // purger and exit always run a fixed number of iterations per thread
 // (they hold pages), and their timings miss the frees after the loop;
 // --pcpool_iterations=N fixes the count for every benchmark, which
@@ -50,6 +60,13 @@ constexpr size_t kRingSize = 1024;         // power of two
 constexpr unsigned kPurgeGroup = 4;        // one purger per four threads
 constexpr int64_t kPurgeEvery = 256;       // a purger's iterations between purges
 constexpr int64_t kHeldIterations = 4096;  // purger, exit: pages per thread
+constexpr unsigned long kLimitBlocks = 1;  // limit: the zone's block limit
+// limit: pages a thread holds at most, and frees at once (oldest first).
+// 16 threads hold at most 448 of the block's 512 pages: pcpbuddy never
+// fails; classic's lists (4 pages a CPU at 16) take it to its limit there.
+constexpr size_t kLimitHold = 28;
+constexpr size_t kLimitFree = 14;
+constexpr int kNowaitTries = 1000;  // nowait: retries of a NULL, then a failure
 
 enum Mode : int64_t { kClassic, kPcpbuddyLock, kPcpbuddyList, kPcpbuddyFront, kNull };
 
@@ -116,7 +133,8 @@ char g_null_page;
 // thread 0 before the timing loop (its start is a barrier for all threads).
 class World {
  public:
-  World(int64_t mode, unsigned nr_cpus, size_t held_per_thread) : held(nr_cpus), mode_(mode) {
+  World(int64_t mode, unsigned nr_cpus, size_t held_per_thread, unsigned long limit_blocks)
+      : held(nr_cpus), mode_(mode), nr_cpus_(nr_cpus) {
     for (Held& h : held) {
       h.slot.resize(held_per_thread);
     }
@@ -130,7 +148,7 @@ class World {
     cfg_.end_pfn = 0x40000 + (kBlocks << kBlockOrder);
     cfg_.block_order = kBlockOrder;
     cfg_.nr_cpus = nr_cpus;
-    cfg_.limit_blocks = kBlocks;
+    cfg_.limit_blocks = limit_blocks;
     cfg_.reserve_blocks = 4;
     cfg_.src = pcpool_user_mem_source(&mem_);
     zone_buf_.resize(pcpool_zone_meta_size(&cfg_));
@@ -143,9 +161,13 @@ class World {
       ok_ = pcpool_classic_init(buf_.data(), buf_.size(), zone_, 0, &classic_) == 0;
     } else {
       buf_.resize(pcpool_pcpbuddy_meta_size(zone_));
-      // high: 8 blocks per pool, as the module gives a small machine
+      // high: 8 blocks per pool, as the module gives a small machine;
+      // never above the limit (limit: one block, high one block, batch a
+      // quarter of it; no pool ever holds more than the block)
+      const unsigned long high = std::min(8UL, limit_blocks) << kBlockOrder;
+      const unsigned long batch = std::min(2UL << kBlockOrder, high / 4);
       ok_ = pcpool_pcpbuddy_init(buf_.data(), buf_.size(), zone_, 4, &pb_) == 0 &&
-            pcpool_pcpbuddy_set_high_batch(pb_, 8UL << kBlockOrder, 2UL << kBlockOrder) == 0 &&
+            pcpool_pcpbuddy_set_high_batch(pb_, high, batch) == 0 &&
             pcpool_pcpbuddy_set_remote_free(pb_, mode == kPcpbuddyLock
                                                      ? PCPOOL_PCPBUDDY_REMOTE_LOCK
                                                      : PCPOOL_PCPBUDDY_REMOTE_LIST) == 0 &&
@@ -198,6 +220,52 @@ class World {
     }
   }
 
+  // The interrupt-safe pair (pcpbuddy; null as in Alloc/Free).  Named so
+  // that bench/instr's '*World::Alloc*' and '*World::Free*' count them.
+  [[gnu::__noinline__]] struct page* AllocNowait() {
+    if (mode_ == kNull) {
+      return reinterpret_cast<struct page*>(&g_null_page);
+    }
+    return pcpool_pcpbuddy_alloc_nowait(pb_, 0);
+  }
+  [[gnu::__noinline__]] void FreeNowait(struct page* p) {
+    if (mode_ == kNull) {
+      benchmark::DoNotOptimize(p);
+      return;
+    }
+    pcpool_pcpbuddy_free_nowait(pb_, p, 0);
+  }
+
+  // Before the loop, uncounted: CPU @cpu allocates @pages order-0 pages
+  // and frees them, so its pool owns and holds them (pcpbuddy keeps up to
+  // reserve whole blocks; the front cache takes up to a block).
+  bool Stock(unsigned cpu, unsigned long pages) {
+    if (pb_ == nullptr) {
+      return true;
+    }
+    pcpool_user_set_cpu(cpu);
+    std::vector<struct page*> v;
+    for (unsigned long i = 0; i < pages; i++) {
+      struct page* p = pcpool_pcpbuddy_alloc(pb_, 0);
+      if (p == nullptr) {
+        break;
+      }
+      v.push_back(p);
+    }
+    for (struct page* p : v) {
+      pcpool_pcpbuddy_free(pb_, p, 0);
+    }
+    return v.size() == pages;
+  }
+
+  // An allocator counter (pcpool_pcpbuddy_counters or
+  // pcpool_classic_counters, summed over CPUs), or one CPU's; 0 if absent.
+  uint64_t Counter(const char* key) { return Read(key, -1); }
+  uint64_t CpuCounter(unsigned cpu, const char* key) { return Read(key, static_cast<int>(cpu)); }
+  unsigned nr_cpus() const { return nr_cpus_; }
+  bool pcpbuddy() const { return pb_ != nullptr; }
+  bool classic() const { return classic_ != nullptr; }
+
   uint64_t ZoneLocks() {
     if (zone_ == nullptr) {
       return 0;
@@ -218,7 +286,35 @@ class World {
   std::vector<Held> held;
 
  private:
+  uint64_t Read(const char* key, int cpu) {
+    struct Arg {
+      const char* key;
+      uint64_t val;
+    } arg{key, 0};
+    auto emit = [](void* a, const char* k, u64 v) {
+      auto* x = static_cast<Arg*>(a);
+      if (std::strcmp(k, x->key) == 0) {
+        x->val = v;
+      }
+    };
+    if (pb_ != nullptr) {
+      if (cpu < 0) {
+        pcpool_pcpbuddy_counters(pb_, emit, &arg);
+      } else {
+        pcpool_pcpbuddy_cpu_counters(pb_, static_cast<unsigned>(cpu), emit, &arg);
+      }
+    } else if (classic_ != nullptr) {
+      if (cpu < 0) {
+        pcpool_classic_counters(classic_, emit, &arg);
+      } else {
+        pcpool_classic_cpu_counters(classic_, static_cast<unsigned>(cpu), emit, &arg);
+      }
+    }
+    return arg.val;
+  }
+
   int64_t mode_;
+  unsigned nr_cpus_;
   bool ok_ = false;
   pcpool_user_mem mem_{};
   pcpool_zone_config cfg_{};
@@ -233,12 +329,15 @@ std::unique_ptr<World> g_world;
 
 // Thread 0 builds the world before, and tears it down after, the timing
 // loop; the loop's start and end are barriers for all threads.
-bool Setup(benchmark::State& state, bool needs_held = false) {
+// limit: the zone's block limit; stock: pages CPU 0's pool holds before
+// the loop (World::Stock).
+bool Setup(benchmark::State& state, bool needs_held = false, unsigned long limit = kBlocks,
+           unsigned long stock = 0) {
   if (state.thread_index() == 0) {
     const auto held = static_cast<size_t>(state.max_iterations);
     g_world = std::make_unique<World>(state.range(0), static_cast<unsigned>(state.threads()),
-                                      needs_held ? held : 0);
-    if (!g_world->ok()) {
+                                      needs_held ? held : 0, limit);
+    if (!g_world->ok() || !g_world->Stock(0, stock)) {
       state.SkipWithError("world setup failed");
       return false;
     }
@@ -376,9 +475,134 @@ void BM_Exit(benchmark::State& state) {
   Teardown(state, locks);
 }
 
+// Pools one steal visited, victim included, when one CPU v owns every
+// block and the other pools are always empty (limit, nowait: frees go to
+// the owner): from CPU t that is (v - t) mod n, in steal() as in
+// alloc_nowait (one node: one pass).  -1 if more than one CPU claimed
+// blocks, 0 without steals.  Failed _nowait tries (a lock held) are not
+// in it: they visit every pool.
+double ScanPerSteal(World& w) {
+  const unsigned n = w.nr_cpus();
+  unsigned owners = 0;
+  unsigned v = 0;
+  for (unsigned c = 0; c < n; c++) {
+    if (w.CpuCounter(c, "pcpbuddy_blocks_claimed") != 0) {
+      owners++;
+      v = c;
+    }
+  }
+  uint64_t steals = 0;
+  uint64_t visited = 0;
+  for (unsigned t = 0; t < n; t++) {
+    const uint64_t s = w.CpuCounter(t, "pcpbuddy_refill_phase3");
+    steals += s;
+    visited += s * ((v + n - t) % n);
+  }
+  if (steals == 0) {
+    return 0;
+  }
+  return owners == 1 && w.Counter("pcpbuddy_blocks_returned") == 0
+             ? static_cast<double>(visited) / static_cast<double>(steals)
+             : -1;
+}
+
+// limit, nowait: what the scans did, from the allocator's counters (thread
+// 0, after the loop's closing barrier, before Teardown).
+void ScanCounters(benchmark::State& state) {
+  if (state.thread_index() != 0) {
+    return;
+  }
+  World& w = *g_world;
+  const double ops = static_cast<double>(state.iterations()) * state.threads();
+  if (w.pcpbuddy()) {
+    state.counters["steals_per_op"] =
+        static_cast<double>(w.Counter("pcpbuddy_refill_phase3")) / ops;
+    state.counters["scan_per_steal"] = ScanPerSteal(w);
+    state.counters["nowait_busy_per_1k_ops"] =
+        static_cast<double>(w.Counter("pcpbuddy_nowait_busy")) * 1000.0 / ops;
+  }
+  if (w.classic()) {
+    const auto calls = static_cast<double>(w.Counter("classic_drain_all_calls"));
+    state.counters["drain_all_per_1k_ops"] = calls * 1000.0 / ops;
+    state.counters["drain_all_visited_per_call"] =
+        calls > 0 ? static_cast<double>(w.Counter("classic_drain_all_visited")) / calls : 0;
+  }
+}
+
+// A thread's pages, oldest first: the last kLimitHold allocated, the
+// oldest kLimitFree freed when full, all of them in the last iteration
+// (the loop's end is a barrier; after it thread 0 tears the world down).
+void BM_Limit(benchmark::State& state) {
+  if (!Setup(state, false, kLimitBlocks)) {
+    return;
+  }
+  const uint64_t locks = LocksBefore(state);
+  struct page* hold[kLimitHold];
+  size_t nr = 0;
+  int64_t i = 0;
+  uint64_t failures = 0;
+  for (auto _ : state) {
+    // g_world exists once the loop runs (thread 0 made it before)
+    struct page* p = g_world->Alloc();
+    if (p != nullptr) {
+      hold[nr++] = p;
+    } else {
+      failures++;
+    }
+    const bool last = ++i == state.max_iterations;
+    if (nr == kLimitHold || last) {
+      const size_t f = last ? nr : kLimitFree;
+      for (size_t j = 0; j < f; j++) {
+        g_world->Free(hold[j]);
+      }
+      std::copy(hold + f, hold + nr, hold);
+      nr -= f;
+    }
+  }
+  state.counters["alloc_failures"] = static_cast<double>(failures);
+  ScanCounters(state);
+  Teardown(state, locks);
+}
+
+void BM_Nowait(benchmark::State& state) {
+  if (!Setup(state, false, kBlocks, 1UL << kBlockOrder)) {
+    return;
+  }
+  const uint64_t locks = LocksBefore(state);
+  uint64_t failures = 0;
+  uint64_t retries = 0;
+  for (auto _ : state) {
+    struct page* p = g_world->AllocNowait();
+    // NULL: a pool lock was held (under callgrind, by a thread descheduled
+    // holding it); let it run, then try again
+    for (int r = 0; p == nullptr && r < kNowaitTries; r++) {
+      retries++;
+      std::this_thread::yield();
+      p = g_world->AllocNowait();
+    }
+    if (p != nullptr) {
+      g_world->FreeNowait(p);
+    } else {
+      failures++;
+    }
+  }
+  state.counters["alloc_failures"] = static_cast<double>(failures);
+  state.counters["nowait_retries"] = static_cast<double>(retries);
+  ScanCounters(state);
+  Teardown(state, locks);
+}
+
 void Modes(benchmark::internal::Benchmark* b) {
   b->ArgName("mode");
   for (int64_t m : {kClassic, kPcpbuddyLock, kPcpbuddyList, kPcpbuddyFront, kNull}) {
+    b->Arg(m);
+  }
+}
+
+// nowait: classic has no _nowait allocation.
+void NowaitModes(benchmark::internal::Benchmark* b) {
+  b->ArgName("mode");
+  for (int64_t m : {kPcpbuddyLock, kPcpbuddyList, kPcpbuddyFront, kNull}) {
     b->Arg(m);
   }
 }
@@ -390,12 +614,14 @@ void Register(int64_t iterations) {
     void (*fn)(benchmark::State&);
     int min_threads;
     bool held;
+    void (*modes)(benchmark::internal::Benchmark*) = Modes;
   };
-  for (const Spec& s :
-       {Spec{"BM_Repeat", BM_Repeat, 1, false}, Spec{"BM_Cross", BM_Cross, 2, false},
-        Spec{"BM_Purger", BM_Purger, 1, true}, Spec{"BM_Exit", BM_Exit, 1, true}}) {
+  for (const Spec& s : {Spec{"BM_Repeat", BM_Repeat, 1, false},
+                        Spec{"BM_Cross", BM_Cross, 2, false}, Spec{"BM_Purger", BM_Purger, 1, true},
+                        Spec{"BM_Exit", BM_Exit, 1, true}, Spec{"BM_Limit", BM_Limit, 1, false},
+                        Spec{"BM_Nowait", BM_Nowait, 1, false, NowaitModes}}) {
     auto* b = benchmark::RegisterBenchmark(s.name, s.fn)
-                  ->Apply(Modes)
+                  ->Apply(s.modes)
                   ->ThreadRange(s.min_threads, 16)
                   ->UseRealTime();
     if (iterations > 0) {
