@@ -475,35 +475,12 @@ void BM_Exit(benchmark::State& state) {
   Teardown(state, locks);
 }
 
-// Pools one steal visited, victim included, when one CPU v owns every
-// block and the other pools are always empty (limit, nowait: frees go to
-// the owner): from CPU t that is (v - t) mod n, in steal() as in
-// alloc_nowait (one node: one pass).  -1 if more than one CPU claimed
-// blocks, 0 without steals.  Failed _nowait tries (a lock held) are not
-// in it: they visit every pool.
+// Other pools looked at per steal (pcpbuddy_steal_visits, counted by the
+// core: every pool a phase-3 or _nowait scan tried, whether it found a
+// page or not, per successful steal).  0 without steals.
 double ScanPerSteal(World& w) {
-  const unsigned n = w.nr_cpus();
-  unsigned owners = 0;
-  unsigned v = 0;
-  for (unsigned c = 0; c < n; c++) {
-    if (w.CpuCounter(c, "pcpbuddy_blocks_claimed") != 0) {
-      owners++;
-      v = c;
-    }
-  }
-  uint64_t steals = 0;
-  uint64_t visited = 0;
-  for (unsigned t = 0; t < n; t++) {
-    const uint64_t s = w.CpuCounter(t, "pcpbuddy_refill_phase3");
-    steals += s;
-    visited += s * ((v + n - t) % n);
-  }
-  if (steals == 0) {
-    return 0;
-  }
-  return owners == 1 && w.Counter("pcpbuddy_blocks_returned") == 0
-             ? static_cast<double>(visited) / static_cast<double>(steals)
-             : -1;
+  const auto steals = static_cast<double>(w.Counter("pcpbuddy_refill_phase3"));
+  return steals > 0 ? static_cast<double>(w.Counter("pcpbuddy_steal_visits")) / steals : 0;
 }
 
 // limit, nowait: what the scans did, from the allocator's counters (thread

@@ -656,6 +656,93 @@ static inline int steal_passes(struct pcpool_pcpbuddy *pb)
 	return READ_ONCE(pb->numa) ? 2 : 1;
 }
 
+/* What one steal wants of a victim's pool; NULL: nothing there for it. */
+struct steal_req {
+	struct page *(*take)(struct pcpool_pcpbuddy *pb,
+			     struct pcpool_pcpbuddy_pool *victim,
+			     struct steal_req *req);
+	struct pcpool_pcpbuddy_stats *st;
+	unsigned int order;
+	unsigned int mt;
+	bool absorbed;		/* a victim's remote list was taken in */
+};
+
+/*
+ * The other pools in steal order, until @req->take() gets a page.  The
+ * CPU this CPU last stole from comes first when it is on this CPU's node:
+ * where a steal found pages the next one likely finds more, and without
+ * it every steal walks the empty pools in between (one pass over n CPUs
+ * per steal when one CPU holds the memory).  Then pass 0, this node's
+ * CPUs, and pass 1, the others, each by CPU id from @cpu on.  Returns
+ * the page, with the pass that found it, 1-based, in *@found.
+ */
+static struct page *steal_scan(struct pcpool_pcpbuddy *pb, unsigned int cpu,
+			       struct steal_req *req, int *found)
+{
+	struct pcpool_pcpbuddy_pool *me = &pb->pool[cpu];
+	unsigned int v = READ_ONCE(me->steal_hint), tried = cpu, d;
+	int pass = 0, passes = steal_passes(pb);
+	unsigned long visits = 0;
+	struct page *page = NULL;
+
+	/* steal_hint is the victim + 1: 0, none yet */
+	if (v-- && v != cpu && v < pb->nr_cpus &&
+	    in_steal_pass(pb, cpu, v, 0)) {
+		tried = v;
+		visits++;
+		page = req->take(pb, &pb->pool[v], req);
+		if (page)
+			pass = 1;
+	}
+	for (; pass < passes && !page; pass++) {
+		for (d = 1; d < pb->nr_cpus && !page; d++) {
+			v = (cpu + d) % pb->nr_cpus;
+			if (v == tried || !in_steal_pass(pb, cpu, v, pass))
+				continue;
+			visits++;
+			page = req->take(pb, &pb->pool[v], req);
+		}
+	}
+	pcpool_stat_add(&req->st->steal_visits, visits);
+	if (page)
+		WRITE_ONCE(me->steal_hint, v + 1);
+	*found = pass;
+	return page;
+}
+
+/* steal()'s take: the victim's lock, waiting for it. */
+static struct page *steal_take(struct pcpool_pcpbuddy *pb,
+			       struct pcpool_pcpbuddy_pool *victim,
+			       struct steal_req *req)
+{
+	struct page *page = NULL;
+
+	if (READ_ONCE(victim->free_pages) < (1UL << req->order) &&
+	    llist_empty(&victim->remote))
+		return NULL;
+	spin_lock(&victim->lock);
+	if (!victim->dead) {
+		if (absorb_remote(pb, victim, req->st, true))
+			req->absorbed = true;
+		page = pool_get(pb, victim, req->st, req->order, req->mt);
+	}
+	if (page)
+		WRITE_ONCE(victim->stolen_pages,
+			   victim->stolen_pages + (1UL << req->order));
+	spin_unlock(&victim->lock);
+	return page;
+}
+
+/* A steal done: counted, by the pass that found it (1 same node, 2 other). */
+static void count_steal(struct pcpool_pcpbuddy_stats *st, unsigned int order,
+			int found)
+{
+	pcpool_stat_add(&st->refill_phase3, 1);
+	pcpool_stat_add(&st->steal_pages, 1UL << order);
+	pcpool_stat_add(found == 1 ? &st->steals_same_node :
+		       &st->steals_other_node, 1);
+}
+
 /*
  * Phase 3: one chunk of @mt from another CPU's pool, same node first,
  * then by CPU distance; never more than the request.  Holds one pool
@@ -665,41 +752,18 @@ static struct page *steal(struct pcpool_pcpbuddy *pb, unsigned int order,
 			  unsigned int mt, bool *absorbed)
 {
 	unsigned int cpu = get_cpu();
-	struct pcpool_pcpbuddy_stats *st = &pb->stats[cpu];
-	int pass, passes = steal_passes(pb);
-	struct page *page = NULL;
+	struct steal_req req = {
+		.take = steal_take, .st = &pb->stats[cpu],
+		.order = order, .mt = mt,
+	};
+	struct page *page;
+	int found;
 
-	for (pass = 0; pass < passes && !page; pass++) {
-		unsigned int d;
-
-		for (d = 1; d < pb->nr_cpus && !page; d++) {
-			unsigned int v = (cpu + d) % pb->nr_cpus;
-			struct pcpool_pcpbuddy_pool *victim = &pb->pool[v];
-
-			if (!in_steal_pass(pb, cpu, v, pass))
-				continue;
-			if (READ_ONCE(victim->free_pages) < (1UL << order) &&
-			    llist_empty(&victim->remote))
-				continue;
-			spin_lock(&victim->lock);
-			if (!victim->dead) {
-				if (absorb_remote(pb, victim, st, true))
-					*absorbed = true;
-				page = pool_get(pb, victim, st, order, mt);
-			}
-			if (page)
-				WRITE_ONCE(victim->stolen_pages,
-					   victim->stolen_pages + (1UL << order));
-			spin_unlock(&victim->lock);
-		}
-	}
-	if (page) {
-		pcpool_stat_add(&st->refill_phase3, 1);
-		pcpool_stat_add(&st->steal_pages, 1UL << order);
-		/* one past the pass that found it: 1 same node, 2 other */
-		pcpool_stat_add(pass == 1 ? &st->steals_same_node :
-			       &st->steals_other_node, 1);
-	}
+	page = steal_scan(pb, cpu, &req, &found);
+	if (page)
+		count_steal(req.st, order, found);
+	if (req.absorbed)
+		*absorbed = true;
 	put_cpu();
 	return page;
 }
@@ -1086,34 +1150,35 @@ static struct page *take_nowait(struct pcpool_pcpbuddy *pb,
 	return page;
 }
 
+/* The _nowait steal's take: take_nowait() on a victim. */
+static struct page *nowait_take(struct pcpool_pcpbuddy *pb,
+				struct pcpool_pcpbuddy_pool *victim,
+				struct steal_req *req)
+{
+	return take_nowait(pb, victim, req->st, req->order, req->mt);
+}
+
 struct page *pcpool_pcpbuddy_alloc_nowait_mt(struct pcpool_pcpbuddy *pb,
 					     unsigned int order,
 					     unsigned int mt)
 {
-	unsigned int cpu = this_cpu_id(pb), d;
-	struct pcpool_pcpbuddy_stats *st = &pb->nw_stats[cpu];
-	int pass, passes = steal_passes(pb);
+	unsigned int cpu = this_cpu_id(pb);
+	struct steal_req req = {
+		.take = nowait_take, .st = &pb->nw_stats[cpu],
+		.order = order, .mt = mt,
+	};
+	struct pcpool_pcpbuddy_stats *st = req.st;
 	struct page *page;
+	int found;
 
 	if (order > pb->order || mt >= PCPOOL_MT_TYPES)
 		return NULL;
 	page = take_nowait(pb, &pb->pool[cpu], st, order, mt);
 	/* then the others in steal() order, never waiting */
-	for (pass = 0; pass < passes && !page; pass++) {
-		for (d = 1; !page && d < pb->nr_cpus; d++) {
-			unsigned int v = (cpu + d) % pb->nr_cpus;
-
-			if (!in_steal_pass(pb, cpu, v, pass))
-				continue;
-			page = take_nowait(pb, &pb->pool[v], st, order, mt);
-		}
-	}
-	if (page && pass) {
-		pcpool_stat_add(&st->refill_phase3, 1);
-		pcpool_stat_add(&st->steal_pages, 1UL << order);
-		/* one past the pass that found it: 1 same node, 2 other */
-		pcpool_stat_add(pass == 1 ? &st->steals_same_node :
-			       &st->steals_other_node, 1);
+	if (!page) {
+		page = steal_scan(pb, cpu, &req, &found);
+		if (page)
+			count_steal(st, order, found);
 	}
 	if (!page) {
 		pcpool_stat_add(&st->alloc_failures, 1);
@@ -1455,6 +1520,7 @@ static const struct {
 	PB_STAT(steal_pages),
 	PB_STAT(steals_same_node),
 	PB_STAT(steals_other_node),
+	PB_STAT(steal_visits),
 	PB_STAT(grows),
 	PB_STAT(alloc_failures),
 	PB_STAT(drains),

@@ -53,6 +53,8 @@ struct pcpool_pcpbuddy_stats {
 	u64 steal_pages;	/* pages this CPU took from others */
 	u64 steals_same_node;	/* phase 3 from a CPU of this node */
 	u64 steals_other_node;
+	/* other pools a steal looked at (phase 3 and _nowait, found or not) */
+	u64 steal_visits;
 	u64 grows;		/* zone grown for this CPU */
 	u64 alloc_failures;
 	u64 drains;		/* above high */
@@ -100,6 +102,11 @@ struct pcpool_pcpbuddy_pool {
 	 */
 	struct llist_node *front[PCPOOL_MT_TYPES];
 	unsigned long front_pages;
+	/*
+	 * The CPU this one last stole from, + 1 (0: none): tried first.
+	 * Written by this CPU only, process or IRQ context (a hint).
+	 */
+	unsigned int steal_hint;
 	u64 stolen_pages;		/* taken from here by other CPUs */
 	unsigned int frag_head;		/* next slot of @frag */
 	unsigned long frag[PCPOOL_PCPBUDDY_FRAG_RING];	/* block index + 1 */

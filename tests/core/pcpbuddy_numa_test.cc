@@ -231,6 +231,32 @@ TEST_F(PcpbuddyNumaTest, NowaitStealsFromTheOwnNodeFirst) {
   b.ExpectExact(0);
 }
 
+// A steal tries the CPU it last stole from first only when that CPU is on
+// its node: a last victim on another node never comes before its own node.
+TEST_F(PcpbuddyNumaTest, TheLastVictimOnAnotherNodeIsNotTriedFirst) {
+  ZoneParams p = TwoNodes();
+  p.limit = 2;  // a block per node
+  PbWorld b(p, 0);
+  SetNodes(b.pb);
+  std::vector<struct page*> on1 = AllocOn(b.pb, 1, 16);  // all of node 0's
+  std::vector<struct page*> on2 = AllocOn(b.pb, 2, 1);
+  // CPU 0: its node has nothing free, so it crosses to CPU 2
+  struct page* a = AllocFrom(b.pb, 0, 2);
+  EXPECT_EQ(b.pb->pool[0].steal_hint, 3u) << "CPU 2, + 1";
+  // CPU 1's pages come back (one kept: a whole block would go back to the
+  // zone): its own node beats the last victim
+  FreeOn(b.pb, 1, {on1.begin() + 1, on1.end()});
+  struct page* c = AllocFrom(b.pb, 0, 1);
+  EXPECT_EQ(b.pb->pool[0].steal_hint, 2u);
+  Counters c0 = PbCpuCounters(b.pb, 0);
+  EXPECT_EQ(c0["pcpbuddy_steals_other_node"], 1u);
+  EXPECT_EQ(c0["pcpbuddy_steals_same_node"], 1u);
+  FreeOn(b.pb, 0, {a, c});
+  FreeOn(b.pb, 1, {on1[0]});
+  FreeOn(b.pb, 2, on2);
+  b.ExpectExact(0);
+}
+
 // One node: no fallback order to take, everything as before.
 TEST_F(PcpbuddyNumaTest, OneNodeClaimsLocalOnly) {
   ZoneParams p;

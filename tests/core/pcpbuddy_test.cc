@@ -272,6 +272,36 @@ TEST_F(PcpbuddyTest, Phase2TakesUnownedChunksAtTheLimit) {
 
 // Phase 3 takes only the request, from the nearest CPU: same node first,
 // then by CPU distance.
+// One CPU holds the memory: after one steal, the next goes straight to
+// that CPU, though a nearer pool has pages again by then.
+TEST_F(PcpbuddyTest, StealTriesTheLastVictimFirst) {
+  ZoneParams p;
+  p.nr_cpus = 4;
+  p.limit = 2;
+  PbWorld b(p, 0);
+  std::vector<struct page*> on1 = AllocOn(b.pb, 1, 16);  // all of a block
+  std::vector<struct page*> on3 = AllocOn(b.pb, 3, 1);
+  // CPU 0: CPUs 1 and 2 have nothing free, CPU 3 has
+  pcpool_user_set_cpu(0);
+  struct page* a = pcpool_pcpbuddy_alloc(b.pb, 0);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(pcpool_pcpbuddy_owner(b.pb, a), 3);
+  // CPU 1, nearer, has pages again (one kept: a whole block would go back)
+  FreeOn(b.pb, 1, {on1.begin() + 1, on1.end()});
+  pcpool_user_set_cpu(0);
+  struct page* c = pcpool_pcpbuddy_alloc(b.pb, 0);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(pcpool_pcpbuddy_owner(b.pb, c), 3) << "the last victim first";
+  EXPECT_EQ(PbCpuCounters(b.pb, 1)["pcpbuddy_stolen_pages"], 0u);
+  EXPECT_EQ(PbCpuCounters(b.pb, 0)["pcpbuddy_refill_phase3"], 2u);
+  EXPECT_EQ(PbCpuCounters(b.pb, 0)["pcpbuddy_steal_visits"], 3u + 1u)
+      << "CPUs 1, 2 and 3, then 3 alone";
+  FreeOn(b.pb, 0, {a, c});
+  FreeOn(b.pb, 1, {on1[0]});
+  FreeOn(b.pb, 3, on3);
+  b.ExpectExact(0);
+}
+
 TEST_F(PcpbuddyTest, StealsNearestFirstOnlyWhatIsNeeded) {
   ZoneParams p;
   p.nr_cpus = 4;
