@@ -133,9 +133,12 @@ TEST_F(ChanTest, ConcurrentProducersConsumers) {
       while (mine < kPerProducer) {
         pcpool_chan c{};
         long ret = Chan(PCPOOL_CHAN_ALLOC, 5, 16, i ? kKernel : kNull, 0, &c);
-        ASSERT_EQ(ret, 0);
-        mine += c.done;
-        if (!c.done) std::this_thread::yield();  // full: let the consumers in
+        // -ENOMEM: the session's page cap (kCap) is reached, which happens
+        // when the consumers fall behind (a loaded host); like a full ring
+        // it means wait for them, not a failure.
+        ASSERT_TRUE(ret == 0 || ret == -ENOMEM) << ret;
+        if (ret == 0) mine += c.done;
+        if (ret != 0 || !c.done) std::this_thread::yield();  // let the consumers in
       }
       pushed += mine;
       producing--;
