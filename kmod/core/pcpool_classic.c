@@ -102,10 +102,13 @@ static void node_set_high_batch(struct pcpool_classic *classic,
 int pcpool_classic_set_high_batch(struct pcpool_classic *classic, int high,
 				  int batch)
 {
-	/* node 0's zone is the largest: the split gives it any remainder */
-	unsigned long limit = classic->zone->limit << classic->zone->order;
+	unsigned long limit = 0;
 	unsigned int n;
 
+	/* at most the largest node's zone: zones follow their node's memory */
+	for (n = 0; n < classic->nr_nodes; n++)
+		limit = max(limit, pcpool_zone_node(classic->zone, n)->limit);
+	limit <<= classic->zone->order;
 	if (batch < 1 || high < 0 || (unsigned long)batch > limit ||
 	    (unsigned long)high > limit)
 		return -EINVAL;
@@ -282,10 +285,9 @@ __must_hold(&pcp->lock)
  * zone, or the zone itself.  zone_statistics(): entry 0 is the CPU's own
  * node, every later one another node's, a numa_miss; hits are the rest.
  */
-static __always_inline struct page *rmqueue(struct pcpool_classic *classic,
-					    unsigned int i,
-			    unsigned int order, unsigned int mt,
-			    struct pcpool_zone **zonep)
+static __always_inline struct page *
+rmqueue(struct pcpool_classic *classic, unsigned int i, unsigned int order,
+	unsigned int mt, struct pcpool_zone **zonep)
 {
 	unsigned int cpu = get_cpu();
 	struct pcpool_classic_pcp *home = cpu_pcp(classic, cpu), *pcp = home;

@@ -81,6 +81,13 @@ static unsigned int cfg_nodes(const struct pcpool_zone_config *cfg)
 	return cfg->nr_nodes ? cfg->nr_nodes : 1;
 }
 
+/* Entries of blocks[]: the pageblocks [start_pfn, end_pfn) touches. */
+static unsigned long cfg_span(const struct pcpool_zone_config *cfg)
+{
+	return ((cfg->end_pfn - 1) >> cfg->block_order) -
+	       (cfg->start_pfn >> cfg->block_order) + 1;
+}
+
 size_t pcpool_zone_meta_size(const struct pcpool_zone_config *cfg)
 {
 	unsigned long nr_span, words;
@@ -94,8 +101,7 @@ size_t pcpool_zone_meta_size(const struct pcpool_zone_config *cfg)
 	if (nodes > PCPOOL_MAX_NODES ||
 	    (nodes > 1 && (!cfg->src.alloc_block_node || !cfg->src.block_node)))
 		return 0;
-	nr_span = ((cfg->end_pfn - 1) >> cfg->block_order) -
-		  (cfg->start_pfn >> cfg->block_order) + 1;
+	nr_span = cfg_span(cfg);
 	words = BITS_TO_LONGS(1UL << cfg->block_order);
 	return PCPOOL_CACHE_BYTES + nodes * sizeof(struct pcpool_zone) +
 	       nodes * cfg->nr_cpus * sizeof(struct pcpool_zone_stats) +
@@ -162,49 +168,33 @@ static unsigned long share_upto(unsigned long total, unsigned long part,
 }
 
 /*
- * Node @nid's share of @total: the difference of rounded-up prefix sums,
- * so the shares add up to @total exactly and, for equal weights, the
- * first nodes take the remainder.
+ * The share of @total of the node whose weight is @w after @before of the
+ * nodes before it, of @sum in all: the difference of rounded-up prefix
+ * sums, so the shares add up to @total exactly and, for equal weights,
+ * the first nodes take the remainder.
  */
-static unsigned long node_share(const struct pcpool_zone_config *cfg,
-				unsigned long total, unsigned int nid)
+static unsigned long node_share(unsigned long total, unsigned long before,
+				unsigned long w, unsigned long sum)
 {
-	unsigned long before = 0, sum = 0, w = 0;
-	unsigned int n;
-
-	for (n = 0; n < cfg_nodes(cfg); n++) {
-		unsigned long x = node_weight(cfg, n);
-
-		if (n < nid)
-			before += x;
-		else if (n == nid)
-			w = x;
-		sum += x;
-	}
-	if (!sum)	/* no node says it has memory: split evenly */
-		return share_upto(total, nid + 1, cfg_nodes(cfg)) -
-		       share_upto(total, nid, cfg_nodes(cfg));
 	return share_upto(total, before + w, sum) -
 	       share_upto(total, before, sum);
 }
 
+/* Node @nid's zone, its limit and reserve aside (pcpool_zone_init()). */
 static void init_node_zone(struct pcpool_zone *zone,
 			   const struct pcpool_zone_config *cfg,
 			   unsigned int nid)
 {
-	unsigned int nodes = cfg_nodes(cfg), o, mt;
+	unsigned int o, mt;
 
 	zone->order = cfg->block_order;
 	zone->nid = nid;
-	zone->nr_nodes = nodes;
+	zone->nr_nodes = cfg_nodes(cfg);
 	zone->nr_cpus = cfg->nr_cpus;
 	zone->block_pages = 1UL << cfg->block_order;
 	zone->base_block = cfg->start_pfn >> cfg->block_order;
-	zone->nr_span = ((cfg->end_pfn - 1) >> cfg->block_order) -
-			zone->base_block + 1;
+	zone->nr_span = cfg_span(cfg);
 	zone->map_words = BITS_TO_LONGS(zone->block_pages);
-	zone->limit = max(node_share(cfg, cfg->limit_blocks, nid), 1UL);
-	zone->reserve = node_share(cfg, cfg->reserve_blocks, nid);
 	zone->src = cfg->src;
 	spin_lock_init(&zone->lock);
 	for (o = 0; o < PCPOOL_NR_ORDERS; o++)
@@ -218,11 +208,11 @@ int pcpool_zone_init(void *buf, size_t size,
 		     struct pcpool_zone **zonep)
 {
 	size_t need = pcpool_zone_meta_size(cfg);
+	unsigned long i, *map, nr_span, before = 0, sum = 0;
 	struct pcpool_zone *zones, **nodes_tab;
 	struct pcpool_zone_stats *stats;
 	struct pcpool_block *blocks;
 	unsigned int nodes, n;
-	unsigned long i, *map;
 	u16 *zonelists;
 	char *p;
 
@@ -230,25 +220,35 @@ int pcpool_zone_init(void *buf, size_t size,
 	if (!p)
 		return -EINVAL;
 	nodes = cfg_nodes(cfg);
+	nr_span = cfg_span(cfg);
 	/* Cache-line multiples first, then pointers and longs, then the rest. */
 	zones = (struct pcpool_zone *)p;
 	p += nodes * sizeof(*zones);
 	stats = (struct pcpool_zone_stats *)p;
 	p += nodes * cfg->nr_cpus * sizeof(*stats);
 	map = (unsigned long *)p;
-	init_node_zone(&zones[0], cfg, 0);
-	p += zones[0].nr_span * zones[0].map_words * sizeof(unsigned long);
+	p += nr_span * BITS_TO_LONGS(1UL << cfg->block_order) *
+	     sizeof(unsigned long);
 	nodes_tab = (struct pcpool_zone **)p;
 	p += nodes * sizeof(*nodes_tab);
 	blocks = (struct pcpool_block *)p;
-	p += zones[0].nr_span * sizeof(*blocks);
+	p += nr_span * sizeof(*blocks);
 	zonelists = (u16 *)p;
 	build_zonelists(cfg, zonelists, nodes);
 
+	for (n = 0; n < nodes; n++)
+		sum += node_weight(cfg, n);
 	for (n = 0; n < nodes; n++) {
 		struct pcpool_zone *zone = &zones[n];
+		/* no node says it has memory: split evenly */
+		unsigned long w = sum ? node_weight(cfg, n) : 1;
+		unsigned long all = sum ? sum : nodes;
 
 		init_node_zone(zone, cfg, n);
+		zone->limit = max(node_share(cfg->limit_blocks, before, w, all),
+				  1UL);
+		zone->reserve = node_share(cfg->reserve_blocks, before, w, all);
+		before += w;
 		zone->nodes = nodes_tab;
 		zone->zonelists = zonelists;
 		zone->stats = stats + n * cfg->nr_cpus;
@@ -257,7 +257,7 @@ int pcpool_zone_init(void *buf, size_t size,
 		nodes_tab[n] = zone;
 	}
 	/* with one zone every block is node 0's; else its grower's */
-	for (i = 0; i < zones[0].nr_span; i++) {
+	for (i = 0; i < nr_span; i++) {
 		blocks[i].owner = PCPOOL_OWNER_NONE;
 		blocks[i].node = nodes > 1 ? PCPOOL_NO_NODE : 0;
 	}
@@ -854,11 +854,16 @@ unsigned long pcpool_zone_shrink_count(struct pcpool_zone *zone)
 	return blocks * zone->block_pages;
 }
 
-/* A held block of @zone's node, or (one zone) any held block. */
-static bool zone_has_block(const struct pcpool_zone *zone,
-			   const struct pcpool_block *blk)
+/* @fn on every node's zone, summed. */
+static unsigned long sum_nodes(struct pcpool_zone *zone,
+			       unsigned long (*fn)(struct pcpool_zone *zone))
 {
-	return blk->state == PCPOOL_BLOCK_HELD && blk->node == zone->nid;
+	unsigned long sum = 0;
+	unsigned int n;
+
+	for (n = 0; n < zone->nr_nodes; n++)
+		sum += fn(zone->nodes[n]);
+	return sum;
 }
 
 static unsigned long destroy_zone(struct pcpool_zone *zone)
@@ -870,7 +875,7 @@ static unsigned long destroy_zone(struct pcpool_zone *zone)
 		struct pcpool_block *blk = &zone->blocks[idx];
 		unsigned long pfn = (zone->base_block + idx) << zone->order;
 
-		if (!zone_has_block(zone, blk))
+		if (!pcpool_zone_holds(zone, blk))
 			continue;
 		if (blk->zone_free == zone->block_pages &&
 		    zone_free_head(zone, pfn, zone->order))
@@ -885,12 +890,7 @@ static unsigned long destroy_zone(struct pcpool_zone *zone)
 
 unsigned long pcpool_zone_destroy(struct pcpool_zone *zone)
 {
-	unsigned long leaked = 0;
-	unsigned int n;
-
-	for (n = 0; n < zone->nr_nodes; n++)
-		leaked += destroy_zone(zone->nodes[n]);
-	return leaked;
+	return sum_nodes(zone, destroy_zone);
 }
 
 void pcpool_zone_get_totals(struct pcpool_zone *zone,
@@ -1141,10 +1141,5 @@ static unsigned long check_zone(struct pcpool_zone *zone)
 
 unsigned long pcpool_zone_check(struct pcpool_zone *zone)
 {
-	unsigned long bad = 0;
-	unsigned int n;
-
-	for (n = 0; n < zone->nr_nodes; n++)
-		bad += check_zone(zone->nodes[n]);
-	return bad;
+	return sum_nodes(zone, check_zone);
 }

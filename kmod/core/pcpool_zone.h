@@ -328,6 +328,13 @@ static inline struct pcpool_block *pcpool_zone_block(struct pcpool_zone *zone,
 	return &zone->blocks[pcpool_zone_block_index(zone, pfn)];
 }
 
+/* @blk is held, and by @zone: its node's zone (any held block, one zone). */
+static inline bool pcpool_zone_holds(const struct pcpool_zone *zone,
+				     const struct pcpool_block *blk)
+{
+	return blk->state == PCPOOL_BLOCK_HELD && blk->node == zone->nid;
+}
+
 /* The node of the block holding @pfn. */
 static inline int pcpool_zone_pfn_node(const struct pcpool_zone *zone,
 				       unsigned long pfn)

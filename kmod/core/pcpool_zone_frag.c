@@ -15,7 +15,7 @@ static void add_node_frag(struct pcpool_zone *zone, struct pcpool_zone_frag *f)
 	for (i = 0; i < zone->nr_span; i++) {
 		const struct pcpool_block *blk = &zone->blocks[i];
 
-		if (blk->state != PCPOOL_BLOCK_HELD || blk->node != zone->nid)
+		if (!pcpool_zone_holds(zone, blk))
 			continue;
 		f->blocks_held++;
 		if (READ_ONCE(blk->owner) != PCPOOL_OWNER_NONE)
