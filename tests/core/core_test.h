@@ -51,6 +51,21 @@ struct ZoneParams {
   unsigned nr_nodes = 0;        // NUMA nodes the memory is split over (0: none)
 };
 
+// Two nodes: 8 blocks, 0-3 on node 0 and 4-7 on node 1, 4 CPUs.
+inline ZoneParams TwoNodeParams() {
+  ZoneParams p;
+  p.nr_cpus = 4;
+  p.mem_blocks = 8;
+  p.limit = 8;
+  p.nr_nodes = 2;
+  return p;
+}
+
+// The node of @pg's block when every node has @per_node blocks in a row.
+inline int NodeOfPage(const ZoneParams& p, const struct page* pg, unsigned per_node = 4) {
+  return static_cast<int>(((page_to_pfn(pg) - p.base_pfn) >> p.order) / per_node);
+}
+
 // One modelled memory + zone (+ optional classic) per test.
 class World {
  public:

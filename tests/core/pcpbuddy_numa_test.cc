@@ -12,14 +12,10 @@ namespace {
 
 class PcpbuddyNumaTest : public CoreTest {};
 
-// 8 blocks, 0-3 on node 0 and 4-7 on node 1; CPUs 0,1 on node 0, 2,3 on 1.
+// TwoNodeParams(); CPUs 0,1 on node 0, 2,3 on 1.
 ZoneParams TwoNodes() {
-  ZoneParams p;
-  p.nr_cpus = 4;
-  p.mem_blocks = 8;
-  p.limit = 8;
+  ZoneParams p = TwoNodeParams();
   p.reserve = 4;  // whole free blocks stay in the zone
-  p.nr_nodes = 2;
   return p;
 }
 
@@ -29,9 +25,7 @@ void SetNodes(pcpool_pcpbuddy* pb) {
   }
 }
 
-int NodeOf(const ZoneParams& p, struct page* pg) {
-  return ((Pfn(pg) - p.base_pfn) >> p.order) < 4 ? 0 : 1;
-}
+int NodeOf(const ZoneParams& p, struct page* pg) { return NodeOfPage(p, pg); }
 
 TEST_F(PcpbuddyNumaTest, ClaimsAndGrowsOnTheOwnNode) {
   ZoneParams p = TwoNodes();

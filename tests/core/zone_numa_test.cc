@@ -13,20 +13,6 @@ namespace {
 
 class ZoneNumaTest : public CoreTest {};
 
-// 8 blocks of 16 pages, 0-3 on node 0 and 4-7 on node 1.
-ZoneParams TwoNodes() {
-  ZoneParams p;
-  p.nr_cpus = 4;
-  p.mem_blocks = 8;
-  p.limit = 8;
-  p.nr_nodes = 2;
-  return p;
-}
-
-int NodeOf(const ZoneParams& p, struct page* pg, unsigned per_node = 4) {
-  return static_cast<int>(((Pfn(pg) - p.base_pfn) >> p.order) / per_node);
-}
-
 uint64_t Acquisitions(pcpool_zone* z) {
   uint64_t sum = 0;
   for (unsigned cpu = 0; cpu < z->nr_cpus; cpu++) {
@@ -36,7 +22,7 @@ uint64_t Acquisitions(pcpool_zone* z) {
 }
 
 TEST_F(ZoneNumaTest, AZonePerNodeWithItsShareOfTheLimit) {
-  ZoneParams p = TwoNodes();
+  ZoneParams p = TwoNodeParams();
   p.limit = 5;
   p.reserve = 3;
   World w(p);
@@ -77,7 +63,7 @@ TEST_F(ZoneNumaTest, AZonePerNodeWithItsShareOfTheLimit) {
 // memory, as a zone's size is its node's.
 TEST_F(ZoneNumaTest, TheLimitIsSplitByNodeSize) {
   {
-    ZoneParams p = TwoNodes();
+    ZoneParams p = TwoNodeParams();
     p.mem_blocks = 9;
     p.limit = 9;
     p.reserve = 2;
@@ -89,7 +75,7 @@ TEST_F(ZoneNumaTest, TheLimitIsSplitByNodeSize) {
     EXPECT_EQ(pcpool_zone_limit_blocks(w.zone), 9u);
   }  // one modelled memory at a time
   // every node at least one block of limit, however small
-  ZoneParams q = TwoNodes();
+  ZoneParams q = TwoNodeParams();
   q.limit = 1;
   World v(q);
   EXPECT_EQ(pcpool_zone_node(v.zone, 0)->limit, 1u);
@@ -97,7 +83,7 @@ TEST_F(ZoneNumaTest, TheLimitIsSplitByNodeSize) {
 }
 
 TEST_F(ZoneNumaTest, NodesHaveTheirOwnLocks) {
-  World w(TwoNodes());
+  World w(TwoNodeParams());
   pcpool_zone* z0 = pcpool_zone_node(w.zone, 0);
   pcpool_zone* z1 = pcpool_zone_node(w.zone, 1);
   EXPECT_NE(&z0->lock, &z1->lock);
@@ -106,7 +92,7 @@ TEST_F(ZoneNumaTest, NodesHaveTheirOwnLocks) {
   // allocating and freeing on node 1 never takes node 0's lock
   struct page* pg = pcpool_zone_alloc(z1, 0);
   ASSERT_NE(pg, nullptr);
-  EXPECT_EQ(NodeOf(TwoNodes(), pg), 1);
+  EXPECT_EQ(NodeOfPage(TwoNodeParams(), pg), 1);
   pcpool_zone_free(z1, pg, 0);
   EXPECT_EQ(Acquisitions(z0), 0u);
   EXPECT_EQ(Acquisitions(z1), 2u);
@@ -124,7 +110,7 @@ TEST_F(ZoneNumaTest, NodesHaveTheirOwnLocks) {
 }
 
 TEST_F(ZoneNumaTest, AFreeGoesToThePagesNode) {
-  ZoneParams p = TwoNodes();
+  ZoneParams p = TwoNodeParams();
   p.reserve = 8;
   World w(p);
   pcpool_zone* z0 = pcpool_zone_node(w.zone, 0);
@@ -189,7 +175,7 @@ TEST_F(ZoneNumaTest, AllocWalksTheZonelistWhenANodeIsFull) {
   for (int want : {2, 1, 0}) {
     got.push_back(pcpool_zone_alloc(z2, p.order));
     ASSERT_NE(got.back(), nullptr);
-    EXPECT_EQ(NodeOf(p, got.back(), 2), want);
+    EXPECT_EQ(NodeOfPage(p, got.back(), 2), want);
   }
   EXPECT_EQ(pcpool_zone_alloc(z2, 0), nullptr);
   EXPECT_EQ(pcpool_zone_grow(w.zone), -ENOSPC);
@@ -201,7 +187,7 @@ TEST_F(ZoneNumaTest, AllocWalksTheZonelistWhenANodeIsFull) {
 }
 
 TEST_F(ZoneNumaTest, ANodeOutOfMemoryIsENOMEMAndTheNextOneServes) {
-  ZoneParams p = TwoNodes();
+  ZoneParams p = TwoNodeParams();
   p.limit = 10;  // 5 per node, 4 blocks of memory each
   World w(p);
   pcpool_zone* z1 = pcpool_zone_node(w.zone, 1);
@@ -215,19 +201,19 @@ TEST_F(ZoneNumaTest, ANodeOutOfMemoryIsENOMEMAndTheNextOneServes) {
     got.push_back(pcpool_zone_alloc(z1, p.order));
     ASSERT_NE(got.back(), nullptr);
   }
-  EXPECT_EQ(NodeOf(p, got.back()), 0) << "the fifth from node 0";
+  EXPECT_EQ(NodeOfPage(p, got.back()), 0) << "the fifth from node 0";
   for (struct page* pg : got) {
     pcpool_zone_free(w.zone, pg, p.order);
   }
 }
 
 TEST_F(ZoneNumaTest, FragSumsTheNodes) {
-  World w(TwoNodes());
+  World w(TwoNodeParams());
   ASSERT_EQ(pcpool_zone_grow_node(w.zone, 0), 0);
   ASSERT_EQ(pcpool_zone_grow_node(w.zone, 1), 0);
   pcpool_zone_totals t = w.Totals();
   EXPECT_EQ(t.blocks_held, 2u);
-  EXPECT_EQ(t.nr_free[TwoNodes().order], 2u);
+  EXPECT_EQ(t.nr_free[TwoNodeParams().order], 2u);
   EXPECT_EQ(pcpool_zone_shrink(w.zone, 100 * w.BlockPages()), 2 * w.BlockPages());
   EXPECT_EQ(w.SourceHeld(), 0u);
 }
@@ -250,14 +236,14 @@ int PcpCount(pcpool_classic* c, unsigned nid, unsigned cpu) {
 }
 
 TEST_F(ClassicNumaTest, APagesetPerZoneAndLocalAllocation) {
-  ZoneParams p = TwoNodes();
+  ZoneParams p = TwoNodeParams();
   World w(p);
   pcpool_classic* c = TwoNodeClassic(&w);
   EXPECT_EQ(c->nr_nodes, 2u);
   pcpool_user_set_cpu(2);
   struct page* pg = pcpool_classic_alloc(c, 0);
   ASSERT_NE(pg, nullptr);
-  EXPECT_EQ(NodeOf(p, pg), 1);
+  EXPECT_EQ(NodeOfPage(p, pg), 1);
   EXPECT_EQ(PcpCount(c, 1, 2), 7) << "a batch into CPU 2's node-1 pageset";
   EXPECT_EQ(PcpCount(c, 0, 2), 0);
   Counters k = ClassicCounters(c);
@@ -275,7 +261,7 @@ TEST_F(ClassicNumaTest, APagesetPerZoneAndLocalAllocation) {
   // CPU 0 allocates from node 0 first, though its node-1 pageset has one
   struct page* p0 = pcpool_classic_alloc(c, 0);
   ASSERT_NE(p0, nullptr);
-  EXPECT_EQ(NodeOf(p, p0), 0);
+  EXPECT_EQ(NodeOfPage(p, p0), 0);
   EXPECT_EQ(PcpCount(c, 1, 0), 1);
   pcpool_classic_free(c, p0, 0);
   pcpool_classic_drain_all(c, true);
@@ -284,7 +270,7 @@ TEST_F(ClassicNumaTest, APagesetPerZoneAndLocalAllocation) {
 }
 
 TEST_F(ClassicNumaTest, AFullNodeMissesToTheOther) {
-  ZoneParams p = TwoNodes();
+  ZoneParams p = TwoNodeParams();
   p.limit = 2;  // a block per node
   World w(p);
   pcpool_classic* c = TwoNodeClassic(&w, 16, 4);
@@ -297,7 +283,7 @@ TEST_F(ClassicNumaTest, AFullNodeMissesToTheOther) {
   EXPECT_EQ(pcpool_classic_alloc(c, 0), nullptr) << "both nodes full";
   int remote = 0;
   for (struct page* pg : got) {
-    remote += NodeOf(p, pg) == 0;
+    remote += NodeOfPage(p, pg) == 0;
   }
   EXPECT_EQ(remote, 16);
   Counters k = ClassicCounters(c);

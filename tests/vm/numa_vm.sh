@@ -54,14 +54,20 @@ done
 [ "$bad" = 0 ]
 verdict $? "$nodes nodes, $ncpu CPUs: every pool on its CPU's node" "$bad pools on the wrong node"
 
+# fresh_run BACKEND WORKLOAD: counters reset, one run; fails (status 1)
+# with the run's last lines if it did not pass.
+fresh_run() {
+	out=$TMP/numa_$1_$2.out
+	echo 1 >"$DBG/$1/reset"
+	pcpool-bench --backend "$1" --workload "$2" --order 0 --ops "$OPS" \
+		>"$out" 2>&1 && return 0
+	fail "$1 $2 run: $(tail -n 3 "$out" | tr '\n' ' ')"
+	return 1
+}
+
 # locality WORKLOAD
 locality() {
-	echo 1 >"$DBG/pcpbuddy/reset"
-	if ! pcpool-bench --backend pcpbuddy --workload "$1" --order 0 --ops "$OPS" \
-		>"$TMP/numa_$1.out" 2>&1; then
-		fail "$1 run: $(tail -n 3 "$TMP/numa_$1.out" | tr '\n' ' ')"
-		return
-	fi
+	fresh_run pcpbuddy "$1" || return
 	l=$(ctr pcpbuddy_claims_local)
 	r=$(ctr pcpbuddy_claims_remote)
 	c=$(ctr pcpbuddy_blocks_claimed)
@@ -90,12 +96,7 @@ zones pcpbuddy
 
 # classic_locality WORKLOAD
 classic_locality() {
-	echo 1 >"$DBG/classic/reset"
-	if ! pcpool-bench --backend classic --workload "$1" --order 0 --ops "$OPS" \
-		>"$TMP/numa_classic_$1.out" 2>&1; then
-		fail "classic $1 run: $(tail -n 3 "$TMP/numa_classic_$1.out" | tr '\n' ' ')"
-		return
-	fi
+	fresh_run classic "$1" || return
 	h=$(counter classic classic_numa_hit)
 	m=$(counter classic classic_numa_miss)
 	[ $((h + m)) -gt 0 ] && [ $((h * 100)) -ge $(((h + m) * 99)) ]
