@@ -135,9 +135,8 @@ s64 pcpool_pcpu_counter_sum(struct pcpool_pcpu_counter *ctr)
 		return sum;
 	/* pairs with the barrier before set_bit(): the zeroes are seen */
 	touched = smp_load_acquire(&ctr->touched);
-	for (g = 0; g < BITS_PER_LONG; g++) {
-		if (!(touched & BIT(g)))
-			continue;
+	/* the set bits only: a task that ran on two CPUs reads two parts */
+	for_each_set_bit(g, &touched, BITS_PER_LONG) {
 		end = pcpu_counter_group(ctr, g, &first);
 		for (c = first; c < end; c++)
 			if (pcpool_pcpu_cpu_possible(c))
@@ -151,9 +150,7 @@ unsigned int pcpool_pcpu_counter_nr_touched(struct pcpool_pcpu_counter *ctr)
 	unsigned long touched = READ_ONCE(ctr->touched);
 	unsigned int g, c, first, end, n = 0;
 
-	for (g = 0; g < BITS_PER_LONG; g++) {
-		if (!(touched & BIT(g)))
-			continue;
+	for_each_set_bit(g, &touched, BITS_PER_LONG) {
 		end = pcpu_counter_group(ctr, g, &first);
 		for (c = first; c < end; c++)
 			n += pcpool_pcpu_cpu_possible(c);

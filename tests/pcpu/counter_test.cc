@@ -129,6 +129,31 @@ TEST_F(PcpuCounter, GroupsBeyondSixtyFourCpus) {
   EXPECT_EQ(pcpool_pcpu_counter_destroy(&ctr), 15);
 }
 
+// The sum and the touched count walk the set bits only: the word's last
+// bit (CPU 63 with a bit per CPU, CPUs 252-255 with groups of four) and
+// the first are read like any other, and nothing between them is.
+TEST_F(PcpuCounter, SumReadsTheFirstAndLastBits) {
+  for (unsigned nr : {64u, 256u}) {
+    WorldParams p = Params(nr);
+    p.unit = 1UL << 20;
+    World w(p);
+    pcpool_pcpu_cache* c = w.Cache(3);
+    pcpool_pcpu_counter ctr{};
+    ASSERT_EQ(pcpool_pcpu_counter_init(&ctr, c), 0);
+    int64_t want = 0;
+    for (unsigned cpu : {5u, 0u, nr - 1, nr / 2}) {
+      pcpool_user_set_cpu(cpu);
+      pcpool_pcpu_counter_add(&ctr, cpu + 1);
+      want += cpu + 1;
+      EXPECT_EQ(pcpool_pcpu_counter_sum(&ctr), want) << nr << " CPUs, after " << cpu;
+    }
+    const unsigned group = 1U << ctr.gshift;
+    EXPECT_EQ(ctr.touched, 1UL | 1UL << (BITS_PER_LONG - 1) | 1UL << (nr / 2 / group)) << nr;
+    EXPECT_EQ(pcpool_pcpu_counter_nr_touched(&ctr), 3 * group) << nr;
+    EXPECT_EQ(pcpool_pcpu_counter_destroy(&ctr), want) << nr;
+  }
+}
+
 // No storage to be had without sleeping: the counter stays single-word and
 // exact, and no update ever took a path that may sleep.
 TEST_F(PcpuCounter, FailedUpgradeStaysExactAndNeverSleeps) {

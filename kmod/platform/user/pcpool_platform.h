@@ -116,6 +116,25 @@ static inline unsigned long find_next_bit(const unsigned long *addr,
 	return size;
 }
 
+/* for_each_set_bit()'s cursor: each macro argument is evaluated once */
+struct pcpool_user_fsb {
+	const unsigned long *addr;
+	unsigned long size;
+	unsigned long next;
+	unsigned long cur;
+};
+
+static inline bool pcpool_user_fsb_next(struct pcpool_user_fsb *f)
+{
+	f->cur = find_next_bit(f->addr, f->size, f->next);
+	f->next = f->cur + 1;
+	return f->cur < f->size;
+}
+
+#define for_each_set_bit(bit, addr, size)				\
+	for (struct pcpool_user_fsb __fsb = { (addr), (size), 0, 0 };	\
+	     pcpool_user_fsb_next(&__fsb) && ((bit) = __fsb.cur, true);)
+
 static inline unsigned int hweight_long(unsigned long w)
 {
 	return (unsigned int)__builtin_popcountl(w);
