@@ -29,6 +29,7 @@
 // --pcpool_iterations=N fixes the count for every benchmark, which
 // bench/instr uses to count instructions per op (frees included) under
 // callgrind.
+// --pcpool_pin runs thread t on the t-th CPU the process may use (pin.h).
 // Timings are of the shim (pthread mutexes as spin locks), not of the
 // kernel; compare the allocators with each other within one run.
 // Documentation/pcpbuddy.rst has how to run it.
@@ -44,6 +45,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "pin.h"
 
 extern "C" {
 #include "pcpool_classic.h"
@@ -326,6 +329,7 @@ class World {
 };
 
 std::unique_ptr<World> g_world;
+bool g_pin = false;  // --pcpool_pin
 
 // Thread 0 builds the world before, and tears it down after, the timing
 // loop; the loop's start and end are barriers for all threads.
@@ -343,6 +347,10 @@ bool Setup(benchmark::State& state, bool needs_held = false, unsigned long limit
     }
   }
   pcpool_user_set_cpu(static_cast<unsigned>(state.thread_index()));
+  if (g_pin && !pcpool_bench::PinThread(static_cast<unsigned>(state.thread_index()))) {
+    state.SkipWithError("cannot pin the thread");
+    return false;
+  }
   return true;
 }
 
@@ -611,13 +619,17 @@ void Register(int64_t iterations) {
 
 }  // namespace
 
-// --pcpool_iterations=N is ours; everything else goes to Google Benchmark.
+// --pcpool_iterations=N and --pcpool_pin are ours; everything else goes to
+// Google Benchmark.
 int main(int argc, char** argv) {
   constexpr const char* kFlag = "--pcpool_iterations=";
   int64_t iterations = 0;
   int out = 1;
+  pcpool_bench::AllowedCpus();  // before any thread pins itself
   for (int i = 1; i < argc; i++) {
-    if (std::strncmp(argv[i], kFlag, std::strlen(kFlag)) == 0) {
+    if (std::strcmp(argv[i], "--pcpool_pin") == 0) {
+      g_pin = true;
+    } else if (std::strncmp(argv[i], kFlag, std::strlen(kFlag)) == 0) {
       char* end = nullptr;
       iterations = std::strtoll(argv[i] + std::strlen(kFlag), &end, 10);
       if (*end != '\0' || iterations <= 0) {

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+// --pcpool_pin for the core benches: benchmark thread t runs on the t-th
+// CPU the process was allowed at start (wrapping), so "CPU t" of the model
+// is one real CPU, as the harness pins its threads in the guest.
+#ifndef PCPOOL_BENCH_CORE_PIN_H_
+#define PCPOOL_BENCH_CORE_PIN_H_
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <vector>
+
+namespace pcpool_bench {
+
+// The CPUs the process may run on, read once before any thread pins
+// itself (Google Benchmark runs thread 0 on the main thread, whose mask
+// every later benchmark's threads would inherit).
+inline const std::vector<int>& AllowedCpus() {
+  static const std::vector<int> cpus = [] {
+    std::vector<int> v;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+      for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (CPU_ISSET(c, &set)) {
+          v.push_back(c);
+        }
+      }
+    }
+    return v;
+  }();
+  return cpus;
+}
+
+// Pin the calling thread to the @index-th allowed CPU; false if it could
+// not be done.
+inline bool PinThread(unsigned index) {
+  const std::vector<int>& cpus = AllowedCpus();
+  if (cpus.empty()) {
+    return false;
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpus[index % cpus.size()], &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+}
+
+}  // namespace pcpool_bench
+
+#endif  // PCPOOL_BENCH_CORE_PIN_H_
