@@ -36,6 +36,7 @@ pcpool_backend_table[PCPOOL_NR_BACKENDS_MAX] = {
 	[PCPOOL_BACKEND_PCPU_RAW]		= &pcpool_pcpu_raw_ops,
 	[PCPOOL_BACKEND_PCPU_ZEROED]		= &pcpool_pcpu_zeroed_ops,
 	[PCPOOL_BACKEND_PCPU_CONSTRUCTED]	= &pcpool_pcpu_constructed_ops,
+	[PCPOOL_BACKEND_PCPU_NULL]		= &pcpool_pcpu_null_ops,
 };
 
 static long pcpool_ioctl(struct file *file, unsigned int cmd,

@@ -24,13 +24,22 @@ namespace pcpool {
 namespace {
 
 // Indexed by enum pcpool_backend_id; "" for ids without a backend.
-constexpr std::array<std::string_view, 12> kBackendNames = {
+constexpr std::array<std::string_view, 13> kBackendNames = {
     "kernel",     "null", "classic",     "pcpbuddy", "vmalloc",     "vmap-global",
-    "vmap-nodes", "",     "pcpu-kernel", "pcpu-raw", "pcpu-zeroed", "pcpu-constructed"};
+    "vmap-nodes", "",     "pcpu-kernel", "pcpu-raw", "pcpu-zeroed", "pcpu-constructed",
+    "pcpu-null"};
 static_assert(PCPOOL_BACKEND_KERNEL == 0 && PCPOOL_BACKEND_NULL == 1 &&
               PCPOOL_BACKEND_CLASSIC == 2 && PCPOOL_BACKEND_PCPBUDDY == 3 &&
               PCPOOL_BACKEND_VMALLOC == 4 && PCPOOL_BACKEND_PCPU_KERNEL == 8 &&
-              PCPOOL_BACKEND_PCPU_CONSTRUCTED == 11);
+              PCPOOL_BACKEND_PCPU_CONSTRUCTED == 11 && PCPOOL_BACKEND_PCPU_NULL == 12);
+
+// The per-CPU backends without a counter (PCPU_COUNTER and counter-shaped
+// lifecycle say -EINVAL): the cache whose objects must come back with
+// their parts cancelling, which the lazy counter cannot promise, and the
+// floor, which has no allocator to take storage from.
+bool HasNoCounter(uint32_t backend) {
+  return backend == PCPOOL_BACKEND_PCPU_CONSTRUCTED || backend == PCPOOL_BACKEND_PCPU_NULL;
+}
 
 std::vector<std::string_view> SplitComma(std::string_view s) {
   std::vector<std::string_view> items;
@@ -547,7 +556,7 @@ lists run every combination.
   --lifecycle-shape LIST  lifecycle: words (an 8 and a 32-byte object,
                       default) and/or counters (mm_struct's: 4 rss
                       counters, a 16-byte mm_cid region; not
-                      pcpu-constructed)
+                      pcpu-constructed or pcpu-null)
   --submit LIST       ioctl,uring: how commands reach the module (ioctl)
   --uring-depth N     overhead: commands per io_uring_enter (default 32)
   --latency           per-operation latency histograms (in-kernel workloads)
@@ -677,10 +686,9 @@ struct Planner {
                                               : w == Workload::kSizes ? opts.sizes_mixes
                                                                       : opts.lifecycle_shapes;
           for (const uint32_t share : list) {
-            // the lazy counter cannot hand storage back with parts cancelling
             if (w == Workload::kLifecycle && share == PCPOOL_LIFECYCLE_COUNTERS &&
-                backend == PCPOOL_BACKEND_PCPU_CONSTRUCTED) {
-              Warn("lifecycle counters do not apply to pcpu-constructed; skipped");
+                HasNoCounter(backend)) {
+              Warn("lifecycle counters do not apply to " + BackendName(backend) + "; skipped");
               continue;
             }
             r.share = share;
@@ -802,7 +810,7 @@ RunPlan PlanRuns(const Options& opts, const pcpool_version& version, const Backe
       const WorkloadInfo& info = Info(w);
       // the lazy counter cannot hand storage back with parts cancelling
       if (!Applies(w, cap.cls) ||
-          (w == Workload::kCounter && backend == PCPOOL_BACKEND_PCPU_CONSTRUCTED)) {
+          (w == Workload::kCounter && HasNoCounter(backend))) {
         if (explicit_workloads) {
           p.Warn(std::string(info.name) + " does not apply to " + bname + "; skipped");
         }

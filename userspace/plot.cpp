@@ -130,7 +130,7 @@ std::string SeriesColor(const std::string& series) {
       {"pcpbuddy", "#ff7f00"},    {"vmalloc", "#b2a000"},     {"pcpu-kernel", "#cab2d6"},
       {"pcpu-raw", "#33a02c"},    {"pcpu-zeroed", "#a6cee3"}, {"pcpu-constructed", "#e31a1c"},
       {"ioctl", "#1f78b4"},       {"uring", "#ff7f00"},       {"loop", "#33a02c"},
-      {"vmap-global", "#7a5c00"}, {"vmap-nodes", "#01665e"},
+      {"vmap-global", "#7a5c00"}, {"vmap-nodes", "#01665e"},  {"pcpu-null", "#bdbdbd"},
   };
   const auto it = colors.find(series.substr(0, series.find('/')));
   return it == colors.end() ? "" : " lc rgb '" + it->second + "'";

@@ -63,5 +63,6 @@ extern const struct pcpool_backend_ops pcpool_pcpu_kernel_ops;
 extern const struct pcpool_backend_ops pcpool_pcpu_raw_ops;
 extern const struct pcpool_backend_ops pcpool_pcpu_zeroed_ops;
 extern const struct pcpool_backend_ops pcpool_pcpu_constructed_ops;
+extern const struct pcpool_backend_ops pcpool_pcpu_null_ops;
 
 #endif /* _PCPOOL_BACKENDS_H */

@@ -8,6 +8,7 @@
  * pcpu-zeroed       the cache, objects all-zero on every CPU
  * pcpu-constructed  the cache, objects whose 64-bit words sum to zero over
  *                   the CPUs (zeroes, or counters whose parts cancel)
+ * pcpu-null         no allocator: fixed objects, the per-CPU workloads' floor
  *
  * The three caches share one budget for cached memory (pcpu_max_cached_kb),
  * one shrinker and one hotplug callback: the family below.  Chunks come
@@ -218,6 +219,102 @@ const struct pcpool_backend_ops pcpool_pcpu_kernel_ops = {
 	.free		= pcpool_pcpu_kernel_free,
 	.show_counters	= pcpool_pcpu_kernel_show,
 	.counter	= &pcpool_pcpu_kernel_counter,
+};
+
+/* ---- pcpu-null ---- */
+
+/*
+ * The floor of the per-CPU workloads, as null is of the page ones: the
+ * same bookkeeping and the same per-CPU memory to write, no allocator.
+ * Classes up to 64 B come from a slot of the calling CPU, every CPU's
+ * slot on lines of its own (class k at offset 2^k), so what LIFECYCLE
+ * writes on one CPU's behalf shares no line with another's; each bigger
+ * class is one object that every CPU shares (no workload writes those).
+ * Objects alias: two live objects of one class on one CPU are one object,
+ * as null's pages are one cookie.  Their contents cancel, as
+ * pcpu-constructed's do, so LIFECYCLE does the same work on them and
+ * checks its sums.
+ */
+#define PCPOOL_PCPU_NULL_SLOT		128U
+#define PCPOOL_PCPU_NULL_SLOT_SHIFT	6U	/* classes 8..64 B per CPU */
+
+struct pcpool_pcpu_null {
+	void __percpu *slots;		/* nr_slots * PCPOOL_PCPU_NULL_SLOT */
+	unsigned int nr_slots;
+	/* the shared objects, by class above the slot's */
+	void __percpu *big[PCPOOL_PCPU_MAX_SHIFT - PCPOOL_PCPU_NULL_SLOT_SHIFT];
+};
+
+static void pcpool_pcpu_null_exit(struct pcpool_backend *b)
+{
+	struct pcpool_pcpu_null *n = b->priv;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(n->big); i++)
+		free_percpu(n->big[i]);
+	free_percpu(n->slots);
+	kfree(n);
+}
+
+static int pcpool_pcpu_null_init(struct pcpool_backend *b)
+{
+	struct pcpool_pcpu_null *n = kzalloc(sizeof(*n), GFP_KERNEL);
+	unsigned int i;
+	size_t size;
+
+	if (!n)
+		return -ENOMEM;
+	b->priv = n;
+	/* one allocation of at most PCPU_MIN_UNIT_SIZE; CPUs beyond share */
+	n->nr_slots = min_t(unsigned int, nr_cpu_ids,
+			    PCPU_MIN_UNIT_SIZE / PCPOOL_PCPU_NULL_SLOT);
+	n->slots = __alloc_percpu(n->nr_slots * PCPOOL_PCPU_NULL_SLOT,
+				  PCPOOL_PCPU_NULL_SLOT);
+	for (i = 0; i < ARRAY_SIZE(n->big) && n->slots; i++) {
+		size = BIT(PCPOOL_PCPU_NULL_SLOT_SHIFT + 1 + i);
+		n->big[i] = __alloc_percpu(size, min_t(size_t, size, PAGE_SIZE));
+		if (!n->big[i])
+			break;
+	}
+	if (i < ARRAY_SIZE(n->big)) {
+		pcpool_pcpu_null_exit(b);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int pcpool_pcpu_null_alloc(struct pcpool_backend *b, size_t size,
+				  size_t align, gfp_t gfp,
+				  union pcpool_obj *obj)
+{
+	struct pcpool_pcpu_null *n = b->priv;
+	unsigned int shift = pcpool_pcpu_shift(size, align);
+
+	if (shift > PCPOOL_PCPU_NULL_SLOT_SHIFT) {
+		obj->pcpu = n->big[shift - PCPOOL_PCPU_NULL_SLOT_SHIFT - 1];
+		return 0;
+	}
+	obj->pcpu = (char __percpu *)n->slots +
+		    (raw_smp_processor_id() % n->nr_slots) *
+		    PCPOOL_PCPU_NULL_SLOT + BIT(shift);
+	return 0;
+}
+
+static void pcpool_pcpu_null_free(struct pcpool_backend *b,
+				  union pcpool_obj obj, size_t size,
+				  size_t align)
+{
+}
+
+const struct pcpool_backend_ops pcpool_pcpu_null_ops = {
+	.name		= "pcpu-null",
+	.kind		= PCPOOL_BK_PCPU,
+	.contents	= PCPOOL_CONTENTS_CANCELLING,
+	.max_order	= PCPOOL_PCPU_MAX_SHIFT,
+	.init		= pcpool_pcpu_null_init,
+	.exit		= pcpool_pcpu_null_exit,
+	.alloc		= pcpool_pcpu_null_alloc,
+	.free		= pcpool_pcpu_null_free,
 };
 
 /* ---- the family: shrinker, hotplug ---- */

@@ -405,6 +405,22 @@ TEST(PlanRuns, LifecycleShapesSkipConstructedForCounters) {
   EXPECT_THAT(ParseErr({"--lifecycle-shape", "pages"}), HasSubstr("--lifecycle-shape"));
 }
 
+// pcpu-null, the per-CPU floor, has no counter either: counter and
+// counter-shaped lifecycle skip it, words-shaped lifecycle runs on it.
+TEST(PlanRuns, PcpuNullRunsWordsButNoCounter) {
+  const uint64_t mod = kKernelNull | (1U << PCPOOL_BACKEND_PCPU_NULL);
+  const BackendCaps caps = {{PCPOOL_BACKEND_PCPU_NULL, {BackendClass::kPcpu, 15}}};
+  RunPlan plan = Plan4({"--backend", "pcpu-null", "--workload", "lifecycle,counter",
+                        "--lifecycle-shape", "words,counters"},
+                       mod, caps);
+  ASSERT_EQ(plan.runs.size(), 1U);
+  EXPECT_EQ(plan.runs[0].backend, PCPOOL_BACKEND_PCPU_NULL);
+  EXPECT_EQ(plan.runs[0].share, PCPOOL_LIFECYCLE_WORDS);
+  EXPECT_THAT(plan.warnings,
+              ::testing::Contains(HasSubstr("lifecycle counters do not apply to pcpu-null")));
+  EXPECT_THAT(plan.warnings, ::testing::Contains(HasSubstr("counter does not apply to pcpu-null")));
+}
+
 TEST(PlanRuns, WorkloadsGoWhereTheyApply) {
   const uint64_t mod =
       kKernelNull | (1U << PCPOOL_BACKEND_VMALLOC) | (1U << PCPOOL_BACKEND_PCPU_RAW);

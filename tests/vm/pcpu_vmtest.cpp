@@ -124,6 +124,13 @@ class PcpuVm : public ::testing::Test {
     close(fd_);
     fd_ = -1;
     for (uint32_t id : kPcpuBackends) EXPECT_EQ(PcpuOutstanding(id), 0) << BackendName(id);
+    if (HasNull()) {
+      EXPECT_EQ(PcpuOutstanding(PCPOOL_BACKEND_PCPU_NULL), 0);
+    }
+  }
+
+  [[nodiscard]] bool HasNull() const {
+    return (version_.backends & (1ULL << PCPOOL_BACKEND_PCPU_NULL)) != 0;
   }
 
   // What one object of 2^order bytes is charged, in pages.
@@ -215,6 +222,61 @@ TEST_F(PcpuVm, BadSizesAndWorkloadsAreRejected) {
   EXPECT_EQ(CmdRun(fd_, PCPOOL_BACKEND_NULL, PCPOOL_WL_PCPU_SIZES, 0, 10, 10), -EINVAL);
   EXPECT_EQ(CmdRun(fd_, PCPOOL_BACKEND_PCPU_RAW, PCPOOL_NR_WORKLOADS, 0, 10, 1), -ENOENT);
   EXPECT_EQ(CmdStats(fd_, PCPOOL_BACKEND_PCPU_RAW).session_pages, 0u);
+}
+
+// pcpu-null, the per-CPU floor: every class through ALLOC/FREE, charged
+// and counted as the others; LIFECYCLE exact on 1, 2 and every possible
+// CPU, and from two CPUs at once (each CPU's objects are its own); no
+// counter; nothing above the last class.
+TEST_F(PcpuVm, NullIsTheFloor) {
+  if (!HasNull()) GTEST_SKIP() << "no pcpu-null";
+  const uint32_t id = PCPOOL_BACKEND_PCPU_NULL;
+  const pcpool_stats st = CmdStats(fd_, id);
+  EXPECT_EQ(st.kind, PCPOOL_KIND_PCPU);
+  EXPECT_EQ(st.max_order, kPcpuMaxOrder);
+  for (uint32_t order = 0; order <= kPcpuMaxOrder; order++) {
+    SCOPED_TRACE("order " + std::to_string(order));
+    auto before = PcpuCounters(id);
+    const int n = order < version_.page_shift ? 300 : 30;
+    std::vector<uint64_t> h(n, 0);
+    ASSERT_EQ(CmdAlloc(fd_, id, order, &h), 0);
+    EXPECT_EQ(CmdStats(fd_, id).session_pages, n * ObjPages(order));
+    ASSERT_EQ(CmdFree(fd_, h), 0);
+    auto after = PcpuCounters(id);
+    EXPECT_EQ(after["allocs"] - before["allocs"], n);
+    EXPECT_EQ(after["frees"] - before["frees"], n);
+    EXPECT_EQ(PcpuOutstanding(id), 0);
+  }
+  for (uint32_t cpus : {1u, 2u, nposs_}) {
+    if (cpus > nposs_) continue;
+    SCOPED_TRACE("cpus " + std::to_string(cpus));
+    pcpool_run r{};
+    ASSERT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 0, 3000, cpus, &r), 0);
+    EXPECT_EQ(r.done, 3000u);
+  }
+  const std::vector<int> online = OnlineCpus();
+  if (online.size() >= 2) {
+    std::atomic<int> failed{0};
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 2; k++) {
+      threads.emplace_back([&, cpu = online[k]] {
+        const int fd = open(kDevice, O_RDWR | O_CLOEXEC);
+        if (fd < 0 || !PinSelf(cpu) ||
+            CmdRun(fd, PCPOOL_BACKEND_PCPU_NULL, PCPOOL_WL_PCPU_LIFECYCLE, 0, 20000, 2) != 0) {
+          failed++;
+        }
+        if (fd >= 0) close(fd);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(failed.load(), 0) << "a concurrent lifecycle on pcpu-null failed";
+  }
+  EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_COUNTER, 0, 10, 4), -EINVAL);
+  EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_PCPU_LIFECYCLE, 0, 10, 1, nullptr, PCPOOL_LIFECYCLE_COUNTERS),
+            -EINVAL);
+  std::vector<uint64_t> h(1, 0);
+  EXPECT_EQ(CmdAlloc(fd_, id, kPcpuMaxOrder + 1, &h), -EINVAL);
+  EXPECT_EQ(CmdRun(fd_, id, PCPOOL_WL_REPEAT, kPcpuMaxOrder + 1, 10, 0), -EINVAL);
 }
 
 // REPEAT on a cache: after the first refill everything is a magazine hit

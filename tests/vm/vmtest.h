@@ -140,6 +140,8 @@ inline const char* BackendName(uint32_t id) {
       return "pcpu-zeroed";
     case PCPOOL_BACKEND_PCPU_CONSTRUCTED:
       return "pcpu-constructed";
+    case PCPOOL_BACKEND_PCPU_NULL:
+      return "pcpu-null";
     default:
       return "?";
   }

@@ -52,6 +52,7 @@ enum pcpool_backend_id {
 	PCPOOL_BACKEND_PCPU_RAW		= 9,	/* cache, contents undefined */
 	PCPOOL_BACKEND_PCPU_ZEROED	= 10,	/* cache, zero on every CPU */
 	PCPOOL_BACKEND_PCPU_CONSTRUCTED	= 11,	/* cache, parts sum to zero */
+	PCPOOL_BACKEND_PCPU_NULL	= 12,	/* no allocator: the per-CPU floor */
 	PCPOOL_NR_BACKENDS_MAX	= 32,
 };
 
