@@ -93,6 +93,7 @@ constexpr std::string_view kGaugeKeys[] = {
     "depot_full_mags",
     "depot_empty_mags",
     "chunks",
+    "chunks_vmalloc",
     "bytes_chunks",
     "bytes_cached",
     "bytes_magazines",
@@ -151,6 +152,7 @@ constexpr std::string_view kDefaultShown[] = {
     "chunk_flushes",
     "bytes_cached",
     "chunks",
+    "chunks_vmalloc",
 };
 
 bool Matches(std::string_view pattern, std::string_view key) {

@@ -168,7 +168,10 @@ void PrintSummary(std::ostream& out, const Summary& s) {
     out << "summary: per-CPU caches' speed-up over alloc_percpu (pcpu-kernel's ns/op over "
            "theirs):\n";
     for (const PcpuSummary& p : s.pcpu) {
+      // pcpu-null is no cache: its ratio is the most any cache could reach
       out << "  " << p.name << " " << p.backend << " " << Fixed("%.2fx", p.over_pcpu_kernel)
+          << (p.backend == BackendName(PCPOOL_BACKEND_PCPU_NULL) ? " (the floor: no allocator)"
+                                                                 : "")
           << "\n";
     }
   }

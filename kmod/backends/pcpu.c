@@ -109,14 +109,32 @@ static gfp_t pcpool_pcpu_gfp(bool nowait)
 	return nowait ? GFP_NOWAIT | __GFP_NOWARN : PCPOOL_PCPU_GFP;
 }
 
+/* Whether @chunk's per-CPU memory is mapped in vmalloc space. */
+static bool pcpool_pcpu_in_vmalloc(void __percpu *chunk)
+{
+	int cpu = cpumask_first(cpu_possible_mask);
+
+	return is_vmalloc_addr(per_cpu_ptr(chunk, cpu));
+}
+
 static void __percpu *pcpool_pcpu_alloc_chunk(void *ctx, size_t size,
 					      bool nowait)
 {
-	return __alloc_percpu_gfp(size, PAGE_SIZE, pcpool_pcpu_gfp(nowait));
+	struct pcpool_pcpu_bk *bk = ctx;
+	void __percpu *chunk;
+
+	chunk = __alloc_percpu_gfp(size, PAGE_SIZE, pcpool_pcpu_gfp(nowait));
+	if (chunk && pcpool_pcpu_in_vmalloc(chunk))
+		atomic_long_inc(&bk->chunks_vmalloc);
+	return chunk;
 }
 
 static void pcpool_pcpu_free_chunk(void *ctx, void __percpu *chunk)
 {
+	struct pcpool_pcpu_bk *bk = ctx;
+
+	if (pcpool_pcpu_in_vmalloc(chunk))
+		atomic_long_dec(&bk->chunks_vmalloc);
 	free_percpu(chunk);
 }
 
@@ -549,6 +567,7 @@ static int pcpool_pcpu_bk_pool(struct pcpool_pcpu_bk *bk)
 			.free_chunk	= pcpool_pcpu_free_chunk,
 			.meta_alloc	= pcpool_pcpu_meta_alloc,
 			.meta_free	= pcpool_pcpu_meta_free,
+			.ctx		= bk,
 		},
 		.budget		= &pcpool_pcpu_family.budget,
 	};
@@ -731,6 +750,7 @@ static void pcpool_pcpu_bk_show(struct pcpool_backend *b,
 	seq_printf(m, "chunk_refills %llu\n", sum.chunk_refills);
 	seq_printf(m, "chunk_flushes %llu\n", sum.chunk_flushes);
 	seq_printf(m, "chunks %lu\n", sum.nr_chunks);
+	seq_printf(m, "chunks_vmalloc %ld\n", atomic_long_read(&bk->chunks_vmalloc));
 	seq_printf(m, "bytes_chunks %lu\n", bytes_chunks);
 	seq_printf(m, "bytes_cached %lu\n", bytes_cached);
 	seq_printf(m, "bytes_magazines %lu\n", bytes_mags);

@@ -22,6 +22,13 @@ struct pcpool_pcpu_bk {
 	void *meta;
 	/* the cache serving each class shift, MIN..MAX: one load per op */
 	struct pcpool_pcpu_cache *cache[PCPOOL_PCPU_MAX_SHIFT + 1];
+	/*
+	 * Chunks held whose per-CPU memory alloc_percpu() mapped in vmalloc
+	 * space, page by page, rather than in its first chunk (the linear
+	 * map): a difference in TLB reach that a reading of per-CPU timings
+	 * has to rule out (Documentation/scaling.rst).
+	 */
+	atomic_long_t chunks_vmalloc;
 };
 
 /*

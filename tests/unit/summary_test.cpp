@@ -98,6 +98,18 @@ TEST(Summary, PerCpuCachesOverAllocPercpu) {
   EXPECT_DOUBLE_EQ(s.pcpu[1].over_pcpu_kernel, 4.0);
 }
 
+TEST(Summary, PcpuNullIsPrintedAsTheFloor) {
+  const std::vector<RunResult> runs = {
+      MakeRun(PCPOOL_BACKEND_PCPU_KERNEL, Workload::kRepeat, 8000, 1000),
+      MakeRun(PCPOOL_BACKEND_PCPU_CONSTRUCTED, Workload::kRepeat, 1000, 1000),
+      MakeRun(PCPOOL_BACKEND_PCPU_NULL, Workload::kRepeat, 500, 1000),
+  };
+  std::ostringstream console;
+  PrintSummary(console, Summarize(runs));
+  EXPECT_THAT(console.str(), HasSubstr("pcpu-constructed 8.00x\n"));
+  EXPECT_THAT(console.str(), HasSubstr("pcpu-null 16.00x (the floor: no allocator)\n"));
+}
+
 TEST(Summary, NothingToCompare) {
   const std::vector<RunResult> runs = {MakeRun(PCPOOL_BACKEND_KERNEL, Workload::kRepeat, 100, 10)};
   EXPECT_TRUE(Summarize(runs).Empty());

@@ -156,8 +156,10 @@ TEST_F(PcpuVm, BackendsAreListedApartFromPageOrders) {
     auto c = PcpuCounters(id);
     for (const char* key :
          {"alloc_hits", "alloc_misses", "free_hits", "free_misses", "depot_full_get", "chunk_grow",
-          "chunk_shrink", "bytes_cached", "bytes_magazines", "verify_failures"})
+          "chunk_shrink", "bytes_cached", "bytes_magazines", "verify_failures", "chunks_vmalloc"})
       EXPECT_TRUE(c.count(key)) << BackendName(id) << " lacks " << key;
+    EXPECT_GE(c["chunks_vmalloc"], 0) << BackendName(id);
+    EXPECT_LE(c["chunks_vmalloc"], c["chunks"]) << BackendName(id);
   }
   // max_order stays the page backends' (per-CPU orders go up to kPcpuMaxOrder).
   EXPECT_LT(version_.max_order, version_.page_shift);
