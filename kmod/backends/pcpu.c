@@ -244,23 +244,27 @@ const struct pcpool_backend_ops pcpool_pcpu_kernel_ops = {
 /*
  * The floor of the per-CPU workloads, as null is of the page ones: the
  * same bookkeeping and the same per-CPU memory to write, no allocator.
- * Classes up to 64 B come from a slot of the calling CPU, every CPU's
- * slot on lines of its own (class k at offset 2^k), so what LIFECYCLE
- * writes on one CPU's behalf shares no line with another's; each bigger
- * class is one object that every CPU shares (no workload writes those).
- * Objects alias: two live objects of one class on one CPU are one object,
- * as null's pages are one cookie.  Their contents cancel, as
- * pcpu-constructed's do, so LIFECYCLE does the same work on them and
- * checks its sums.
+ * Each class up to 64 B has a region of its own, page aligned, with a
+ * line per CPU: the calling CPU's object is the start of its line.  So a
+ * process's objects of two classes sit on two pages of each unit, as they
+ * do in the caches (a chunk per class), and what LIFECYCLE writes on one
+ * CPU's behalf shares no line with another's.  That matters: in a TCG
+ * guest, putting LIFECYCLE's two objects on one page halves what a
+ * process costs (Documentation/scaling.rst).  Each bigger class is one
+ * object every CPU shares (no workload writes those).  Objects alias:
+ * two live objects of one class on one CPU are one object, as null's
+ * pages are one cookie.  Their words cancel, as pcpu-constructed's do,
+ * so LIFECYCLE does the same work on them and checks its sums.
  */
-#define PCPOOL_PCPU_NULL_SLOT		128U
-#define PCPOOL_PCPU_NULL_SLOT_SHIFT	6U	/* classes 8..64 B per CPU */
+#define PCPOOL_PCPU_NULL_LINE		64U
+#define PCPOOL_PCPU_NULL_SMALL_SHIFT	6U	/* classes 8..64 B per CPU */
+#define PCPOOL_PCPU_NULL_NR_SMALL	\
+	(PCPOOL_PCPU_NULL_SMALL_SHIFT - PCPOOL_PCPU_MIN_SHIFT + 1)
 
 struct pcpool_pcpu_null {
-	void __percpu *slots;		/* nr_slots * PCPOOL_PCPU_NULL_SLOT */
-	unsigned int nr_slots;
-	/* the shared objects, by class above the slot's */
-	void __percpu *big[PCPOOL_PCPU_MAX_SHIFT - PCPOOL_PCPU_NULL_SLOT_SHIFT];
+	unsigned int nr_lines;		/* per small region: CPUs beyond share */
+	void __percpu *small[PCPOOL_PCPU_NULL_NR_SMALL];
+	void __percpu *big[PCPOOL_PCPU_MAX_SHIFT - PCPOOL_PCPU_NULL_SMALL_SHIFT];
 };
 
 static void pcpool_pcpu_null_exit(struct pcpool_backend *b)
@@ -268,33 +272,37 @@ static void pcpool_pcpu_null_exit(struct pcpool_backend *b)
 	struct pcpool_pcpu_null *n = b->priv;
 	unsigned int i;
 
+	for (i = 0; i < ARRAY_SIZE(n->small); i++)
+		free_percpu(n->small[i]);
 	for (i = 0; i < ARRAY_SIZE(n->big); i++)
 		free_percpu(n->big[i]);
-	free_percpu(n->slots);
 	kfree(n);
 }
 
 static int pcpool_pcpu_null_init(struct pcpool_backend *b)
 {
 	struct pcpool_pcpu_null *n = kzalloc(sizeof(*n), GFP_KERNEL);
+	bool ok = true;
 	unsigned int i;
 	size_t size;
 
 	if (!n)
 		return -ENOMEM;
 	b->priv = n;
-	/* one allocation of at most PCPU_MIN_UNIT_SIZE; CPUs beyond share */
-	n->nr_slots = min_t(unsigned int, nr_cpu_ids,
-			    PCPU_MIN_UNIT_SIZE / PCPOOL_PCPU_NULL_SLOT);
-	n->slots = __alloc_percpu(n->nr_slots * PCPOOL_PCPU_NULL_SLOT,
-				  PCPOOL_PCPU_NULL_SLOT);
-	for (i = 0; i < ARRAY_SIZE(n->big) && n->slots; i++) {
-		size = BIT(PCPOOL_PCPU_NULL_SLOT_SHIFT + 1 + i);
-		n->big[i] = __alloc_percpu(size, min_t(size_t, size, PAGE_SIZE));
-		if (!n->big[i])
-			break;
+	/* each region one allocation of at most PCPU_MIN_UNIT_SIZE */
+	n->nr_lines = min_t(unsigned int, nr_cpu_ids,
+			    PCPU_MIN_UNIT_SIZE / PCPOOL_PCPU_NULL_LINE);
+	for (i = 0; i < ARRAY_SIZE(n->small) && ok; i++) {
+		n->small[i] = __alloc_percpu(n->nr_lines * PCPOOL_PCPU_NULL_LINE,
+					     PAGE_SIZE);
+		ok = n->small[i];
 	}
-	if (i < ARRAY_SIZE(n->big)) {
+	for (i = 0; i < ARRAY_SIZE(n->big) && ok; i++) {
+		size = BIT(PCPOOL_PCPU_NULL_SMALL_SHIFT + 1 + i);
+		n->big[i] = __alloc_percpu(size, min_t(size_t, size, PAGE_SIZE));
+		ok = n->big[i];
+	}
+	if (!ok) {
 		pcpool_pcpu_null_exit(b);
 		return -ENOMEM;
 	}
@@ -308,13 +316,13 @@ static int pcpool_pcpu_null_alloc(struct pcpool_backend *b, size_t size,
 	struct pcpool_pcpu_null *n = b->priv;
 	unsigned int shift = pcpool_pcpu_shift(size, align);
 
-	if (shift > PCPOOL_PCPU_NULL_SLOT_SHIFT) {
-		obj->pcpu = n->big[shift - PCPOOL_PCPU_NULL_SLOT_SHIFT - 1];
+	if (shift > PCPOOL_PCPU_NULL_SMALL_SHIFT) {
+		obj->pcpu = n->big[shift - PCPOOL_PCPU_NULL_SMALL_SHIFT - 1];
 		return 0;
 	}
-	obj->pcpu = (char __percpu *)n->slots +
-		    (raw_smp_processor_id() % n->nr_slots) *
-		    PCPOOL_PCPU_NULL_SLOT + BIT(shift);
+	obj->pcpu = (char __percpu *)n->small[shift - PCPOOL_PCPU_MIN_SHIFT] +
+		    (raw_smp_processor_id() % n->nr_lines) *
+		    PCPOOL_PCPU_NULL_LINE;
 	return 0;
 }
 
