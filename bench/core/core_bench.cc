@@ -29,7 +29,7 @@
 // --pcpool_iterations=N fixes the count for every benchmark, which
 // bench/instr uses to count instructions per op (frees included) under
 // callgrind.
-// --pcpool_pin runs thread t on the t-th CPU the process may use (pin.h).
+// --pcpool_pin runs thread t on the t-th CPU the process may use (common.h).
 // Timings are of the shim (pthread mutexes as spin locks), not of the
 // kernel; compare the allocators with each other within one run.
 // Documentation/pcpbuddy.rst has how to run it.
@@ -46,7 +46,7 @@
 #include <thread>
 #include <vector>
 
-#include "pin.h"
+#include "common.h"
 
 extern "C" {
 #include "pcpool_classic.h"
@@ -642,11 +642,5 @@ int main(int argc, char** argv) {
   }
   argc = out;
   Register(iterations);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
-    return 1;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return pcpool_bench::RunBenchmarks(argc, argv);
 }

@@ -28,7 +28,7 @@
 // the count.  Besides time, each run reports shared_lines: cache lines of
 // the per-CPU units that held objects of more than one thread, the false
 // sharing an allocator can cause and an instruction count cannot see.
-// --pcpool_pin runs thread t on the t-th CPU the process may use (pin.h).
+// --pcpool_pin runs thread t on the t-th CPU the process may use (common.h).
 // Timings are of the shim, not of the kernel.
 #include <benchmark/benchmark.h>
 
@@ -45,7 +45,7 @@
 #include <set>
 #include <vector>
 
-#include "pin.h"
+#include "common.h"
 
 extern "C" {
 #include "pcpool_pcpu.h"
@@ -463,17 +463,14 @@ int main(int argc, char** argv) {
       argv[out++] = argv[i];
     }
   }
-  if (bad || g_flags.batch > g_flags.possible) {
+  if (!bad && g_flags.batch > g_flags.possible) {
     std::fprintf(stderr, "--pcpool_batch is at most --pcpool_possible (%u)\n", g_flags.possible);
+    bad = true;
+  }
+  if (bad) {
     return 2;
   }
   argc = out;
   Register();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
-    return 1;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return pcpool_bench::RunBenchmarks(argc, argv);
 }

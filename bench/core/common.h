@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-// --pcpool_pin for the core benches: benchmark thread t runs on the t-th
-// CPU the process was allowed at start (wrapping), so "CPU t" of the model
-// is one real CPU, as the harness pins its threads in the guest.
-#ifndef PCPOOL_BENCH_CORE_PIN_H_
-#define PCPOOL_BENCH_CORE_PIN_H_
+// What the core benches share: --pcpool_pin (benchmark thread t runs on the
+// t-th CPU the process was allowed at start, wrapping, so "CPU t" of the
+// model is one real CPU, as the harness pins its threads in the guest),
+// and Google Benchmark's main once our flags are taken out.
+#ifndef PCPOOL_BENCH_CORE_COMMON_H_
+#define PCPOOL_BENCH_CORE_COMMON_H_
 
+#include <benchmark/benchmark.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -45,6 +47,17 @@ inline bool PinThread(unsigned index) {
   return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
 }
 
+// Google Benchmark on what is left of argv; the benchmarks are registered.
+inline int RunBenchmarks(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+    return 1;
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
 }  // namespace pcpool_bench
 
-#endif  // PCPOOL_BENCH_CORE_PIN_H_
+#endif  // PCPOOL_BENCH_CORE_COMMON_H_
