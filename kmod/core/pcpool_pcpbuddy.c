@@ -806,57 +806,89 @@ static struct page *fallback(struct pcpool_pcpbuddy *pb, unsigned int order,
 	return page;
 }
 
-struct page *pcpool_pcpbuddy_alloc_mt(struct pcpool_pcpbuddy *pb,
-				      unsigned int order, unsigned int mt)
+/*
+ * A miss, under the pool lock: take the remote frees in, merge on demand,
+ * take a fragment or claim a block.  NULL when the zone must grow or
+ * another pool be stolen from, which alloc_slow() does without the lock.
+ * Out of line: the hit keeps its registers.
+ */
+static noinline struct page *alloc_miss(struct pcpool_pcpbuddy *pb,
+					struct pcpool_pcpbuddy_pool *pool,
+					struct pcpool_pcpbuddy_stats *st,
+					unsigned int cpu, unsigned int order,
+					unsigned int mt, bool any_node)
+__must_hold(&pool->lock)
+{
+	bool absorbed = absorb_remote(pb, pool, st, true);
+	struct page *page = pool_get(pb, pool, st, order, mt);
+
+	/* absorbed remote frees may leave it above high */
+	if (absorbed && pool->free_pages > pb->high) {
+		pcpool_stat_add(&st->drains, 1);
+		pcpool_stat_add(&st->drain_pages,
+				drain_pool(pb, pool, st, pb->high - pb->batch));
+	}
+	if (!page)
+		page = refill_fragments(pb, pool, st, cpu, order, mt);
+	if (!page)
+		page = refill_claim(pb, pool, st, cpu, order, mt, any_node);
+	return page;
+}
+
+/*
+ * One try at this CPU's pool, under its lock: the hits inline, a miss in
+ * alloc_miss(), and at the zone's limit the loose chunks.  *@cpup is the
+ * CPU it ran on.
+ */
+static __always_inline struct page *alloc_pool(struct pcpool_pcpbuddy *pb,
+					       unsigned int order,
+					       unsigned int mt, bool at_limit,
+					       bool any_node,
+					       unsigned int *cpup)
+{
+	unsigned int cpu = get_cpu();
+	struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
+	struct pcpool_pcpbuddy_stats *st = &pb->stats[cpu];
+	struct page *page;
+
+	spin_lock(&pool->lock);
+	/* The hits, inline; pool_get() merges on demand. */
+	if (!order && pool->front[mt]) {
+		page = front_pop(pool, mt);
+		pcpool_stat_add(&st->front_allocs, 1);
+	} else if (likely(pool->nr_free[mt][order])) {
+		page = pool_rmqueue(pb, pool, st, order, mt);
+	} else {
+		page = alloc_miss(pb, pool, st, cpu, order, mt,
+				  at_limit || any_node);
+	}
+	if (!page && at_limit)
+		page = refill_loose(pb, pool, st, READ_ONCE(pb->node[cpu]),
+				    order, mt);
+	if (likely(page))
+		pcpool_stat_add(&st->allocs, 1);
+	spin_unlock(&pool->lock);
+	put_cpu();
+	*cpup = cpu;
+	return page;
+}
+
+/*
+ * The pool had nothing and could not claim a block: grow the zone, or at
+ * its limit steal and fall back, trying the pool again after each step.
+ * Out of line, so that a hit pays for none of this state.
+ */
+static noinline struct page *alloc_slow(struct pcpool_pcpbuddy *pb,
+					unsigned int order, unsigned int mt,
+					unsigned int cpu)
 {
 	bool at_limit = false, absorbed = false, retried = false;
 	/* one node: every block is local, claim and grow as before */
 	bool any_node = !READ_ONCE(pb->numa);
 	int grows = 0;
+	struct page *page;
 
-	if (order > pb->zone->order || mt >= PCPOOL_MT_TYPES)
-		return NULL;
 	for (;;) {
-		unsigned int cpu = get_cpu();
-		struct pcpool_pcpbuddy_pool *pool = &pb->pool[cpu];
-		struct pcpool_pcpbuddy_stats *st = &pb->stats[cpu];
-		struct page *page;
-
-		spin_lock(&pool->lock);
-		/* The hits, inline; pool_get() merges on demand. */
-		if (!order && pool->front[mt]) {
-			page = front_pop(pool, mt);
-			pcpool_stat_add(&st->front_allocs, 1);
-		} else if (likely(pool->nr_free[mt][order])) {
-			page = pool_rmqueue(pb, pool, st, order, mt);
-		} else {
-			bool absorbed = absorb_remote(pb, pool, st, true);
-
-			page = pool_get(pb, pool, st, order, mt);
-			/* absorbed remote frees may leave it above high */
-			if (absorbed && pool->free_pages > pb->high) {
-				pcpool_stat_add(&st->drains, 1);
-				pcpool_stat_add(&st->drain_pages,
-						drain_pool(pb, pool, st,
-							   pb->high - pb->batch));
-			}
-		}
-		if (!page)
-			page = refill_fragments(pb, pool, st, cpu, order, mt);
-		if (!page)
-			page = refill_claim(pb, pool, st, cpu, order, mt,
-					    at_limit || any_node);
-		if (!page && at_limit)
-			page = refill_loose(pb, pool, st,
-					    READ_ONCE(pb->node[cpu]), order, mt);
-		spin_unlock(&pool->lock);
-		if (page) {
-			pcpool_stat_add(&st->allocs, 1);
-			put_cpu();
-			return page;
-		}
-		put_cpu();
-
 		if (!at_limit) {
 			int node = READ_ONCE(pb->node[cpu]), ret = -ENOSPC;
 
@@ -878,32 +910,48 @@ struct page *pcpool_pcpbuddy_alloc_mt(struct pcpool_pcpbuddy *pb,
 			} else {
 				at_limit = true;
 			}
-			continue;
-		}
-		page = steal(pb, order, mt, &absorbed);
-		/*
-		 * Another type only when @mt has nothing anywhere, claims
-		 * and grows included (the retry below first, if absorbing
-		 * may have given whole blocks back).
-		 */
-		if (!page && (!absorbed || retried))
-			page = fallback(pb, order, mt, &absorbed);
-		if (page) {
-			cpu_stat_add(pb, allocs, 1);
-			return page;
-		}
-		/*
-		 * Absorbing completed blocks that went to the zone, or back
-		 * to the page source: claim or grow again, once.
-		 */
-		if (absorbed && !retried) {
+		} else {
+			page = steal(pb, order, mt, &absorbed);
+			/*
+			 * Another type only when @mt has nothing anywhere,
+			 * claims and grows included (the retry below first,
+			 * if absorbing may have given whole blocks back).
+			 */
+			if (!page && (!absorbed || retried))
+				page = fallback(pb, order, mt, &absorbed);
+			if (page) {
+				cpu_stat_add(pb, allocs, 1);
+				return page;
+			}
+			/*
+			 * Absorbing completed blocks that went to the zone,
+			 * or back to the page source: claim or grow again,
+			 * once.
+			 */
+			if (!absorbed || retried) {
+				cpu_stat_add(pb, alloc_failures, 1);
+				return NULL;
+			}
 			retried = true;
 			at_limit = false;
-			continue;
 		}
-		cpu_stat_add(pb, alloc_failures, 1);
-		return NULL;
+		page = alloc_pool(pb, order, mt, at_limit, any_node, &cpu);
+		if (page)
+			return page;
 	}
+}
+
+struct page *pcpool_pcpbuddy_alloc_mt(struct pcpool_pcpbuddy *pb,
+				      unsigned int order, unsigned int mt)
+{
+	struct page *page;
+	unsigned int cpu;
+
+	if (order > pb->zone->order || mt >= PCPOOL_MT_TYPES)
+		return NULL;
+	/* one node: every block is local, claim as before */
+	page = alloc_pool(pb, order, mt, false, !READ_ONCE(pb->numa), &cpu);
+	return page ?: alloc_slow(pb, order, mt, cpu);
 }
 
 /*
@@ -1059,6 +1107,54 @@ static void queue_remote(struct pcpool_pcpbuddy_pool *pool,
 	pcpool_stat_add(&st->remote_queued, 1);
 }
 
+/* Over high after a free: give back down to high - batch.  Lock held. */
+static noinline void free_drain(struct pcpool_pcpbuddy *pb,
+				struct pcpool_pcpbuddy_pool *pool,
+				struct pcpool_pcpbuddy_stats *st)
+__must_hold(&pool->lock)
+{
+	pcpool_stat_add(&st->drains, 1);
+	pcpool_stat_add(&st->drain_pages,
+			drain_pool(pb, pool, st, pb->high - pb->batch));
+}
+
+/*
+ * A free of a chunk this CPU's pool does not own, other than a remote-list
+ * queue: loose (no owner), under the owner's lock, or to the zone when the
+ * owner is dead.  Out of line: the local free is the hot one.
+ */
+static noinline void free_other(struct pcpool_pcpbuddy *pb, struct page *page,
+				unsigned long pfn, unsigned int order,
+				unsigned int cpu, int owner,
+				struct pcpool_pcpbuddy_stats *st)
+{
+	struct pcpool_zone *zone = pb->zone;
+	struct pcpool_pcpbuddy_pool *pool;
+
+	if (owner < 0 || owner >= (int)pb->nr_cpus) {
+		pool = &pb->pool[cpu];
+		spin_lock(&pool->lock);
+		pool_add(pb, pool, pfn, order, true,
+			 pcpool_zone_pfn_mt(zone, pfn));
+		pcpool_stat_add(&st->loose_frees, 1);
+	} else {
+		/* lock mode, or the owner is dead */
+		pool = &pb->pool[owner];
+		spin_lock(&pool->lock);
+		if (unlikely(pool->dead)) {
+			spin_unlock(&pool->lock);
+			pcpool_zone_free(zone, page, order);
+			pcpool_stat_add(&st->dead_frees, 1);
+			return;
+		}
+		free_owned(pb, pool, st, owner, page, pfn, order);
+		pcpool_stat_add(&st->remote_frees, 1);
+	}
+	if (pool->free_pages > pb->high)
+		free_drain(pb, pool, st);
+	spin_unlock(&pool->lock);
+}
+
 void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 			  unsigned int order)
 {
@@ -1078,39 +1174,30 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 	pcpool_stat_add(&st->frees, 1);
 	/* Stable while we hold a page of the block: it cannot be whole. */
 	owner = READ_ONCE(zone->blocks[idx].owner);
-	if (owner < 0 || owner >= (int)pb->nr_cpus) {
-		pool = &pb->pool[cpu];
-		spin_lock(&pool->lock);
-		pool_add(pb, pool, pfn, order, true,
-			 pcpool_zone_pfn_mt(zone, pfn));
-		pcpool_stat_add(&st->loose_frees, 1);
-	} else {
-		pool = &pb->pool[owner];
-		if (owner != (int)cpu && READ_ONCE(pb->remote_list) &&
-		    !READ_ONCE(pool->dead)) {
-			queue_remote(pool, st, page, order);
-			put_cpu();
-			return;
-		}
-		spin_lock(&pool->lock);
-		if (unlikely(pool->dead)) {
-			spin_unlock(&pool->lock);
-			pcpool_zone_free(zone, page, order);
-			pcpool_stat_add(&st->dead_frees, 1);
-			put_cpu();
-			return;
-		}
-		free_owned(pb, pool, st, owner, page, pfn, order);
-		if (owner == (int)cpu)
-			pcpool_stat_add(&st->local_frees, 1);
+	if (unlikely(owner != (int)cpu)) {
+		/* the remote free of list mode, inline: one llist_add() */
+		if (owner >= 0 && owner < (int)pb->nr_cpus &&
+		    READ_ONCE(pb->remote_list) &&
+		    !READ_ONCE(pb->pool[owner].dead))
+			queue_remote(&pb->pool[owner], st, page, order);
 		else
-			pcpool_stat_add(&st->remote_frees, 1);
+			free_other(pb, page, pfn, order, cpu, owner, st);
+		put_cpu();
+		return;
 	}
-	if (pool->free_pages > pb->high) {
-		pcpool_stat_add(&st->drains, 1);
-		pcpool_stat_add(&st->drain_pages,
-				drain_pool(pb, pool, st, pb->high - pb->batch));
+	pool = &pb->pool[cpu];
+	spin_lock(&pool->lock);
+	if (unlikely(pool->dead)) {
+		spin_unlock(&pool->lock);
+		pcpool_zone_free(zone, page, order);
+		pcpool_stat_add(&st->dead_frees, 1);
+		put_cpu();
+		return;
 	}
+	free_owned(pb, pool, st, owner, page, pfn, order);
+	pcpool_stat_add(&st->local_frees, 1);
+	if (unlikely(pool->free_pages > pb->high))
+		free_drain(pb, pool, st);
 	spin_unlock(&pool->lock);
 	put_cpu();
 }
