@@ -808,9 +808,8 @@ RunPlan PlanRuns(const Options& opts, const pcpool_version& version, const Backe
     const bool explicit_workloads = !chosen.empty();
     for (const Workload w : explicit_workloads ? chosen : all_workloads) {
       const WorkloadInfo& info = Info(w);
-      // the lazy counter cannot hand storage back with parts cancelling
-      if (!Applies(w, cap.cls) ||
-          (w == Workload::kCounter && HasNoCounter(backend))) {
+      // PCPU_COUNTER says -EINVAL on a backend without a counter
+      if (!Applies(w, cap.cls) || (w == Workload::kCounter && HasNoCounter(backend))) {
         if (explicit_workloads) {
           p.Warn(std::string(info.name) + " does not apply to " + bname + "; skipped");
         }
