@@ -807,6 +807,20 @@ static struct page *fallback(struct pcpool_pcpbuddy *pb, unsigned int order,
 }
 
 /*
+ * Above high, after a free or an absorb of remote frees: give back down to
+ * high - batch.  Out of line: it is the rare end of both hot paths.
+ */
+static noinline void drain_over_high(struct pcpool_pcpbuddy *pb,
+				     struct pcpool_pcpbuddy_pool *pool,
+				     struct pcpool_pcpbuddy_stats *st)
+__must_hold(&pool->lock)
+{
+	pcpool_stat_add(&st->drains, 1);
+	pcpool_stat_add(&st->drain_pages,
+			drain_pool(pb, pool, st, pb->high - pb->batch));
+}
+
+/*
  * A miss, under the pool lock: take the remote frees in, merge on demand,
  * take a fragment or claim a block.  NULL when the zone must grow or
  * another pool be stolen from, which alloc_slow() does without the lock.
@@ -823,11 +837,8 @@ __must_hold(&pool->lock)
 	struct page *page = pool_get(pb, pool, st, order, mt);
 
 	/* absorbed remote frees may leave it above high */
-	if (absorbed && pool->free_pages > pb->high) {
-		pcpool_stat_add(&st->drains, 1);
-		pcpool_stat_add(&st->drain_pages,
-				drain_pool(pb, pool, st, pb->high - pb->batch));
-	}
+	if (absorbed && pool->free_pages > pb->high)
+		drain_over_high(pb, pool, st);
 	if (!page)
 		page = refill_fragments(pb, pool, st, cpu, order, mt);
 	if (!page)
@@ -1107,17 +1118,6 @@ static void queue_remote(struct pcpool_pcpbuddy_pool *pool,
 	pcpool_stat_add(&st->remote_queued, 1);
 }
 
-/* Over high after a free: give back down to high - batch.  Lock held. */
-static noinline void free_drain(struct pcpool_pcpbuddy *pb,
-				struct pcpool_pcpbuddy_pool *pool,
-				struct pcpool_pcpbuddy_stats *st)
-__must_hold(&pool->lock)
-{
-	pcpool_stat_add(&st->drains, 1);
-	pcpool_stat_add(&st->drain_pages,
-			drain_pool(pb, pool, st, pb->high - pb->batch));
-}
-
 /*
  * A free of a chunk this CPU's pool does not own, other than a remote-list
  * queue: loose (no owner), under the owner's lock, or to the zone when the
@@ -1151,7 +1151,7 @@ static noinline void free_other(struct pcpool_pcpbuddy *pb, struct page *page,
 		pcpool_stat_add(&st->remote_frees, 1);
 	}
 	if (pool->free_pages > pb->high)
-		free_drain(pb, pool, st);
+		drain_over_high(pb, pool, st);
 	spin_unlock(&pool->lock);
 }
 
@@ -1197,7 +1197,7 @@ void pcpool_pcpbuddy_free(struct pcpool_pcpbuddy *pb, struct page *page,
 	free_owned(pb, pool, st, owner, page, pfn, order);
 	pcpool_stat_add(&st->local_frees, 1);
 	if (unlikely(pool->free_pages > pb->high))
-		free_drain(pb, pool, st);
+		drain_over_high(pb, pool, st);
 	spin_unlock(&pool->lock);
 	put_cpu();
 }
