@@ -10,6 +10,10 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace pcpool_bench {
@@ -45,6 +49,24 @@ inline bool PinThread(unsigned index) {
   CPU_ZERO(&set);
   CPU_SET(cpus[index % cpus.size()], &set);
   return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+}
+
+// One of our --pcpool_NAME=N flags: true when @arg is it (*@v set, or
+// *@bad set and a line on stderr when N is not a count in [lo, hi]).
+inline bool CountFlag(const char* arg, const char* name, int64_t lo, int64_t hi, int64_t* v,
+                      bool* bad) {
+  const size_t n = std::strlen(name);
+  if (std::strncmp(arg, name, n) != 0) {
+    return false;
+  }
+  char* end = nullptr;
+  *v = std::strtoll(arg + n, &end, 10);
+  if (*end != '\0' || arg[n] == '\0' || *v < lo || *v > hi) {
+    std::fprintf(stderr, "%s wants a count from %lld to %lld\n", name, static_cast<long long>(lo),
+                 static_cast<long long>(hi));
+    *bad = true;
+  }
+  return true;
 }
 
 // Google Benchmark on what is left of argv; the benchmarks are registered.

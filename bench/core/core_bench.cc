@@ -622,23 +622,20 @@ void Register(int64_t iterations) {
 // --pcpool_iterations=N and --pcpool_pin are ours; everything else goes to
 // Google Benchmark.
 int main(int argc, char** argv) {
-  constexpr const char* kFlag = "--pcpool_iterations=";
   int64_t iterations = 0;
   int out = 1;
+  bool bad = false;
   pcpool_bench::AllowedCpus();  // before any thread pins itself
   for (int i = 1; i < argc; i++) {
     if (std::strcmp(argv[i], "--pcpool_pin") == 0) {
       g_pin = true;
-    } else if (std::strncmp(argv[i], kFlag, std::strlen(kFlag)) == 0) {
-      char* end = nullptr;
-      iterations = std::strtoll(argv[i] + std::strlen(kFlag), &end, 10);
-      if (*end != '\0' || iterations <= 0) {
-        std::fprintf(stderr, "%s wants a positive count\n", kFlag);
-        return 2;
-      }
-    } else {
+    } else if (!pcpool_bench::CountFlag(argv[i], "--pcpool_iterations=", 1, INT64_MAX, &iterations,
+                                        &bad)) {
       argv[out++] = argv[i];
     }
+  }
+  if (bad) {
+    return 2;
   }
   argc = out;
   Register(iterations);

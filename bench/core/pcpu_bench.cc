@@ -423,23 +423,6 @@ void Register() {
   }
 }
 
-// One of our --pcpool_NAME=N flags: true when @arg is it (*@v set, or
-// *@bad when N is not in [lo, hi]).
-bool Flag(const char* arg, const char* name, int64_t lo, int64_t hi, int64_t* v, bool* bad) {
-  const size_t n = std::strlen(name);
-  if (std::strncmp(arg, name, n) != 0) {
-    return false;
-  }
-  char* end = nullptr;
-  *v = std::strtoll(arg + n, &end, 10);
-  if (*end != '\0' || arg[n] == '\0' || *v < lo || *v > hi) {
-    std::fprintf(stderr, "%s wants a count from %lld to %lld\n", name, static_cast<long long>(lo),
-                 static_cast<long long>(hi));
-    *bad = true;
-  }
-  return true;
-}
-
 }  // namespace
 
 // --pcpool_iterations, --pcpool_possible, --pcpool_batch and --pcpool_pin
@@ -452,12 +435,13 @@ int main(int argc, char** argv) {
     int64_t v = 0;
     if (std::strcmp(argv[i], "--pcpool_pin") == 0) {
       g_flags.pin = true;
-    } else if (Flag(argv[i], "--pcpool_iterations=", 1, INT64_MAX, &v, &bad)) {
+    } else if (pcpool_bench::CountFlag(argv[i], "--pcpool_iterations=", 1, INT64_MAX, &v, &bad)) {
       g_flags.iterations = v;
-    } else if (Flag(argv[i], "--pcpool_possible=", kMaxThreads, PCPOOL_PCPU_USER_MAX_CPUS, &v,
-                    &bad)) {
+    } else if (pcpool_bench::CountFlag(argv[i], "--pcpool_possible=", kMaxThreads,
+                                       PCPOOL_PCPU_USER_MAX_CPUS, &v, &bad)) {
       g_flags.possible = static_cast<unsigned>(v);
-    } else if (Flag(argv[i], "--pcpool_batch=", 1, PCPOOL_PCPU_USER_MAX_CPUS, &v, &bad)) {
+    } else if (pcpool_bench::CountFlag(argv[i], "--pcpool_batch=", 1, PCPOOL_PCPU_USER_MAX_CPUS, &v,
+                                       &bad)) {
       g_flags.batch = static_cast<unsigned>(v);
     } else {
       argv[out++] = argv[i];
