@@ -25,9 +25,11 @@
 // userspace model, so pcpu-kernel is not here.
 // A wrong sum fails the benchmark.  bench/instr counts instructions per
 // process (World::Process) under callgrind; --pcpool_iterations=N fixes
-// the count.  Besides time, each run reports shared_lines: cache lines of
-// the per-CPU units that held objects of more than one thread, the false
-// sharing an allocator can cause and an instruction count cannot see.
+// the count.  With --pcpool_lines each run also reports shared_lines:
+// cache lines of the per-CPU units that held objects of more than one
+// thread, the false sharing an allocator can cause and an instruction
+// count cannot see.  Recording them runs inside the timed loop (outside
+// the counted call), so runs that are timed leave it off.
 // --pcpool_pin runs thread t on the t-th CPU the process may use (common.h).
 // Timings are of the shim, not of the kernel.
 #include <benchmark/benchmark.h>
@@ -92,6 +94,7 @@ struct Flags {
   unsigned possible = 16;
   unsigned batch = 0;  // 0: every possible CPU, as the harness's default
   bool pin = false;
+  bool lines = false;  // record the objects' lines (shared_lines)
 };
 Flags g_flags;
 
@@ -390,7 +393,9 @@ void BM_Lifecycle(benchmark::State& state) {
     const int ret = g_world->Process(cpus.data(), batch, &objs);
     failures += ret == -ENOMEM;
     bad += ret == -EIO;
-    g_world->lines[t].Add(objs);
+    if (g_flags.lines) {
+      g_world->lines[t].Add(objs);
+    }
   }
   state.counters["alloc_failures"] = static_cast<double>(failures);
   state.counters["wrong_sums"] = static_cast<double>(bad);
@@ -405,7 +410,9 @@ void BM_Lifecycle(benchmark::State& state) {
   // after the loop's closing barrier: every thread is done
   state.counters["possible"] = possible;
   state.counters["batch"] = batch;
-  state.counters["shared_lines"] = static_cast<double>(SharedLines(*g_world));
+  if (g_flags.lines) {
+    state.counters["shared_lines"] = static_cast<double>(SharedLines(*g_world));
+  }
   if (g_world->Leaks() != 0) {
     state.SkipWithError("objects left out of the caches, or a cache check failed");
   }
@@ -425,8 +432,8 @@ void Register() {
 
 }  // namespace
 
-// --pcpool_iterations, --pcpool_possible, --pcpool_batch and --pcpool_pin
-// are ours; everything else goes to Google Benchmark.
+// --pcpool_iterations, --pcpool_possible, --pcpool_batch, --pcpool_pin and
+// --pcpool_lines are ours; everything else goes to Google Benchmark.
 int main(int argc, char** argv) {
   int out = 1;
   bool bad = false;
@@ -435,6 +442,8 @@ int main(int argc, char** argv) {
     int64_t v = 0;
     if (std::strcmp(argv[i], "--pcpool_pin") == 0) {
       g_flags.pin = true;
+    } else if (std::strcmp(argv[i], "--pcpool_lines") == 0) {
+      g_flags.lines = true;
     } else if (pcpool_bench::CountFlag(argv[i], "--pcpool_iterations=", 1, INT64_MAX, &v, &bad)) {
       g_flags.iterations = v;
     } else if (pcpool_bench::CountFlag(argv[i], "--pcpool_possible=", kMaxThreads,
